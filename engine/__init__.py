@@ -1,0 +1,1 @@
+"""The real-time side of livecode: network model, scheduler, MIDI ports, OSC server."""
