@@ -19,7 +19,7 @@ __all__ = [
     "note_number", "note_name", "validate_param", "clamp_param", "ProtocolError",
     "DefineNeuron", "SetParam", "Connect", "Disconnect", "Remove", "Tempo", "Mute",
     "Solo", "Fire", "Reset", "Stop", "Start", "Panic", "Clear", "Op", "Batch",
-    "Event",
+    "Event", "Ack", "Status", "Notice", "validate_tempo",
 ]
 
 DEFAULT_TEMPO = 120.0
@@ -285,3 +285,30 @@ class Event:
         """The JSON-lines record of DESIGN §5."""
         return {"t": round(self.t, 9), "sent": sent, "type": self.type, "neuron": self.neuron,
                 "ch": self.ch, "note": self.note, "vel": self.vel}
+
+
+# --- engine replies ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Ack:
+    """The engine's answer to a batch: applied at logical time ``t``, or refused with ``error``."""
+
+    id: int
+    ok: bool
+    t: float
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Status:
+    """A snapshot sent a few times a second; ``data`` holds plain builtins (see engine.loop)."""
+
+    data: dict
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A line the engine wants the performer to read (MIDI port state, refusals from OSC...)."""
+
+    text: str
+    level: str = "info"  # "info", "warning", "error"

@@ -1,0 +1,208 @@
+"""The engine's one loop: wait on the pipe until the next event is due, then play it on time.
+
+:class:`Engine` is the composition root of the real-time side. It owns the network
+model, the MIDI output and the clock; it knows nothing of processes (engine.process
+starts it in one) and takes every part as an argument so tests can hand it fakes.
+"""
+from __future__ import annotations
+
+import gc
+import math
+from collections import deque
+from typing import Any
+
+import mido
+
+from engine.clock import Clock
+from engine.eventlog import EventLog
+from engine.midi_out import MidiOut, NullOut
+from engine.model import ModelError, Network
+from engine.protocol import Ack, Batch, Event, Notice, Status
+
+__all__ = ["Engine", "QUIT", "ALL_NOTES_OFF"]
+
+QUIT = "quit"
+ALL_NOTES_OFF = 123
+# Wake this long before a deadline, to leave the pipe's select() and wait precisely.
+EARLY_SECONDS = 0.001
+# Collect young garbage only when the next event is at least this far away.
+GC_IDLE_SECONDS = 0.005
+
+
+class Engine:
+    """Plays a :class:`Network` in real time into a :class:`MidiOut`, patched through ``conn``.
+
+    ``conn`` is one end of a ``multiprocessing`` pipe (anything with ``poll``, ``recv``
+    and ``send``). ``sounding`` is an optional shared byte array of 16*128 cells that
+    mirrors which notes sound, so a parent can silence them if this process dies.
+    """
+
+    def __init__(self, conn: Any, midi: MidiOut | None = None, network: Network | None = None,
+                 clock: Clock | None = None, event_log: EventLog | None = None,
+                 sounding: Any = None, status_interval: float = 0.25,
+                 until: float | None = None) -> None:
+        self.conn = conn
+        self.midi = midi or NullOut()
+        self.net = network or Network()
+        self.clock = clock or Clock()
+        self.event_log = event_log
+        self.sounding = sounding
+        self.status_interval = status_interval
+        self.until = math.inf if until is None else until
+        self.channels_used: set[int] = set()
+        self._fired: list[str] = []
+        self._sent_count = 0
+        self._count_at_status = 0
+        self._worst_late = 0.0
+        self._late_window: deque[float] = deque(maxlen=2048)
+        self._next_status = 0.0
+        self._quit = False
+
+    # --- the loop ------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Run until told to quit, the pipe closes, or ``until`` is reached; then go silent."""
+        gc.collect()
+        gc.freeze()  # everything alive now is long-lived: keep it out of every collection
+        gc.disable()  # and collect young garbage ourselves, between events
+        try:
+            while not self._quit:
+                self._step()
+        finally:
+            self.shutdown()
+            gc.enable()
+
+    def _step(self) -> None:
+        due = min(self.net.next_time(), self._next_status, self.until)
+        now = self.clock.now()
+        timeout = due - now - EARLY_SECONDS
+        if timeout > GC_IDLE_SECONDS:
+            gc.collect(0)
+            timeout = due - self.clock.now() - EARLY_SECONDS
+        if self._poll(max(0.0, timeout)):
+            self._receive()
+            return
+        if due > now:
+            self.clock.wait_until(due)
+        if due >= self.until:
+            self._play(self.net.advance(self.until))
+            self._quit = True
+            return
+        self._play(self.net.advance(due))
+        if due >= self._next_status:
+            self._send_status()
+
+    def _poll(self, timeout: float) -> bool:
+        try:
+            return bool(self.conn.poll(timeout))
+        except (EOFError, OSError):
+            self._quit = True  # the parent is gone: stop cleanly
+            return False
+
+    def _receive(self) -> None:
+        try:
+            msg = self.conn.recv()
+        except (EOFError, OSError):
+            self._quit = True
+            return
+        if isinstance(msg, Batch):
+            self.apply(msg)
+        elif msg == QUIT:
+            self._quit = True
+        else:
+            self._tell(Notice(f"engine ignored an unknown message {type(msg).__name__}", "warning"))
+
+    # --- patches -------------------------------------------------------------------------
+
+    def apply(self, batch: Batch, t: float | None = None) -> Ack:
+        """Apply ``batch`` now (or at logical ``t``), whole, or refuse it whole; answer with an :class:`Ack`."""
+        t = self.clock.now() if t is None else t
+        self._play(self.net.advance(t))  # anything due up to now goes out first
+        try:
+            events = self.net.apply(batch, t)
+        except ModelError as exc:
+            ack = Ack(batch.id, False, t, str(exc))
+        else:
+            self._play(events)
+            ack = Ack(batch.id, True, t)
+        self._tell(ack)
+        return ack
+
+    # --- output --------------------------------------------------------------------------
+
+    def _play(self, events: list[Event]) -> None:
+        if not events:
+            return
+        midi, log, sounding, clock = self.midi, self.event_log, self.sounding, self.clock
+        for ev in events:
+            midi.send(_message(ev))
+            sent = clock.now()
+            late = sent - ev.t
+            if late > self._worst_late:
+                self._worst_late = late
+            self._late_window.append(late)
+            if log is not None:
+                log.add(ev, sent)
+            if ev.type == "note_on":
+                self._fired.append(ev.neuron)
+                self.channels_used.add(ev.ch)
+            if sounding is not None and ev.type != "control_change":
+                sounding[(ev.ch - 1) * 128 + ev.note] = 1 if ev.type == "note_on" else 0
+        self._sent_count += len(events)
+
+    def silence(self) -> None:
+        """Note-off for every sounding note, then All Notes Off on every channel used."""
+        self._play(self.net.release_all())
+        t = self.clock.now()
+        for ch in sorted(self.channels_used):
+            self._play([Event(t, self.net.beat, "control_change", "", ch, ALL_NOTES_OFF, 0)])
+
+    def shutdown(self) -> None:
+        """Silence, drain and close: no note is left hanging."""
+        self.silence()
+        self._send_status()
+        if self.event_log is not None:
+            self.event_log.close()
+        self.midi.close()
+
+    # --- status --------------------------------------------------------------------------
+
+    def status(self) -> dict:
+        now = self.clock.now()
+        elapsed = max(self.status_interval, now - (self._next_status - self.status_interval))
+        lates = sorted(self._late_window)
+        snap = self.net.snapshot()
+        return {
+            "t": now, "epoch": self.clock.epoch, "beat": self.net.beat, "tempo": self.net.tempo, "running": self.net.running,
+            "neurons": len(snap["neurons"]),
+            "activations": {n: v["a"] for n, v in snap["neurons"].items()},
+            "fired": list(dict.fromkeys(self._fired)),
+            "events": self._sent_count,
+            "events_per_s": (self._sent_count - self._count_at_status) / elapsed,
+            "late_ms_max": self._worst_late * 1e3,
+            "late_ms_p99": lates[int(0.99 * (len(lates) - 1))] * 1e3 if lates else 0.0,
+            "midi": f"{self.midi.api}:{self.midi.name}",
+            "sounding": self.net.sounding(),
+            "snapshot": snap,
+        }
+
+    def _send_status(self) -> None:
+        self._tell(Status(self.status()))
+        self._fired.clear()
+        self._count_at_status = self._sent_count
+        self._worst_late = 0.0
+        self._next_status = self.clock.now() + self.status_interval
+        if self.event_log is not None:
+            self.event_log.flush()
+
+    def _tell(self, msg: object) -> None:
+        try:
+            self.conn.send(msg)
+        except (OSError, EOFError, BrokenPipeError):
+            self._quit = True  # nobody listens any more: finish and go silent
+
+
+def _message(ev: Event) -> mido.Message:
+    if ev.type == "control_change":
+        return mido.Message("control_change", channel=ev.ch - 1, control=ev.note, value=ev.vel)
+    return mido.Message(ev.type, channel=ev.ch - 1, note=ev.note, velocity=ev.vel)

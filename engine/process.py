@@ -1,0 +1,243 @@
+"""The engine in its own process, and the parent's handle on it (start, patch, supervise).
+
+The parent talks to the engine over a ``multiprocessing`` pipe with protocol objects.
+The engine mirrors its sounding notes into a shared byte array, so when it dies even by
+SIGKILL the parent knows exactly which notes to silence through a fresh port before it
+starts a new engine from the last status snapshot.
+"""
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing as mp
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from engine.protocol import Ack, Batch, Notice, Status
+
+__all__ = ["EngineConfig", "EngineHandle", "engine_main", "EngineDown"]
+
+
+@dataclass
+class EngineConfig:
+    """Everything the engine process needs to start; plain data, so it crosses a spawn."""
+
+    midi_api: str = "auto"
+    virtual: str = "livecode"
+    port: str | None = None
+    tempo: float = 120.0
+    seed: int = 0
+    events: str | None = None
+    seconds: float | None = None  # logical time at which to stop
+    osc_port: int = 0
+    osc_host: str = "127.0.0.1"
+    osc_allow: tuple[str, ...] = ()
+    status_interval: float = 0.25
+    epoch: float | None = None  # perf_counter reading at logical time 0
+    restore: dict | None = None  # a status snapshot to rebuild the network from
+    initial: Batch | None = None  # applied at logical time 0 (a session given at start)
+    append_events: bool = False
+
+
+class EngineDown(RuntimeError):
+    """The engine process is not running (and could not be restarted)."""
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)  # unwinds through Engine.run's finally: silence, drain, close
+
+
+def engine_main(conn: Any, config: EngineConfig, sounding: Any = None) -> None:
+    """Entry point of the engine process."""
+    # Ctrl-C in the terminal reaches the whole process group; the parent decides.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    from engine.clock import Clock, ask_for_realtime
+    from engine.eventlog import EventLog
+    from engine.loop import Engine
+    from engine.midi_out import NullOut, open_midi_out
+    from engine.model import Network
+
+    priority = ask_for_realtime()
+    midi, description = open_midi_out(config.midi_api, config.virtual, config.port)
+    level = "warning" if isinstance(midi, NullOut) and config.midi_api != "none" else "info"
+    conn.send(Notice(description, level))
+    net = Network(seed=config.seed, tempo=config.tempo)
+    log = EventLog(config.events, append=config.append_events) if config.events else None
+    # Logical time 0 is now, once the port is open, unless we carry on a dead engine's time.
+    clock = Clock(config.epoch)
+    engine = Engine(conn, midi, net, clock, log, sounding, config.status_interval, config.seconds)
+    if config.restore is not None:
+        net.restore(config.restore, t=clock.now())
+    if config.initial is not None:
+        engine.apply(config.initial, 0.0)
+    conn.send(Notice(f"engine up ({priority})"))
+    engine.run()
+
+
+class EngineHandle:
+    """The parent's side: start the engine, send batches, get acks and status, restart it.
+
+    ``on_message`` is called on a reader thread with every :class:`Ack`, :class:`Status`
+    and :class:`Notice`, including the handle's own notices about restarts.
+    """
+
+    def __init__(self, config: EngineConfig, on_message: Callable[[object], None] | None = None,
+                 restart: bool = True) -> None:
+        self.config = dataclasses.replace(config)
+        self.on_message = on_message or (lambda msg: None)
+        self.restart = restart
+        self.last_status: dict | None = None
+        self.restarts = 0
+        self._ctx = mp.get_context("spawn")
+        self._process: Any = None
+        self._conn: Any = None
+        self._sounding: Any = None
+        self._reader: threading.Thread | None = None
+        self._stopping = False
+        self._next_id = 1
+        self._acks: dict[int, Ack] = {}
+        self._cond = threading.Condition()
+        self._unacked: dict[int, Batch] = {}
+        self._since_status: list[Batch] = []  # acked after the last snapshot: resent on restart
+        self._send_lock = threading.Lock()
+        self.exited = threading.Event()
+
+    # --- life cycle ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        parent, child = self._ctx.Pipe()
+        self._sounding = self._ctx.Array("B", 16 * 128, lock=False)
+        self._process = self._ctx.Process(target=engine_main, name="livecode-engine",
+                                          args=(child, self.config, self._sounding), daemon=True)
+        self._process.start()
+        child.close()
+        self._conn = parent
+        self.exited.clear()
+        self._reader = threading.Thread(target=self._read, name="engine-reader", daemon=True)
+        self._reader.start()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def alive(self) -> bool:
+        return self._process is not None and self._process.is_alive()
+
+    def stop(self, timeout: float = 3.0) -> None:
+        """Ask the engine to finish (silencing every note); kill and rescue if it won't."""
+        self._stopping = True
+        if self._process is None:
+            return
+        try:
+            with self._send_lock:
+                self._conn.send("quit")
+        except (OSError, EOFError, BrokenPipeError):
+            pass  # already gone; the join below and the rescue handle it
+        self._process.join(timeout)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(1.0)
+            self.rescue()
+        if self._reader is not None and self._reader is not threading.current_thread():
+            self._reader.join(1.0)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the engine to finish by itself (``seconds`` reached); True if it did."""
+        return self.exited.wait(timeout)
+
+    # --- patches -------------------------------------------------------------------------
+
+    def send(self, batch: Batch) -> int:
+        """Send ``batch`` to be applied at once; return its id (its :class:`Ack` comes later)."""
+        with self._send_lock:
+            batch = dataclasses.replace(batch, id=self._next_id)
+            self._next_id += 1
+            self._unacked[batch.id] = batch
+            try:
+                self._conn.send(batch)
+            except (OSError, EOFError, BrokenPipeError) as exc:
+                raise EngineDown("the engine is not running; it is being restarted") from exc
+        return batch.id
+
+    def request(self, batch: Batch, timeout: float = 2.0) -> Ack:
+        """Send ``batch`` and wait for its acknowledgement."""
+        batch_id = self.send(batch)
+        with self._cond:
+            if not self._cond.wait_for(lambda: batch_id in self._acks, timeout):
+                raise EngineDown(f"no answer from the engine within {timeout:g} s")
+            return self._acks.pop(batch_id)
+
+    # --- the reader thread and the supervisor --------------------------------------------
+
+    def _read(self) -> None:
+        conn = self._conn
+        while True:
+            try:
+                msg = conn.recv()
+            except (EOFError, OSError):
+                break
+            self._note(msg)
+            self.on_message(msg)
+        self._process.join(1.0)
+        if self._stopping or (self.config.seconds is not None and self._process.exitcode == 0):
+            self.exited.set()
+            return
+        self._recover()
+
+    def _note(self, msg: object) -> None:
+        if isinstance(msg, Ack):
+            batch = self._unacked.pop(msg.id, None)
+            if msg.ok and batch is not None:
+                self._since_status.append(batch)
+            with self._cond:
+                self._acks[msg.id] = msg
+                self._cond.notify_all()
+        elif isinstance(msg, Status):
+            self.last_status = msg.data
+            if self.config.epoch is None:
+                self.config.epoch = msg.data["epoch"]  # a restart carries on this time
+            self._since_status.clear()
+
+    def _recover(self) -> None:
+        code = self._process.exitcode
+        self.rescue()
+        if not self.restart:
+            self.on_message(Notice(f"engine stopped (exit code {code}); notes silenced", "error"))
+            self.exited.set()
+            return
+        self.restarts += 1
+        self.on_message(Notice(f"engine died (exit code {code}); notes silenced, restarting", "error"))
+        replay = list(self._since_status)
+        self.config.restore = self.last_status["snapshot"] if self.last_status else None
+        self.config.initial = None if self.last_status else self.config.initial
+        self.config.append_events = True
+        self.start()
+        for batch in replay:  # patches the last snapshot had not seen yet
+            self.send(dataclasses.replace(batch, source="restore"))
+        self.on_message(Notice("engine restarted; network restored"))
+
+    def rescue(self) -> None:
+        """Silence what a dead engine left sounding, through a fresh port."""
+        import mido
+
+        from engine.midi_out import open_midi_out
+
+        sounding = bytes(self._sounding) if self._sounding is not None else bytes(16 * 128)
+        out, _ = open_midi_out(self.config.midi_api, self.config.virtual, self.config.port)
+        channels = set()
+        for cell, on in enumerate(sounding):
+            if on:
+                ch, note = divmod(cell, 128)
+                channels.add(ch)
+                out.send(mido.Message("note_off", channel=ch, note=note, velocity=0))
+        if self.last_status:
+            channels.update(ch - 1 for ch, _ in self.last_status.get("sounding", []))
+        for ch in sorted(channels) or range(16):
+            out.send(mido.Message("control_change", channel=ch, control=123, value=0))
+        out.close()
+        if self._sounding is not None:
+            for i in range(len(self._sounding)):
+                self._sounding[i] = 0

@@ -1,0 +1,80 @@
+"""Offline rendering: run the model as fast as it goes and write a MIDI file or an event log.
+
+This is the engine's offline entry point; it shares the model with the real-time loop,
+so the same session and seed give the same logical events here and live.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import mido
+
+from engine.eventlog import write_jsonl
+from engine.model import Network
+from engine.protocol import Batch, Event, Tempo
+
+__all__ = ["render_events", "render", "write_midi", "TICKS_PER_BEAT"]
+
+TICKS_PER_BEAT = 960
+# Advance in slices so memory stays flat for long renders.
+SLICE_SECONDS = 10.0
+
+
+def render_events(batch: Batch, seconds: float, seed: int = 0,
+                  tempo: float | None = None) -> tuple[list[Event], float]:
+    """Apply ``batch`` at time 0 and run ``seconds``; return the events and the tempo.
+
+    ``tempo`` overrides the session's own ``tempo()`` (the command line wins).
+    """
+    net = Network(seed=seed)
+    events = list(net.apply(batch, 0.0))
+    if tempo is not None:
+        events += net.apply(Batch((Tempo(tempo),), source="render"), 0.0)
+    bpm = net.tempo
+    t = 0.0
+    while t < seconds:
+        t = min(seconds, t + SLICE_SECONDS)
+        events += net.advance(t)
+    events += net.release_all()  # the file ends with every note off
+    return events, bpm
+
+
+def write_midi(events: Iterable[Event], path: str, bpm: float) -> int:
+    """Write a type-1 Standard MIDI File: a tempo track, then one track per neuron."""
+    tracks: dict[str, list[Event]] = {}
+    for ev in events:
+        tracks.setdefault(ev.neuron, []).append(ev)
+    mid = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
+    conductor = mido.MidiTrack()
+    conductor.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm), time=0))
+    mid.tracks.append(conductor)
+    count = 0
+    for name, evs in tracks.items():
+        track = mido.MidiTrack()
+        track.append(mido.MetaMessage("track_name", name=name or "livecode", time=0))
+        last = 0
+        for ev in evs:
+            tick = round(ev.beat * TICKS_PER_BEAT)
+            if ev.type == "control_change":
+                msg = mido.Message("control_change", channel=ev.ch - 1, control=ev.note,
+                                   value=ev.vel, time=tick - last)
+            else:
+                msg = mido.Message(ev.type, channel=ev.ch - 1, note=ev.note, velocity=ev.vel,
+                                   time=tick - last)
+            track.append(msg)
+            last = tick
+            count += 1
+        mid.tracks.append(track)
+    mid.save(path)
+    return count
+
+
+def render(batch: Batch, seconds: float, out: str, seed: int = 0,
+           tempo: float | None = None) -> int:
+    """Render to ``out`` (``.mid`` or ``.jsonl``); return the number of MIDI messages."""
+    events, bpm = render_events(batch, seconds, seed, tempo)
+    if out.endswith(".jsonl"):
+        return write_jsonl(events, out)
+    if out.endswith(".mid") or out.endswith(".midi"):
+        return write_midi(events, out, bpm)
+    raise ValueError(f"output must end in .mid or .jsonl, got {out!r}")

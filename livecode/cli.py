@@ -1,0 +1,163 @@
+"""The ``livecode`` command: REPL (default), play, render, ports, bench."""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+
+from engine.process import EngineConfig, EngineHandle
+from engine.protocol import Ack, Notice
+from livecode.errors import LivecodeError
+from livecode.sessionfile import load_session
+
+__all__ = ["main", "build_parser"]
+
+COMMANDS = ("play", "render", "ports", "bench", "repl")
+
+
+def _add_realtime_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("real-time options")
+    g.add_argument("--midi-api", default="auto",
+                   choices=("auto", "alsa", "jack", "coremidi", "winmm", "none"))
+    g.add_argument("--virtual", default="livecode", metavar="NAME",
+                   help="name of the output port the engine opens (default: livecode)")
+    g.add_argument("--port", metavar="NAME",
+                   help="send to an existing output port instead (substring match)")
+    g.add_argument("--osc-port", type=int, default=8000, metavar="N", help="0 turns OSC off")
+    g.add_argument("--osc-host", default="127.0.0.1", metavar="ADDR")
+    g.add_argument("--osc-allow", default="", metavar="IP,...")
+    g.add_argument("--tempo", type=float, metavar="BPM")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--events", metavar="FILE.jsonl", help="log every MIDI message sent")
+    g.add_argument("--record", metavar="FILE.sqlite", help="record the performance")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="livecode", description=(
+        "Live-code an oscillating network of integrate-and-fire neurons that plays MIDI. "
+        "With no command: the REPL."))
+    sub = parser.add_subparsers(dest="command")
+
+    repl = sub.add_parser("repl", help="the live-coding REPL (the default)")
+    repl.add_argument("session", nargs="?", metavar="SESSION.neu")
+    repl.add_argument("--watch", action="store_true", help="re-apply the session file on save")
+    _add_realtime_options(repl)
+
+    play = sub.add_parser("play", help="play a session headless, in real time")
+    play.add_argument("session", metavar="SESSION.neu")
+    play.add_argument("--seconds", type=float, metavar="S", help="stop after S seconds")
+    play.add_argument("--watch", action="store_true", help="re-apply the session file on save")
+    _add_realtime_options(play)
+
+    render = sub.add_parser("render", help="render a session offline to .mid or .jsonl")
+    render.add_argument("session", metavar="SESSION.neu")
+    render.add_argument("--seconds", type=float, required=True, metavar="S")
+    render.add_argument("-o", "--output", required=True, metavar="OUT.mid|OUT.jsonl")
+    render.add_argument("--seed", type=int, default=0)
+    render.add_argument("--tempo", type=float, metavar="BPM",
+                        help="play at this tempo, whatever the session says")
+
+    sub.add_parser("ports", help="list MIDI APIs and ports")
+    return parser
+
+
+def _config(args: argparse.Namespace, seconds: float | None = None) -> EngineConfig:
+    allow = tuple(a.strip() for a in args.osc_allow.split(",") if a.strip())
+    return EngineConfig(midi_api=args.midi_api, virtual=args.virtual, port=args.port,
+                        tempo=args.tempo or 120.0, seed=args.seed, events=args.events,
+                        seconds=seconds, osc_port=args.osc_port, osc_host=args.osc_host,
+                        osc_allow=allow)
+
+
+def _say(text: str) -> None:
+    print(f"livecode: {text}", file=sys.stderr, flush=True)
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from engine.render import render
+
+    _, batch = load_session(args.session)
+    start = time.perf_counter()
+    count = render(batch, args.seconds, args.output, seed=args.seed, tempo=args.tempo)
+    took = time.perf_counter() - start
+    speed = args.seconds / took if took > 0 else float("inf")
+    _say(f"wrote {count} MIDI messages to {args.output} ({args.seconds:g} s of music "
+         f"in {took:.3f} s, {speed:.0f}x real time)")
+    return 0
+
+
+def cmd_play(args: argparse.Namespace) -> int:
+    _, batch = load_session(args.session)
+    config = _config(args, seconds=args.seconds)
+    config.initial = batch
+    failures: list[str] = []
+
+    def on_message(msg: object) -> None:
+        if isinstance(msg, Notice):
+            _say(msg.text)
+        elif isinstance(msg, Ack) and not msg.ok:
+            failures.append(msg.error)
+            _say(f"refused: {msg.error}")
+
+    handle = EngineHandle(config, on_message)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        handle.start()
+        while not stop.is_set() and not handle.exited.is_set():
+            stop.wait(0.1)
+    finally:
+        handle.stop()
+        for s, h in old.items():
+            signal.signal(s, h)
+    return 1 if failures else 0
+
+
+def cmd_ports(args: argparse.Namespace) -> int:
+    from engine.midi_out import list_ports
+
+    for api, found in list_ports().items():
+        if isinstance(found, str):
+            print(f"{api}: {found}")
+            continue
+        print(f"{api}:")
+        for kind in ("outputs", "inputs"):
+            names = found[kind]
+            print(f"  {kind}: {', '.join(names) if names else '(none)'}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+        argv.insert(0, "repl")
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "render":
+            return cmd_render(args)
+        if args.command == "play":
+            return cmd_play(args)
+        if args.command == "ports":
+            return cmd_ports(args)
+        if args.command == "repl":
+            from livecode.repl import run_repl
+
+            return run_repl(args, _config(args))
+    except LivecodeError as exc:
+        print(exc.render() if hasattr(exc, "render") else str(exc), file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as exc:
+        _say(str(exc))
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
