@@ -11,8 +11,6 @@ import math
 from collections import deque
 from typing import Any
 
-import mido
-
 from engine.clock import Clock
 from engine.eventlog import EventLog
 from engine.midi_out import MidiOut, NullOut
@@ -135,7 +133,7 @@ class Engine:
             return
         midi, log, sounding, clock = self.midi, self.event_log, self.sounding, self.clock
         for ev in events:
-            midi.send(_message(ev))
+            midi.send_bytes(_encode(ev))
             sent = clock.now()
             late = sent - ev.t
             if late > self._worst_late:
@@ -202,7 +200,9 @@ class Engine:
             self._quit = True  # nobody listens any more: finish and go silent
 
 
-def _message(ev: Event) -> mido.Message:
-    if ev.type == "control_change":
-        return mido.Message("control_change", channel=ev.ch - 1, control=ev.note, value=ev.vel)
-    return mido.Message(ev.type, channel=ev.ch - 1, note=ev.note, velocity=ev.vel)
+_STATUS = {"note_on": 0x90, "note_off": 0x80, "control_change": 0xB0}
+
+
+def _encode(ev: Event) -> list[int]:
+    """The three bytes of a channel message (status | channel, data1, data2)."""
+    return [_STATUS[ev.type] | (ev.ch - 1), ev.note, ev.vel]

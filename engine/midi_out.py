@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import mido
 
@@ -16,8 +16,18 @@ __all__ = ["MidiOut", "RtMidiOut", "NullOut", "RecordingOut", "open_midi_out", "
            "API_NAMES", "MidiUnavailable", "quiet_stderr"]
 
 # DESIGN §5 --midi-api names -> rtmidi API names as mido spells them.
+def _rtmidi_api(name: str) -> Callable[[], int]:
+    def lookup() -> int:
+        import rtmidi
+
+        return int(getattr(rtmidi, f"API_{name}"))
+
+    return lookup
+
+
 API_NAMES = {"alsa": "LINUX_ALSA", "jack": "UNIX_JACK", "coremidi": "MACOSX_CORE",
              "winmm": "WINDOWS_MM"}
+RTMIDI_APIS = {api: _rtmidi_api(name) for api, name in API_NAMES.items()}
 AUTO_ORDER = ("alsa", "jack", "coremidi", "winmm")
 NO_MIDI_HINT = ("no MIDI system found ({why}); playing silent. Start a JACK server "
                 "(jackd -d dummy, or your audio setup), load snd-seq for ALSA, "
@@ -55,6 +65,10 @@ class MidiOut:
     def send(self, msg: mido.Message) -> None:
         raise NotImplementedError
 
+    def send_bytes(self, data: list[int]) -> None:
+        """Send one encoded message; ports that can skip decoding override this."""
+        self.send(mido.Message.from_bytes(data))
+
     def close(self) -> None:
         """Close the port; subclasses drain what is queued first."""
 
@@ -64,6 +78,9 @@ class NullOut(MidiOut):
 
     def send(self, msg: mido.Message) -> None:
         pass  # nothing to send to: the engine already said so once
+
+    def send_bytes(self, data: list[int]) -> None:
+        pass
 
 
 class RecordingOut(MidiOut):
@@ -84,27 +101,47 @@ class RecordingOut(MidiOut):
 
 
 class RtMidiOut(MidiOut):
-    """An rtmidi output port through mido: a virtual port, or an existing one by name."""
+    """An rtmidi output port: a virtual port, or a connection to an existing one.
+
+    mido encodes the messages; python-rtmidi is used directly for the port because
+    mido names a JACK connection after its destination ("client:lcrecv:in"), and
+    rtmidi's JACK backend then fails to connect it.
+    """
 
     # rtmidi's JACK backend hands messages to a ringbuffer read by JACK's process
     # callback; closing straight after a burst drops the tail, so wait a few periods.
     DRAIN_SECONDS = 0.05
 
-    def __init__(self, port: mido.ports.BaseOutput, api: str) -> None:
-        self._port = port
-        self.name = port.name
+    def __init__(self, api: str, client: str, port: str | None = None) -> None:
+        import rtmidi
+
         self.api = api
+        with quiet_stderr():
+            self._rt = rtmidi.MidiOut(rtapi=RTMIDI_APIS[api](), name=client)
+            if port is None:
+                self._rt.open_virtual_port(client)
+                self.name = client
+            else:
+                names = self._rt.get_ports()
+                matches = [i for i, n in enumerate(names) if port.lower() in n.lower()]
+                if not matches:
+                    del self._rt
+                    raise MidiUnavailable(
+                        f"no {api} output port matches {port!r}; ports: {', '.join(names) or 'none'}")
+                self._rt.open_port(matches[0], name="out")
+                self.name = names[matches[0]]
 
     def send(self, msg: mido.Message) -> None:
-        self._port.send(msg)
+        self._rt.send_message(msg.bytes())
+
+    def send_bytes(self, data: list[int]) -> None:
+        """Send already encoded bytes (the engine's hot path)."""
+        self._rt.send_message(data)
 
     def close(self) -> None:
         time.sleep(self.DRAIN_SECONDS)
-        self._port.close()
-
-
-def _backend(api: str) -> mido.Backend:
-    return mido.Backend(f"mido.backends.rtmidi/{API_NAMES[api]}", load=True)
+        self._rt.close_port()
+        del self._rt
 
 
 def _compiled_apis() -> tuple[str, ...]:
@@ -112,20 +149,6 @@ def _compiled_apis() -> tuple[str, ...]:
 
     compiled = {rtmidi.get_api_name(a) for a in rtmidi.get_compiled_api()}
     return tuple(a for a in AUTO_ORDER if a in compiled or a[:4] in compiled)
-
-
-def _open_one(api: str, virtual: str, port: str | None) -> RtMidiOut:
-    backend = _backend(api)
-    with quiet_stderr():
-        if port is None:
-            opened = backend.open_output(virtual, virtual=True, client_name=virtual)
-        else:
-            names = backend.get_output_names()
-            matches = [n for n in names if port.lower() in n.lower()]
-            if not matches:
-                raise MidiUnavailable(f"no {api} output port matches {port!r}; ports: {names or 'none'}")
-            opened = backend.open_output(matches[0], client_name=virtual)
-    return RtMidiOut(opened, api)
 
 
 def open_midi_out(api: str = "auto", virtual: str = "livecode",
@@ -142,7 +165,7 @@ def open_midi_out(api: str = "auto", virtual: str = "livecode",
     reasons = []
     for name in apis:
         try:
-            out = _open_one(name, virtual, port)
+            out = RtMidiOut(name, virtual, port)
         except MidiUnavailable as exc:
             reasons.append(str(exc))
         except (ImportError, OSError, RuntimeError, ValueError, KeyError) as exc:
@@ -155,16 +178,16 @@ def open_midi_out(api: str = "auto", virtual: str = "livecode",
 
 def list_ports() -> dict[str, dict[str, list[str]] | str]:
     """For each MIDI API compiled into rtmidi: its output and input ports, or why it is unavailable."""
+    import rtmidi
+
     os.environ.setdefault("JACK_NO_START_SERVER", "1")
     found: dict[str, dict[str, list[str]] | str] = {}
-    for name in AUTO_ORDER:
+    for name in _compiled_apis():
         try:
-            backend = _backend(name)
-            if API_NAMES[name] not in backend.module.get_api_names():
-                continue
             with quiet_stderr():
-                found[name] = {"outputs": backend.get_output_names(),
-                               "inputs": backend.get_input_names()}
-        except (ImportError, OSError, RuntimeError, ValueError) as exc:
+                api = RTMIDI_APIS[name]()
+                found[name] = {"outputs": rtmidi.MidiOut(rtapi=api, name="livecode-ports").get_ports(),
+                               "inputs": rtmidi.MidiIn(rtapi=api, name="livecode-ports").get_ports()}
+        except (OSError, RuntimeError, ValueError) as exc:
             found[name] = f"unavailable: {str(exc).strip() or type(exc).__name__}"
     return found

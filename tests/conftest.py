@@ -1,0 +1,122 @@
+"""Shared fixtures: a real JACK server (dummy driver) and a JACK MIDI receiver."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+import time
+import uuid
+
+import pytest
+
+REQUIRE_JACK = os.environ.get("LIVECODE_REQUIRE_JACK") == "1"
+
+
+def _need_jack() -> None:
+    if shutil.which("jackd") is None:
+        if REQUIRE_JACK:
+            pytest.fail("jackd is missing but LIVECODE_REQUIRE_JACK=1")
+        pytest.skip("jackd is not installed")
+    try:
+        import jack  # noqa: F401
+    except (ImportError, OSError) as exc:
+        if REQUIRE_JACK:
+            pytest.fail(f"JACK-Client is unusable but LIVECODE_REQUIRE_JACK=1: {exc}")
+        pytest.skip(f"JACK-Client unusable: {exc}")
+
+
+class JackServer:
+    """A ``jackd -d dummy`` server with a unique name, for one test."""
+
+    def __init__(self, rate: int = 48000, period: int = 64) -> None:
+        self.name = f"lctest-{uuid.uuid4().hex[:8]}"
+        self.rate = rate
+        self.period = period
+        self.log = open(f"/tmp/{self.name}.log", "w")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            ["jackd", "-n", self.name, "--no-realtime", "-d", "dummy", "-r", str(rate),
+             "-p", str(period)], stdout=self.log, stderr=subprocess.STDOUT)
+        self._wait_ready()
+
+    def _wait_ready(self) -> None:
+        import jack
+
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"jackd exited: {open(self.log.name).read()}")
+            try:
+                client = jack.Client("lctest-probe", servername=self.name, no_start_server=True)
+            except jack.JackError:
+                time.sleep(0.05)
+                continue
+            client.close()
+            return
+        raise RuntimeError("jackd did not start within 10 s")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+class MidiReceiver:
+    """A JACK client with one MIDI input port that stamps each message with its frame time."""
+
+    def __init__(self, server: JackServer, name: str = "lcrecv") -> None:
+        import jack
+
+        self.client = jack.Client(name, servername=server.name, no_start_server=True)
+        self.port = self.client.midi_inports.register("in")
+        self.rate = self.client.samplerate
+        self.period = self.client.blocksize
+        self.messages: list[tuple[int, bytes]] = []  # (absolute frame, message bytes)
+        self._lock = threading.Lock()
+        self.client.set_process_callback(self._process)
+        self.client.activate()
+
+    def _process(self, frames: int) -> None:
+        base = self.client.last_frame_time
+        for offset, data in self.port.incoming_midi_events():
+            with self._lock:
+                self.messages.append((base + offset, bytes(data)))
+
+    @property
+    def port_name(self) -> str:
+        return self.port.name
+
+    def received(self) -> list[tuple[float, bytes]]:
+        """Messages so far as (seconds, bytes)."""
+        with self._lock:
+            return [(frame / self.rate, data) for frame, data in self.messages]
+
+    def close(self) -> None:
+        self.client.deactivate()
+        self.client.close()
+
+
+@pytest.fixture
+def jack_server(monkeypatch):
+    """A running JACK dummy server; JACK clients of this test and its children use it."""
+    _need_jack()
+    server = JackServer()
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", server.name)
+    monkeypatch.setenv("JACK_NO_START_SERVER", "1")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def midi_receiver(jack_server):
+    receiver = MidiReceiver(jack_server)
+    try:
+        yield receiver
+    finally:
+        receiver.close()

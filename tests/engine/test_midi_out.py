@@ -1,0 +1,46 @@
+"""MIDI output ports: the factory, the silent fallback, and a real JACK port."""
+from __future__ import annotations
+
+import time
+
+import mido
+
+from engine.midi_out import NullOut, RecordingOut, RtMidiOut, list_ports, open_midi_out
+
+
+def test_none_api_is_silent_and_says_so():
+    out, line = open_midi_out("none")
+    assert isinstance(out, NullOut)
+    assert "--midi-api none" in line
+
+
+def test_no_midi_system_gives_one_line_with_what_to_do(monkeypatch):
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", "no-such-server-here")
+    monkeypatch.setenv("JACK_NO_START_SERVER", "1")
+    out, line = open_midi_out("jack")
+    assert isinstance(out, NullOut)
+    assert "\n" not in line and "silent" in line and "jackd" in line
+
+
+def test_recording_out_keeps_messages():
+    out = RecordingOut()
+    out.send(mido.Message("note_on", note=60))
+    out.close()
+    assert [m.note for _, m in out.messages] == [60] and out.closed
+
+
+def test_existing_jack_port_by_substring(midi_receiver):
+    out, line = open_midi_out("jack", virtual="lcsend", port="lcrecv")
+    assert isinstance(out, RtMidiOut), line
+    out.send(mido.Message("note_on", channel=9, note=36, velocity=100))
+    out.send(mido.Message("note_off", channel=9, note=36, velocity=0))
+    out.close()
+    deadline = time.monotonic() + 2
+    while len(midi_receiver.received()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [d for _, d in midi_receiver.received()] == [bytes([0x99, 36, 100]), bytes([0x89, 36, 0])]
+
+
+def test_ports_lists_the_receiver(midi_receiver):
+    found = list_ports()
+    assert "lcrecv:in" in " ".join(found["jack"]["outputs"])
