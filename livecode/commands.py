@@ -1,0 +1,204 @@
+"""The language's own functions: neurons, connections, transport, and requests to the host.
+
+``save``, ``load``, ``ls``, ``help`` and ``quit`` do no I/O here: ``save``/``quit``
+append a host action, ``load`` asks the ``read_file`` callable the host gave the
+interpreter, and ``ls``/``help`` return text.
+"""
+from __future__ import annotations
+
+from engine import protocol as P
+
+from .builtins import PLAIN, REQUIRED, bind_args, fn, with_arg
+from .errors import BadType, BadValue, HostError, LimitExceeded, LivecodeError, suggest
+from .network import validate
+from .session_text import listing
+from .values import LangFunction, NeuronRef, Recipe, Text, check_number, show, type_name
+
+__all__ = ["FUNCTIONS", "COMMANDS"]
+
+
+@fn("neuron", "neuron(note=60, thr=1.0, rate=1.0, ...)",
+    "a new neuron; bind it to a name: `n1 = neuron(36, thr=1.2)`")
+def _neuron(ctx, args, kwargs):
+    if len(args) > 1:
+        raise with_arg(BadType("neuron() takes the note as its only positional argument; give "
+                               "the others by name: neuron(36, thr=1.2)"), 1)
+    if args and "note" in kwargs:
+        raise with_arg(BadType("neuron() got `note` twice"), "note")
+    given = {"note": args[0]} if args else {}
+    given.update(kwargs)
+    params = []
+    for name, value in given.items():
+        if name not in P.PARAMS:
+            raise with_arg(BadType(f"neuron() has no parameter `{name}`; parameters are: "
+                                   f"{', '.join(P.PARAMS)}",
+                                   suggestion=suggest(name, P.PARAMS)), name)
+        if isinstance(value, list) and value and all(isinstance(v, NeuronRef) for v in value):
+            raise with_arg(BadType(f"{name} must be a number, got a list of neurons"), name)
+        try:
+            params.append((name, validate(name, value)))
+        except LivecodeError as e:
+            raise with_arg(e, 0 if name == "note" and args else name) from None
+    return Recipe(tuple(params))
+
+
+@fn("connect", "connect(src, dst, w=0.5, delay=0, kind=\"pulse\")",
+    "connect src to dst (neurons or lists); re-run to change; kind is \"pulse\" or \"cont\"")
+def _connect(ctx, args, kwargs):
+    src, dst, w, delay, kind = bind_args("connect", [
+        ("src", REQUIRED), ("dst", REQUIRED), ("w", P.DEFAULT_WEIGHT), ("delay", 0.0),
+        ("kind", "pulse")], args, kwargs)
+    ctx.connect(src, dst, w, delay, kind)
+    return None
+
+
+@fn("disconnect", "disconnect(src, dst)", "remove the connection src -> dst")
+def _disconnect(ctx, args, kwargs):
+    src, dst = bind_args("disconnect", [("src", REQUIRED), ("dst", REQUIRED)], args, kwargs)
+    ctx.disconnect(src, dst)
+    return None
+
+
+@fn("tempo", "tempo(bpm)", "set the tempo in beats per minute (1..999); tempo() reads it")
+def _tempo(ctx, args, kwargs):
+    (bpm,) = bind_args("tempo", [("bpm", None)], args, kwargs)
+    if bpm is None:
+        return ctx.mirror.tempo
+    value = check_number(bpm, "tempo")
+    lo, hi = P.TEMPO_RANGE
+    if not lo <= value <= hi:
+        raise with_arg(BadValue(f"tempo must be in range {lo:g}..{hi:g} BPM, got {show(bpm)}"), 0)
+    ctx.emit(P.Tempo(value))
+    return None
+
+
+def _per_neuron(name: str, make, doc: str) -> LangFunction:
+    def impl(ctx, args, kwargs):
+        if kwargs:
+            raise BadType(f"{name}() takes neurons only, no keyword arguments")
+        if not args:
+            raise BadType(f"{name}() needs a neuron or a list of neurons: {name}(n1)")
+        for i, arg in enumerate(args):
+            try:
+                names = ctx.neuron_names(arg, f"{name}()")
+            except LivecodeError as e:
+                raise with_arg(e, i) from None
+            for n in names:
+                ctx.emit(make(n))
+        return None
+    return LangFunction(name, impl, f"{name}(n, ...)", doc)
+
+
+def _no_args(name: str, op: object, doc: str) -> LangFunction:
+    def impl(ctx, args, kwargs):
+        bind_args(name, [], args, kwargs)
+        ctx.emit(op)
+        if isinstance(op, P.Clear):
+            ctx.forget()  # the variables that named neurons now name nothing
+        return None
+    return LangFunction(name, impl, f"{name}()", doc)
+
+
+def _path(name: str, args, kwargs) -> str:
+    (path,) = bind_args(name, [("path", REQUIRED)], args, kwargs)
+    if not isinstance(path, str) or not path.strip():
+        raise with_arg(BadType(f"{name}() needs a file name as a str, got {type_name(path)}"), 0)
+    return path
+
+
+@fn("save", "save(path)", "write the network as a session file the host can load again")
+def _save(ctx, args, kwargs):
+    ctx.actions.append(("save", _path("save", args, kwargs)))
+    return None
+
+
+@fn("load", "load(path)", "run a session file as part of this block")
+def _load(ctx, args, kwargs):
+    path = _path("load", args, kwargs)
+    if ctx.read_file is None:
+        raise with_arg(HostError("load() is not available here: this host reads no files"), 0)
+    if ctx.load_depth >= ctx.budget.limits.load_depth:
+        raise LimitExceeded(f"load() may nest at most {ctx.budget.limits.load_depth} deep")
+    try:
+        text = ctx.read_file(path)
+    except LivecodeError:
+        raise
+    except (OSError, UnicodeError) as e:
+        raise with_arg(HostError(f"cannot read {path!r}: {e.strerror or e}"
+                                 if isinstance(e, OSError) else f"cannot read {path!r}: {e}"),
+                       0) from None
+    if not isinstance(text, str):
+        raise HostError(f"the host gave {type_name(text)} for {path!r}, not text")
+    ctx.load_depth += 1
+    try:
+        ctx.run_source(text, path)
+    finally:
+        ctx.load_depth -= 1
+    return None
+
+
+@fn("quit", "quit()", "leave the REPL")
+def _quit(ctx, args, kwargs):
+    bind_args("quit", [], args, kwargs)
+    ctx.actions.append(("quit",))
+    return None
+
+
+@fn("ls", "ls()", "list the neurons, their parameters and the connections")
+def _ls(ctx, args, kwargs):
+    bind_args("ls", [], args, kwargs)
+    live: dict = {}
+    if ctx.activations is not None:
+        try:
+            live = dict(ctx.activations() or {})
+        except Exception as e:  # a host callback failing must not look like a language bug
+            raise HostError(f"the host could not report activations: {e}") from None
+    return Text(listing(ctx.mirror, live))
+
+
+@fn("help", "help(topic)", "help on a function or parameter: help(neuron), help(\"rate\")")
+def _help(ctx, args, kwargs):
+    (topic,) = bind_args("help", [("topic", None)], args, kwargs)
+    if topic is None:
+        width = max(len(f.signature) for f in FUNCTIONS.values())
+        lines = ["Functions:"]
+        lines += [f"  {f.signature:<{width}}  {f.doc}" for f in FUNCTIONS.values()]
+        lines += ["Neuron parameters (n1.rate = 2):"]
+        lines += [f"  {spec.describe()}" for spec in P.PARAMS.values()]
+        lines += ["Connect: `a >> b` (weight 0.5), `a >> b @ -0.4`, `a >> [b, c] @ 0.3`; "
+                  "chains: `a >> b >> c`."]
+        return Text("\n".join(lines))
+    if isinstance(topic, LangFunction):
+        return Text(f"{topic.signature}\n  {topic.doc}")
+    if isinstance(topic, NeuronRef):
+        params = ctx.mirror.neurons.get(topic.name, {})
+        return Text(f"neuron {topic.name}: " + ", ".join(f"{k}={show(v)}"
+                                                         for k, v in params.items()))
+    if isinstance(topic, str):
+        if topic in P.PARAMS:
+            return Text(P.PARAMS[topic].describe())
+        if topic in FUNCTIONS:
+            f = FUNCTIONS[topic]
+            return Text(f"{f.signature}\n  {f.doc}")
+        raise with_arg(BadValue(f"no help on {topic!r}",
+                                suggestion=suggest(topic, [*P.PARAMS, *FUNCTIONS])), 0)
+    raise with_arg(BadType(f"help() takes a function, a neuron or a parameter name, "
+                           f"got {type_name(topic)}"), 0)
+
+
+COMMANDS: dict[str, LangFunction] = {f.name: f for f in (
+    _neuron, _connect, _disconnect, _tempo,
+    _per_neuron("mute", lambda n: P.Mute(n, True), "silence a neuron (it keeps firing)"),
+    _per_neuron("unmute", lambda n: P.Mute(n, False), "let a muted neuron sound again"),
+    _per_neuron("solo", lambda n: P.Solo(n, True), "only soloed neurons sound"),
+    _per_neuron("unsolo", lambda n: P.Solo(n, False), "take a neuron out of the solo set"),
+    _per_neuron("fire", P.Fire, "fire a neuron now"),
+    _per_neuron("reset", P.Reset, "set a neuron's activation back to its phase"),
+    _no_args("stop", P.Stop(), "freeze the network and release sounding notes"),
+    _no_args("start", P.Start(), "run the network again after stop()"),
+    _no_args("panic", P.Panic(), "all notes off now; the network keeps running"),
+    _no_args("clear", P.Clear(), "remove every neuron and connection (tempo stays)"),
+    _save, _load, _ls, _help, _quit,
+)}
+
+FUNCTIONS: dict[str, LangFunction] = {**COMMANDS, **PLAIN}

@@ -1,0 +1,538 @@
+"""The tree walker: runs one block's statements against a working copy of the state.
+
+Only the node types in the dispatch tables below can run; anything else was already
+refused by :mod:`livecode.whitelist`. No Python attribute lookup, ``exec`` or ``eval``
+is ever done with a name from the source.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable
+
+from . import operators as ops
+from .errors import (
+    BadType,
+    BadValue,
+    DivisionByZero,
+    LanguageSyntaxError,
+    LimitExceeded,
+    LivecodeError,
+    Refused,
+    UndefinedName,
+    UnknownAttribute,
+    UnknownFunction,
+    suggest,
+)
+from .mirror import Mirror
+from .network import UNBOUND_HINT, NetworkOps
+from .values import (
+    Budget,
+    LangFunction,
+    Limits,
+    NeuronRef,
+    Recipe,
+    Target,
+    Text,
+    flatten_neurons,
+    show,
+    type_name,
+)
+from .whitelist import check_tree, position
+
+__all__ = ["Evaluator", "MAX_SOURCE"]
+
+MAX_SOURCE = 1_000_000  # characters in one block or loaded file
+MAX_NESTING = 120       # expressions inside expressions
+_PYTHON_ERRORS = (ArithmeticError, TypeError, ValueError, RecursionError, MemoryError)
+_NEWLINES = re.compile(r"\r\n|\r|\n")
+
+
+class _Break(Exception):
+    pass
+
+
+class _Continue(Exception):
+    pass
+
+
+class Evaluator(NetworkOps):
+    """One block's run: working variables and mirror, and what the block produced."""
+
+    def __init__(self, variables: dict, mirror: Mirror, functions: dict[str, LangFunction],
+                 read_file: Callable[[str], str] | None = None,
+                 activations: Callable[[], dict] | None = None,
+                 limits: Limits | None = None) -> None:
+        self.variables = variables
+        self.mirror = mirror
+        self.functions = functions
+        self.read_file = read_file
+        self.activations = activations
+        self.budget = Budget(limits or Limits())
+        self.ops: list = []
+        self.output: list[str] = []
+        self.actions: list[tuple] = []
+        self.scopes: list[dict] = []
+        self.filename = "<repl>"
+        self.lines: list[str] = []
+        self.load_depth = 0
+        self.nesting = 0
+        self._stmt = {
+            ast.Expr: self.s_expr, ast.Assign: self.s_assign, ast.AugAssign: self.s_augassign,
+            ast.For: self.s_for, ast.If: self.s_if, ast.Delete: self.s_delete,
+            ast.Pass: lambda node: None, ast.Break: self.s_break, ast.Continue: self.s_continue,
+        }
+        self._expr = {
+            ast.Constant: lambda node: node.value, ast.Name: self.e_name,
+            ast.List: self.e_list, ast.Tuple: self.e_tuple, ast.Dict: self.e_dict,
+            ast.BinOp: self.e_binop, ast.UnaryOp: self.e_unary, ast.BoolOp: self.e_boolop,
+            ast.Compare: self.e_compare, ast.IfExp: self.e_ifexp, ast.Attribute: self.e_attribute,
+            ast.Subscript: self.e_subscript, ast.Call: self.e_call, ast.ListComp: self.e_listcomp,
+            ast.GeneratorExp: self.e_listcomp, ast.DictComp: self.e_dictcomp,
+            ast.JoinedStr: self.e_fstring,
+        }
+
+    # --- source, positions ---------------------------------------------------------------
+
+    def run_source(self, source: str, filename: str = "<repl>") -> None:
+        """Parse, check and run ``source`` as part of this block (``load`` nests here)."""
+        lines = _NEWLINES.split(source)
+        if len(source) > MAX_SOURCE:
+            raise LimitExceeded(f"a block may hold at most {MAX_SOURCE:,} characters, "
+                                f"got {len(source):,}", filename=filename)
+        tree = _parse(source, filename, lines)
+        saved = self.filename, self.lines
+        self.filename, self.lines = filename, lines
+        try:
+            check_tree(tree, self.make_error)
+            self.exec_body(tree.body)
+        finally:
+            self.filename, self.lines = saved
+
+    def make_error(self, cls: type, message: str, node: ast.AST, attr: bool = False,
+                   suggestion: str | None = None) -> LivecodeError:
+        err = cls(message, suggestion=suggestion)
+        return self.locate(err, node, attr)
+
+    def locate(self, err: LivecodeError, node: ast.AST, attr: bool = False) -> LivecodeError:
+        line, col = position(node, self.lines)
+        if attr and isinstance(node, ast.Attribute) and node.end_lineno == line:
+            end_line, end_col = position(_End(node), self.lines)
+            col = max(col, end_col - len(node.attr))
+        source_line = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        return err.at(self.filename, line, col, source_line)
+
+    def convert(self, exc: BaseException, node: ast.AST) -> LivecodeError:
+        """A Python error inside an allowed operation, as a positioned language error."""
+        if isinstance(exc, ZeroDivisionError):
+            err: LivecodeError = DivisionByZero("division by zero")
+        elif isinstance(exc, RecursionError):
+            err = LimitExceeded("values or expressions are nested too deeply")
+        elif isinstance(exc, (MemoryError, OverflowError)):
+            err = LimitExceeded("the result is too large")
+        elif isinstance(exc, TypeError):
+            err = BadType(str(exc))
+        else:
+            err = BadValue(str(exc))
+        return self.locate(err, node)
+
+    # --- statements ----------------------------------------------------------------------
+
+    def exec_body(self, body: list[ast.stmt]) -> None:
+        for stmt in body:
+            self.exec_stmt(stmt)
+
+    def exec_stmt(self, node: ast.stmt) -> None:
+        self.budget.visit()
+        handler = self._stmt.get(type(node))
+        if handler is None:
+            raise self.make_error(Refused, f"`{type(node).__name__}` is not part of the "
+                                  f"language", node)
+        try:
+            handler(node)
+        except LivecodeError as e:
+            raise self.locate(e, node) from None
+        except _PYTHON_ERRORS as e:
+            raise self.convert(e, node) from None
+
+    def s_expr(self, node: ast.Expr) -> None:
+        value = self.eval(node.value)
+        if isinstance(value, Recipe):
+            raise self.make_error(BadValue, "a new neuron must be bound to a name, or it "
+                                  "would have none: write `x = neuron(...)`", node.value)
+        if value is None or isinstance(value, Target):
+            return
+        if isinstance(node.value, ast.BinOp) and isinstance(node.value.op, ast.RShift):
+            return  # `a >> b` returns b for chaining; echoing it would be noise
+        self.output.append(str(value) if isinstance(value, Text) else show(value))
+
+    def s_assign(self, node: ast.Assign) -> None:
+        value = self.eval(node.value)
+        for target in node.targets:
+            self.assign(target, value, owner=True)
+
+    def assign(self, target: ast.expr, value: object, owner: bool = False) -> None:
+        try:
+            if isinstance(target, ast.Name):
+                self.bind(target.id, value, owner)
+            elif isinstance(target, (ast.Tuple, ast.List)):
+                if not isinstance(value, (list, tuple, range, str)):
+                    raise BadType(f"cannot unpack {type_name(value)} into "
+                                  f"{len(target.elts)} names")
+                if len(value) != len(target.elts):
+                    raise BadValue(f"cannot unpack {len(value)} values into "
+                                   f"{len(target.elts)} names")
+                for t, v in zip(target.elts, value, strict=True):
+                    self.assign(t, v, owner)
+            elif isinstance(target, ast.Attribute):
+                if isinstance(value, Recipe):
+                    raise BadType(UNBOUND_HINT)
+                self.set_param(self.eval(target.value), target.attr, value)
+            else:
+                raise Refused("you can assign to a name, a neuron's parameter or a tuple "
+                              "of names")
+        except LivecodeError as e:
+            raise self.locate(e, target, attr=isinstance(target, ast.Attribute)) from None
+
+    def bind(self, name: str, value: object, owner: bool = False) -> None:
+        if name in self.functions:
+            raise Refused(f"`{name}` is one of the language's functions; choose another name")
+        if self.scopes:  # a comprehension's own variable
+            self.scopes[-1][name] = value
+            return
+        value = self.materialize(value, name)
+        old = self.variables.get(name)
+        if owner and old is not None:
+            self.release(old, value, name)
+        self.variables[name] = value
+
+    def s_augassign(self, node: ast.AugAssign) -> None:
+        op = type(node.op)
+        if isinstance(node.target, ast.Name):
+            old = self.lookup(node.target.id, node.target)
+            self.assign(node.target, self.operate(op, old, self.eval(node.value), node))
+            return
+        if not isinstance(node.target, ast.Attribute):
+            raise Refused("`op=` works on a name or a neuron's parameter")
+        owner = self.eval(node.target.value)
+        operand = self.eval(node.value)
+        try:
+            names = self.neuron_names(owner, f"`.{node.target.attr} {ops.SYMBOLS[op]}=`")
+            for name in names:
+                old = self.get_param(NeuronRef(name), node.target.attr)
+                self.set_param(NeuronRef(name), node.target.attr,
+                               self.operate(op, old, operand, node))
+        except LivecodeError as e:
+            raise self.locate(e, node.target, attr=True) from None
+
+    def s_for(self, node: ast.For) -> None:
+        for item in self.iterate(self.eval(node.iter), node.iter):
+            self.assign(node.target, item)
+            try:
+                self.exec_body(node.body)
+            except _Break:
+                break
+            except _Continue:
+                continue
+        else:
+            self.exec_body(node.orelse)
+
+    def s_break(self, node: ast.Break) -> None:
+        raise _Break
+
+    def s_continue(self, node: ast.Continue) -> None:
+        raise _Continue
+
+    def s_if(self, node: ast.If) -> None:
+        self.exec_body(node.body if ops.truth(self.eval(node.test)) else node.orelse)
+
+    def s_delete(self, node: ast.Delete) -> None:
+        for target in node.targets:
+            assert isinstance(target, ast.Name)  # the whitelist refused the rest
+            value = self.lookup(target.id, target)
+            if target.id not in self.variables:
+                raise self.make_error(Refused, f"`{target.id}` is a function of the language "
+                                      f"and cannot be deleted", target)
+            items = list(value.values()) if isinstance(value, dict) else value
+            names = [v.name for v in flatten_neurons(items) if isinstance(v, NeuronRef)
+                     and v.name in self.mirror.neurons]
+            del self.variables[target.id]
+            self.remove(list(dict.fromkeys(names)))
+
+    def iterate(self, value: object, node: ast.AST):
+        """Items of a loop's iterable, one iteration of the block's budget each."""
+        if isinstance(value, dict):
+            value = list(value)
+        if not isinstance(value, (list, tuple, range, str)):
+            raise self.make_error(BadType, f"a `for` loop needs a list, tuple, range, str or "
+                                  f"dict, got {type_name(value)}", node)
+        for item in value:
+            try:
+                self.budget.iterate()
+            except LivecodeError as e:
+                raise self.locate(e, node) from None
+            yield item
+
+    # --- expressions ---------------------------------------------------------------------
+
+    def eval(self, node: ast.expr) -> object:
+        self.budget.visit()
+        handler = self._expr.get(type(node))
+        if handler is None:
+            raise self.make_error(Refused, f"`{type(node).__name__}` is not allowed here", node)
+        self.nesting += 1
+        try:
+            if self.nesting > MAX_NESTING:
+                raise LimitExceeded(f"expressions may be nested at most {MAX_NESTING} deep")
+            return handler(node)
+        except LivecodeError as e:
+            raise self.locate(e, node) from None
+        except _PYTHON_ERRORS as e:
+            raise self.convert(e, node) from None
+        finally:
+            self.nesting -= 1
+
+    def lookup(self, name: str, node: ast.AST) -> object:
+        for scope in reversed(self.scopes):
+            if name in scope:
+                return scope[name]
+        if name in self.variables:
+            return self.variables[name]
+        if name in self.functions:
+            return self.functions[name]
+        known = [n for s in self.scopes for n in s] + list(self.variables) + list(self.functions)
+        raise self.make_error(UndefinedName, f"`{name}` is not defined", node,
+                              suggestion=suggest(name, known))
+
+    def e_name(self, node: ast.Name) -> object:
+        return self.lookup(node.id, node)
+
+    def elements(self, nodes: list[ast.expr]) -> list:
+        out: list = []
+        for elt in nodes:
+            if isinstance(elt, ast.Starred):
+                value = self.eval(elt.value)
+                if isinstance(value, dict):
+                    value = list(value)
+                if not isinstance(value, (list, tuple, range, str)):
+                    raise self.make_error(BadType, f"`*` needs a list, tuple or range, got "
+                                          f"{type_name(value)}", elt)
+                self.budget.build(len(out) + len(value), "list")
+                out.extend(value)
+            else:
+                out.append(self.eval(elt))
+        self.budget.build(len(out), "list")
+        return out
+
+    def e_list(self, node: ast.List) -> list:
+        return self.elements(node.elts)
+
+    def e_tuple(self, node: ast.Tuple) -> tuple:
+        return tuple(self.elements(node.elts))
+
+    def e_dict(self, node: ast.Dict) -> dict:
+        out: dict = {}
+        for key, value in zip(node.keys, node.values, strict=True):
+            if key is None:
+                merged = self.eval(value)
+                if not isinstance(merged, dict):
+                    raise self.make_error(BadType, f"`**` needs a dict, got "
+                                          f"{type_name(merged)}", value)
+                out.update(merged)
+            else:
+                k = self.eval(key)
+                self.check_key(k, key)
+                out[k] = self.eval(value)
+        self.budget.build(len(out), "dict")
+        return out
+
+    def check_key(self, key: object, node: ast.AST) -> None:
+        if not _hashable(key):
+            raise self.make_error(BadType, f"{type_name(key)} cannot be a dict key; use a "
+                                  f"number, a str or a tuple of them", node)
+
+    def operate(self, op: type, a: object, b: object, node: ast.AST) -> object:
+        if op is ast.RShift:
+            return self.wire(a, b)
+        if op is ast.MatMult:
+            return self.weighted(a, b)
+        if isinstance(a, Recipe) or isinstance(b, Recipe):
+            raise BadType(UNBOUND_HINT)
+        return ops.binop(op, a, b, self.budget)
+
+    def e_binop(self, node: ast.BinOp) -> object:
+        left = self.eval(node.left)
+        right = self.eval(node.right)
+        if isinstance(node.op, ast.RShift) and not isinstance(left, (NeuronRef, Recipe, Target,
+                                                                      list, tuple)):
+            raise BadType(f"`>>` connects neurons: the left side is {type_name(left)} "
+                          f"{show(left, 60)}")
+        return self.operate(type(node.op), left, right, node)
+
+    def e_unary(self, node: ast.UnaryOp) -> object:
+        return ops.unary(type(node.op), self.eval(node.operand))
+
+    def e_boolop(self, node: ast.BoolOp) -> object:
+        value: object = None
+        for part in node.values:
+            value = self.eval(part)
+            if ops.truth(value) == isinstance(node.op, ast.Or):
+                return value
+        return value
+
+    def e_compare(self, node: ast.Compare) -> bool:
+        left = self.eval(node.left)
+        for op, right_node in zip(node.ops, node.comparators, strict=True):
+            right = self.eval(right_node)
+            for side in (left, right):
+                if isinstance(side, (list, tuple, dict, str)):
+                    self.budget.work(len(side))
+            if not ops.compare(type(op), left, right):
+                return False
+            left = right
+        return True
+
+    def e_ifexp(self, node: ast.IfExp) -> object:
+        return self.eval(node.body if ops.truth(self.eval(node.test)) else node.orelse)
+
+    def e_attribute(self, node: ast.Attribute) -> object:
+        owner = self.eval(node.value)
+        if isinstance(owner, (NeuronRef, list, tuple)) and owner:
+            return self.get_param(owner, node.attr)
+        if isinstance(owner, Recipe):
+            raise BadType(UNBOUND_HINT)
+        raise self.make_error(UnknownAttribute, f"{type_name(owner)} has no attribute "
+                              f"`{node.attr}`; only neurons have attributes (their "
+                              f"parameters)", node, attr=True)
+
+    def e_subscript(self, node: ast.Subscript) -> object:
+        container = self.eval(node.value)
+        if isinstance(node.slice, ast.Slice):
+            parts = [None if p is None else self.eval(p)
+                     for p in (node.slice.lower, node.slice.upper, node.slice.step)]
+            index: object = slice(*parts)
+        else:
+            index = self.eval(node.slice)
+        return ops.subscript(container, index, self.budget)
+
+    def e_call(self, node: ast.Call) -> object:
+        if isinstance(node.func, ast.Name) and not self.bound(node.func.id):
+            known = list(self.functions)
+            raise self.make_error(UnknownFunction, f"`{node.func.id}` is not a function of "
+                                  f"the language", node.func,
+                                  suggestion=suggest(node.func.id, known))
+        fn = self.eval(node.func)
+        if not isinstance(fn, LangFunction):
+            raise self.make_error(BadType, f"{type_name(fn)} {show(fn, 40)} cannot be "
+                                  f"called", node.func)
+        args = self.elements(node.args)
+        kwargs: dict = {}
+        for kw in node.keywords:
+            value = self.eval(kw.value)
+            if kw.arg is not None:
+                kwargs[kw.arg] = value
+                continue
+            if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+                raise self.make_error(BadType, "`**` in a call needs a dict with str keys",
+                                      kw.value)
+            kwargs.update(value)
+        try:
+            return fn.impl(self, args, kwargs)
+        except LivecodeError as e:
+            raise self.locate(e, _argument_node(node, e)) from None
+
+    def bound(self, name: str) -> bool:
+        return (any(name in s for s in self.scopes) or name in self.variables
+                or name in self.functions)
+
+    def comprehend(self, generators: list[ast.comprehension], produce) -> None:
+        self.scopes.append({})
+        try:
+            self._generate(generators, 0, produce)
+        finally:
+            self.scopes.pop()
+
+    def _generate(self, generators: list[ast.comprehension], i: int, produce) -> None:
+        gen = generators[i]
+        # the first iterable is evaluated outside the comprehension's scope, as in Python
+        for item in self.iterate(self.eval(gen.iter), gen.iter):
+            self.assign(gen.target, item)
+            if all(ops.truth(self.eval(cond)) for cond in gen.ifs):
+                if i + 1 < len(generators):
+                    self._generate(generators, i + 1, produce)
+                else:
+                    produce()
+
+    def e_listcomp(self, node: ast.ListComp | ast.GeneratorExp) -> list:
+        out: list = []
+        self.comprehend(node.generators, lambda: out.append(self.eval(node.elt)))
+        self.budget.build(len(out), "list")
+        return out
+
+    def e_dictcomp(self, node: ast.DictComp) -> dict:
+        out: dict = {}
+
+        def produce() -> None:
+            key = self.eval(node.key)
+            self.check_key(key, node.key)
+            out[key] = self.eval(node.value)
+
+        self.comprehend(node.generators, produce)
+        self.budget.build(len(out), "dict")
+        return out
+
+    def e_fstring(self, node: ast.JoinedStr) -> str:
+        parts: list[str] = []
+        for part in node.values:
+            if isinstance(part, ast.Constant):
+                parts.append(str(part.value))
+                continue
+            assert isinstance(part, ast.FormattedValue)
+            value = self.eval(part.value)
+            text = str(value) if isinstance(value, str) and part.conversion != ord("r") \
+                else show(value)
+            parts.append(text)
+            self.budget.build(sum(map(len, parts)), "string")
+        return "".join(parts)
+
+
+class _End:
+    """A stand-in node at ``node``'s end, for :func:`position`."""
+
+    def __init__(self, node: ast.AST) -> None:
+        self.lineno = node.end_lineno
+        self.col_offset = node.end_col_offset
+
+
+def _argument_node(call: ast.Call, err: LivecodeError) -> ast.AST:
+    """The argument an error from a function is about (``err.arg``), else the call."""
+    arg = getattr(err, "arg", None)
+    if isinstance(arg, int) and 0 <= arg < len(call.args) and not any(
+            isinstance(a, ast.Starred) for a in call.args):
+        return call.args[arg]
+    if isinstance(arg, str):
+        for kw in call.keywords:
+            if kw.arg == arg:
+                return kw
+    return call
+
+
+def _hashable(key: object) -> bool:
+    if isinstance(key, tuple):
+        return all(_hashable(k) for k in key)
+    return isinstance(key, (int, float, str, bool, NeuronRef)) or key is None
+
+
+def _parse(source: str, filename: str, lines: list[str]) -> ast.Module:
+    try:
+        return ast.parse(source, filename=filename, mode="exec")
+    except SyntaxError as e:
+        line = e.lineno or 0
+        text = lines[line - 1] if 0 < line <= len(lines) else (e.text or "")
+        msg = e.msg or "invalid syntax"
+        raise LanguageSyntaxError(msg, filename=filename, line=line, col=e.offset or 1,
+                                  source_line=text) from None
+    except (ValueError, RecursionError, MemoryError) as e:
+        what = "too deeply nested" if isinstance(e, (RecursionError, MemoryError)) else str(e)
+        raise LanguageSyntaxError(f"cannot parse the block: {what}", filename=filename,
+                                  line=1, col=1, source_line=lines[0] if lines else "") from None

@@ -1,0 +1,164 @@
+"""Writing the network out as language text (``save``) and as a listing (``ls``).
+
+:func:`session_text` is the inverse of running a session: its text, run in a fresh
+interpreter, rebuilds a mirror equal to the one it was made from, in the same creation
+order and with the same names. Neurons named ``hats_0, hats_1, ...`` that were created
+one after another come back as one group, ``hats = [neuron(...), neuron(...)]``; any
+other neuron is written as ``name = neuron(...)``.
+"""
+from __future__ import annotations
+
+import keyword
+import math
+import re
+
+from engine import protocol as P
+
+from .mirror import Mirror
+from .values import LangFunction, NeuronRef
+
+__all__ = ["session_text", "listing", "neuron_call"]
+
+_MEMBER = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)_(\d+)$")
+_RESERVED = frozenset({
+    "neuron", "connect", "disconnect", "tempo", "mute", "unmute", "solo", "unsolo", "fire",
+    "reset", "stop", "start", "panic", "clear", "save", "load", "ls", "help", "quit", "range",
+    "len", "min", "max", "abs", "round", "int", "float", "str", "bool", "list", "tuple", "sum",
+    "sorted", "reversed", "enumerate", "zip", "any", "all", "print", "midi",
+})
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"float({str(value)!r})"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    return repr(value)
+
+
+def neuron_call(params: dict) -> str:
+    """``neuron(note, k=v, ...)`` with the note and every parameter that is not its default."""
+    parts = [_literal(params.get("note", P.PARAMS["note"].default))]
+    for name, spec in P.PARAMS.items():
+        if name == "note" or name not in params:
+            continue
+        value = params[name]
+        if value != spec.default or type(value) is not type(spec.default):
+            parts.append(f"{name}={_literal(value)}")
+    return f"neuron({', '.join(parts)})"
+
+
+def _groups(mirror: Mirror, variables: dict | None) -> dict[str, list[str]]:
+    """Runs of consecutive neurons named ``base_0 .. base_k`` that can be written as a list."""
+    names = list(mirror.neurons)
+    groups: dict[str, list[str]] = {}
+    i = 0
+    while i < len(names):
+        m = _MEMBER.match(names[i])
+        if m and m.group(2) == "0":
+            base = m.group(1)
+            run = [names[i]]
+            while i + len(run) < len(names) and names[i + len(run)] == f"{base}_{len(run)}":
+                run.append(names[i + len(run)])
+            usable = (base not in groups and base not in mirror.neurons
+                      and base not in _RESERVED and not keyword.iskeyword(base)
+                      and (variables is None or base not in variables
+                           or variables[base] == [NeuronRef(n) for n in run]))
+            if usable:
+                groups[base] = run
+                i += len(run)
+                continue
+        i += 1
+    return groups
+
+
+def session_text(mirror: Mirror, variables: dict | None = None) -> str:
+    """Language text that rebuilds ``mirror`` exactly (and ``variables`` where it can)."""
+    groups = _groups(mirror, variables)
+    ref: dict[str, str] = {}
+    for base, run in groups.items():
+        ref.update({name: f"{base}[{i}]" for i, name in enumerate(run)})
+    lines = ["# livecode session", f"tempo({mirror.tempo!r})"]
+    first = {run[0]: base for base, run in groups.items()}
+    for name, params in mirror.neurons.items():
+        if name in first:
+            base = first[name]
+            items = ",\n    ".join(neuron_call(mirror.neurons[n]) for n in groups[base])
+            lines.append(f"{base} = [\n    {items},\n]")
+        elif name not in ref:
+            lines.append(f"{name} = {neuron_call(params)}")
+    for (src, dst), (w, delay, kind) in mirror.connections.items():
+        extra = (f", delay={delay!r}" if delay else "") + (f", kind={kind!r}"
+                                                           if kind != "pulse" else "")
+        lines.append(f"connect({ref.get(src, src)}, {ref.get(dst, dst)}, {w!r}{extra})")
+    for name in mirror.solo:
+        lines.append(f"solo({ref.get(name, name)})")
+    if not mirror.running:
+        lines.append("stop()")
+    lines += _variables(mirror, variables or {}, groups, ref)
+    return "\n".join(lines) + "\n"
+
+
+def _variables(mirror: Mirror, variables: dict, groups: dict, ref: dict) -> list[str]:
+    """Assignments for the performer's other variables whose values can be written out."""
+    out: list[tuple[bool, str]] = []
+    for var, value in variables.items():
+        if var in groups or (isinstance(value, NeuronRef) and value.name == var):
+            continue
+        if var.startswith("_") or var in _RESERVED or not var.isidentifier():
+            continue
+        text = _value_text(value, mirror, ref, 0)
+        if text is not None:
+            # a name the neurons use is rebound last, after every reference to it
+            out.append((var in mirror.neurons, f"{var} = {text}"))
+    return [line for _, line in sorted(out, key=lambda item: item[0])]
+
+
+def _value_text(value: object, mirror: Mirror, ref: dict, depth: int) -> str | None:
+    if depth > 20:
+        return None
+    if isinstance(value, NeuronRef):
+        return ref.get(value.name, value.name) if value.name in mirror.neurons else None
+    if isinstance(value, LangFunction):
+        return value.name
+    if isinstance(value, (list, tuple)):
+        parts = [_value_text(v, mirror, ref, depth + 1) for v in value]
+        if any(p is None for p in parts):
+            return None
+        if isinstance(value, tuple):
+            return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"  # type: ignore[arg-type]
+        return "[" + ", ".join(parts) + "]"  # type: ignore[arg-type]
+    if isinstance(value, dict):
+        keys = [_value_text(k, mirror, ref, depth + 1) for k in value]
+        vals = [_value_text(v, mirror, ref, depth + 1) for v in value.values()]
+        if any(p is None for p in keys + vals):
+            return None
+        return "{" + ", ".join(f"{k}: {v}" for k, v in zip(keys, vals, strict=True)) + "}"
+    if isinstance(value, range):
+        return repr(value)
+    if isinstance(value, (bool, int, str)) or value is None:
+        return repr(str(value)) if isinstance(value, str) else repr(value)
+    if isinstance(value, float):
+        return _literal(value)
+    return None
+
+
+def listing(mirror: Mirror, activations: dict | None = None) -> str:
+    """The text of ``ls()``: tempo, neurons with their non-default parameters, connections."""
+    activations = activations or {}
+    state = "running" if mirror.running else "stopped"
+    lines = [f"tempo {mirror.tempo:g} bpm, {state}, {len(mirror.neurons)} neurons"]
+    width = max((len(n) for n in mirror.neurons), default=0)
+    for name, params in mirror.neurons.items():
+        call = neuron_call(params)[len("neuron("):-1]
+        flags = (" [solo]" if name in mirror.solo else "")
+        act = activations.get(name)
+        live = f"  a={act:.3f}" if isinstance(act, (int, float)) else ""
+        lines.append(f"  {name:<{width}}  {call}{flags}{live}")
+    if mirror.connections:
+        lines.append("connections:")
+        for (src, dst), (w, delay, kind) in mirror.connections.items():
+            extra = (f" delay={delay:g}" if delay else "") + (f" {kind}" if kind != "pulse"
+                                                              else "")
+            lines.append(f"  {src} >> {dst} @ {w:g}{extra}")
+    return "\n".join(lines)
