@@ -1,0 +1,165 @@
+"""Statements of the language: assignment, augmented assignment, for, if, del, expressions.
+
+Mixed into the evaluator, which supplies ``eval``, ``lookup``, ``locate`` and the
+network operations.
+"""
+from __future__ import annotations
+
+import ast
+
+from . import operators as ops
+from .errors import BadType, BadValue, LivecodeError, Refused
+from .network import UNBOUND_HINT
+from .values import NeuronRef, Recipe, Target, Text, flatten_neurons, show, type_name
+
+__all__ = ["Statements"]
+
+_PYTHON_ERRORS = (ArithmeticError, TypeError, ValueError, RecursionError, MemoryError)
+
+
+class _Break(Exception):
+    pass
+
+
+class _Continue(Exception):
+    pass
+
+
+class Statements:
+    # --- statements ----------------------------------------------------------------------
+
+    def exec_body(self, body: list[ast.stmt]) -> None:
+        for stmt in body:
+            self.exec_stmt(stmt)
+
+    def exec_stmt(self, node: ast.stmt) -> None:
+        self.budget.visit()
+        handler = self._stmt.get(type(node))
+        if handler is None:
+            raise self.make_error(Refused, f"`{type(node).__name__}` is not part of the "
+                                  f"language", node)
+        try:
+            handler(node)
+        except LivecodeError as e:
+            raise self.locate(e, node) from None
+        except _PYTHON_ERRORS as e:
+            raise self.convert(e, node) from None
+
+    def s_expr(self, node: ast.Expr) -> None:
+        value = self.eval(node.value)
+        if isinstance(value, Recipe):
+            raise self.make_error(BadValue, "a new neuron must be bound to a name, or it "
+                                  "would have none: write `x = neuron(...)`", node.value)
+        if value is None or isinstance(value, Target):
+            return
+        if isinstance(node.value, ast.BinOp) and isinstance(node.value.op, ast.RShift):
+            return  # `a >> b` returns b for chaining; echoing it would be noise
+        self.output.append(str(value) if isinstance(value, Text) else show(value))
+
+    def s_assign(self, node: ast.Assign) -> None:
+        value = self.eval(node.value)
+        for target in node.targets:
+            self.assign(target, value, owner=True)
+
+    def assign(self, target: ast.expr, value: object, owner: bool = False) -> None:
+        try:
+            if isinstance(target, ast.Name):
+                self.bind(target.id, value, owner)
+            elif isinstance(target, (ast.Tuple, ast.List)):
+                if not isinstance(value, (list, tuple, range, str)):
+                    raise BadType(f"cannot unpack {type_name(value)} into "
+                                  f"{len(target.elts)} names")
+                if len(value) != len(target.elts):
+                    raise BadValue(f"cannot unpack {len(value)} values into "
+                                   f"{len(target.elts)} names")
+                for t, v in zip(target.elts, value, strict=True):
+                    self.assign(t, v, owner)
+            elif isinstance(target, ast.Attribute):
+                if isinstance(value, Recipe):
+                    raise BadType(UNBOUND_HINT)
+                self.set_param(self.eval(target.value), target.attr, value)
+            else:
+                raise Refused("you can assign to a name, a neuron's parameter or a tuple "
+                              "of names")
+        except LivecodeError as e:
+            raise self.locate(e, target, attr=isinstance(target, ast.Attribute)) from None
+
+    def bind(self, name: str, value: object, owner: bool = False) -> None:
+        if name in self.functions:
+            raise Refused(f"`{name}` is one of the language's functions; choose another name")
+        if self.scopes:  # a comprehension's own variable
+            self.scopes[-1][name] = value
+            return
+        value = self.materialize(value, name)
+        old = self.variables.get(name)
+        if owner and old is not None:
+            self.release(old, value, name)
+        self.variables[name] = value
+
+    def s_augassign(self, node: ast.AugAssign) -> None:
+        op = type(node.op)
+        if isinstance(node.target, ast.Name):
+            old = self.lookup(node.target.id, node.target)
+            self.assign(node.target, self.operate(op, old, self.eval(node.value), node))
+            return
+        if not isinstance(node.target, ast.Attribute):
+            raise Refused("`op=` works on a name or a neuron's parameter")
+        owner = self.eval(node.target.value)
+        operand = self.eval(node.value)
+        try:
+            names = self.neuron_names(owner, f"`.{node.target.attr} {ops.SYMBOLS[op]}=`")
+            for name in names:
+                old = self.get_param(NeuronRef(name), node.target.attr)
+                self.set_param(NeuronRef(name), node.target.attr,
+                               self.operate(op, old, operand, node))
+        except LivecodeError as e:
+            raise self.locate(e, node.target, attr=True) from None
+
+    def s_for(self, node: ast.For) -> None:
+        for item in self.iterate(self.eval(node.iter), node.iter):
+            self.assign(node.target, item)
+            try:
+                self.exec_body(node.body)
+            except _Break:
+                break
+            except _Continue:
+                continue
+        else:
+            self.exec_body(node.orelse)
+
+    def s_break(self, node: ast.Break) -> None:
+        raise _Break
+
+    def s_continue(self, node: ast.Continue) -> None:
+        raise _Continue
+
+    def s_if(self, node: ast.If) -> None:
+        self.exec_body(node.body if ops.truth(self.eval(node.test)) else node.orelse)
+
+    def s_delete(self, node: ast.Delete) -> None:
+        for target in node.targets:
+            assert isinstance(target, ast.Name)  # the whitelist refused the rest
+            value = self.lookup(target.id, target)
+            if target.id not in self.variables:
+                raise self.make_error(Refused, f"`{target.id}` is a function of the language "
+                                      f"and cannot be deleted", target)
+            items = list(value.values()) if isinstance(value, dict) else value
+            names = [v.name for v in flatten_neurons(items) if isinstance(v, NeuronRef)
+                     and v.name in self.mirror.neurons]
+            del self.variables[target.id]
+            self.remove(list(dict.fromkeys(names)))
+
+    def iterate(self, value: object, node: ast.AST):
+        """Items of a loop's iterable, one iteration of the block's budget each."""
+        if isinstance(value, dict):
+            value = list(value)
+        if not isinstance(value, (list, tuple, range, str)):
+            raise self.make_error(BadType, f"a `for` loop needs a list, tuple, range, str or "
+                                  f"dict, got {type_name(value)}", node)
+        for item in value:
+            try:
+                self.budget.iterate()
+            except LivecodeError as e:
+                raise self.locate(e, node) from None
+            yield item
+
