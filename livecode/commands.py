@@ -10,7 +10,7 @@ from engine import protocol as P
 
 from .builtins import PLAIN, REQUIRED, bind_args, fn, with_arg
 from .errors import BadType, BadValue, HostError, LimitExceeded, LivecodeError, suggest
-from .network import validate
+from .network import suggest_param, validate
 from .session_text import listing
 from .values import LangFunction, NeuronRef, Recipe, Text, check_number, show, type_name
 
@@ -32,7 +32,7 @@ def _neuron(ctx, args, kwargs):
         if name not in P.PARAMS:
             raise with_arg(BadType(f"neuron() has no parameter `{name}`; parameters are: "
                                    f"{', '.join(P.PARAMS)}",
-                                   suggestion=suggest(name, P.PARAMS)), name)
+                                   suggestion=suggest_param(name)), name)
         if isinstance(value, list) and value and all(isinstance(v, NeuronRef) for v in value):
             raise with_arg(BadType(f"{name} must be a number, got a list of neurons"), name)
         try:

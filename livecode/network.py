@@ -18,7 +18,7 @@ from .errors import BadType, BadValue, LimitExceeded, UnknownAttribute, suggest
 from .mirror import Mirror, default_params
 from .values import NeuronRef, Recipe, Target, check_number, flatten_neurons, show, type_name
 
-__all__ = ["NetworkOps", "NAME_RE", "validate"]
+__all__ = ["NetworkOps", "NAME_RE", "validate", "suggest_param"]
 
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]*$")
@@ -27,11 +27,24 @@ UNBOUND_HINT = ("a new neuron must be bound to a name before it is used: "
                 "write `x = neuron(...)`, then use `x`")
 
 
+_ALIASES = {"threshold": "thr", "velocity": "vel", "duration": "dur", "channel": "ch",
+            "probability": "prob", "refractory": "refr", "pitch": "note", "speed": "rate"}
+
+
+def suggest_param(name: str, extra: tuple = ()) -> str | None:
+    """The parameter ``name`` probably meant: a close spelling, or the full word's short name."""
+    word = name.lower()
+    for full, short in _ALIASES.items():
+        if suggest(word, [full]) or word.startswith(short):
+            return short
+    return suggest(name, [*P.PARAMS, *extra])
+
+
 def validate(param: str, value: object) -> object:
     """``protocol.validate_param`` with the language's errors and a suggestion."""
     if param not in P.PARAMS:
         raise UnknownAttribute(f"neurons have no parameter `{param}`; parameters are: "
-                               f"{', '.join(P.PARAMS)}", suggestion=suggest(param, P.PARAMS))
+                               f"{', '.join(P.PARAMS)}", suggestion=suggest_param(param))
     if isinstance(value, (Recipe, NeuronRef, Target)):
         raise BadType(f"{param} must be a number, got {type_name(value)}")
     try:
@@ -76,7 +89,7 @@ class NetworkOps:
         if param not in P.PARAMS and param not in READ_ONLY:
             raise UnknownAttribute(f"neurons have no parameter `{param}`; parameters are: "
                                    f"{', '.join(P.PARAMS)}",
-                                   suggestion=suggest(param, [*P.PARAMS, *READ_ONLY]))
+                                   suggestion=suggest_param(param, READ_ONLY))
         names = self.neuron_names(value, f"`.{param}`")
         if param == "name":
             found: list = names
