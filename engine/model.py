@@ -109,8 +109,47 @@ class Network(Patching):
     def _run(self, target: float, out: list) -> None:
         heap = self._heap
         lim = target + EPS
-        while heap and heap[0][0] <= lim:
-            t = heap[0][0]
+        sounding = self._sounding
+        while heap:
+            e = heap[0]
+            t = e[0]
+            if t > lim:
+                break
+            kind = e[1]
+            # drop stale entries here: most of the heap churn, not worth an instant
+            if kind == _FIRE:
+                n = e[3]
+                if not n.alive or (e[4] != n.ver and e[4] != _FORCED):
+                    heappop(heap)
+                    continue
+                if n.tc > t + EPS and e[4] != _FORCED:
+                    # the entry was a lower bound: inhibition since moved the crossing later
+                    heappop(heap)
+                    self._repush(n)
+                    continue
+            elif kind == _OFF:
+                # note-offs and pulses to singletons need no instant of their own: heap
+                # order already puts them before the volley they may start (a FIRE entry)
+                heappop(heap)
+                key = (e[3], e[4])
+                s = sounding.get(key)
+                if s is not None and s[1] == e[5]:
+                    if t < self.beat:
+                        t = self.beat
+                    self.beat = t
+                    del sounding[key]
+                    out.append(Event(self._s0 + (t - self._b0) * self._spb, t, "note_off",
+                                     s[0], e[3], e[4], 0))
+                continue
+            elif kind == _PULSE and e[3].group is None:
+                heappop(heap)
+                dst = e[3]
+                if dst.alive and e[5].alive:
+                    if t < self.beat:
+                        t = self.beat
+                    self.beat = t
+                    self._pulse(dst, e[4], t, True)
+                continue
             if t < self.beat:
                 t = self.beat
             self.beat = t
@@ -128,7 +167,10 @@ class Network(Patching):
             if kind == _FIRE:
                 n = e[3]
                 if n.alive and (e[4] == n.ver or e[4] == _FORCED):
-                    cands.append((n, e[4]))
+                    if e[4] != _FORCED and n.tc > lim:
+                        self._repush(n)
+                    else:
+                        cands.append((n, e[4]))
             elif kind == _PULSE:
                 dst = e[3]
                 if dst.alive and e[5].alive:
@@ -167,8 +209,12 @@ class Network(Patching):
             if ver == _MEMBER:
                 if not self._member_ready(n, t):
                     continue
-            elif ver != _FORCED and ver != n.ver:
-                continue
+            elif ver != _FORCED:
+                if ver != n.ver:
+                    continue
+                if n.tc > t + EPS:  # an inhibitory pulse of this instant moved it later
+                    self._repush(n)
+                    continue
             n.vstamp = vid
             rnd.append(n)
         while rnd:
@@ -214,7 +260,7 @@ class Network(Patching):
             n.ver += 1
             n.a0 = 0.0
             n.t0 = re
-            tc = n.crossing()
+            n.tc = n.due = tc = n.crossing()
             if tc < _INF:
                 heappush(heap, (tc, _FIRE, next(seq), n, n.ver, None))
         else:
@@ -235,15 +281,26 @@ class Network(Patching):
             a = n.floor
         n.a0 = a
         n.t0 = t
-        n.ver += 1
         if a >= n.thr:
+            n.tc = t
             if push:
+                n.ver += 1
+                n.due = t
                 heappush(self._heap, (t, _FIRE, next(self._seq), n, n.ver, None))
             return True
-        tc = n.crossing()
-        if tc < _INF:
+        n.tc = tc = n.crossing()
+        # a later crossing keeps the live entry (a lower bound, re-pushed when it pops);
+        # only an earlier one needs a new entry
+        if tc < n.due:
+            n.ver += 1
+            n.due = tc
             heappush(self._heap, (tc, _FIRE, next(self._seq), n, n.ver, None))
         return False
+
+    def _repush(self, n: Neuron) -> None:
+        tc = n.due = n.tc
+        if tc < _INF:
+            heappush(self._heap, (tc, _FIRE, next(self._seq), n, n.ver, None))
 
     def _member_pulse(self, n: Neuron, w: float, t: float) -> bool:
         if t < n.refr_end - EPS:
@@ -282,7 +339,7 @@ class Network(Patching):
 
     def _schedule(self, n: Neuron) -> None:
         n.ver += 1
-        tc = n.crossing()
+        n.tc = n.due = tc = n.crossing()
         if tc < _INF:
             heappush(self._heap, (tc, _FIRE, next(self._seq), n, n.ver, None))
 

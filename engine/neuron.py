@@ -27,7 +27,7 @@ class Neuron:
 
     __slots__ = ("name", "order", "params", "thr", "rate", "leak", "refr", "floor", "phase",
                  "vel", "dur", "ch", "prob", "mute", "notes", "note_index", "a0", "t0",
-                 "refr_end", "ver", "vstamp", "out0", "outd", "group", "alive")
+                 "refr_end", "tc", "due", "ver", "vstamp", "out0", "outd", "group", "alive")
 
     def __init__(self, name: str, order: int, params: dict) -> None:
         self.name, self.order = name, order
@@ -39,6 +39,7 @@ class Neuron:
         self.group = None  # engine.linear.Group when cont-coupled
         self.alive = True
         self.refr_end = -_INF
+        self.tc = self.due = _INF  # crossing time; time of the live heap entry
         self.set_params(params)
 
     def set_params(self, params: dict) -> None:
