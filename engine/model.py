@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import random
 from heapq import heappop, heappush
+from math import exp as _exp, log1p as _log1p
 from itertools import count
 
 from . import protocol as P
@@ -260,7 +261,7 @@ class Network(Patching):
             n.ver += 1
             n.a0 = 0.0
             n.t0 = re
-            n.tc = n.due = tc = n.crossing()
+            n.tc = n.due = tc = re + n.rise
             if tc < _INF:
                 heappush(heap, (tc, _FIRE, next(seq), n, n.ver, None))
         else:
@@ -276,19 +277,34 @@ class Network(Patching):
         """Deliver a pulse to a singleton; True if it is now at or above threshold."""
         if t < n.refr_end - EPS:
             return False
-        a = n.value(t) + w
+        leak = n.leak
+        dt = t - n.t0
+        if dt <= 0.0:
+            a = n.a0 + w
+        elif leak == 0.0:
+            a = n.a0 + n.rate * dt + w
+        else:
+            a = n.big_a + (n.a0 - n.big_a) * _exp(-leak * dt) + w
         if a < n.floor:
             a = n.floor
         n.a0 = a
         n.t0 = t
-        if a >= n.thr:
+        thr = n.thr
+        if a >= thr:
             n.tc = t
             if push:
                 n.ver += 1
                 n.due = t
                 heappush(self._heap, (t, _FIRE, next(self._seq), n, n.ver, None))
             return True
-        n.tc = tc = n.crossing()
+        # the closed forms of Neuron.crossing, inlined: this is the hottest path
+        if leak == 0.0:
+            tc = t + (thr - a) / n.rate if n.rate > 0.0 else _INF
+        elif n.big_a > thr:
+            tc = t + _log1p((thr - a) / (n.big_a - thr)) / leak
+        else:
+            tc = _INF
+        n.tc = tc
         # a later crossing keeps the live entry (a lower bound, re-pushed when it pops);
         # only an earlier one needs a new entry
         if tc < n.due:

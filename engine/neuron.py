@@ -27,7 +27,7 @@ class Neuron:
 
     __slots__ = ("name", "order", "params", "thr", "rate", "leak", "refr", "floor", "phase",
                  "vel", "dur", "ch", "prob", "mute", "notes", "note_index", "a0", "t0",
-                 "refr_end", "tc", "due", "ver", "vstamp", "out0", "outd", "group", "alive")
+                 "refr_end", "tc", "due", "big_a", "rise", "ver", "vstamp", "out0", "outd", "group", "alive")
 
     def __init__(self, name: str, order: int, params: dict) -> None:
         self.name, self.order = name, order
@@ -50,6 +50,14 @@ class Neuron:
         note = params["note"]
         self.notes = note if isinstance(note, tuple) else (note,)
         self.note_index = min(self.note_index, len(self.notes) - 1)
+        # cached for the hot path: the leak's asymptote and the rise time from 0 to thr
+        self.big_a = self.rate / self.leak if self.leak > 0.0 else 0.0
+        if self.leak == 0.0:
+            self.rise = self.thr / self.rate if self.rate > 0.0 else _INF
+        elif self.big_a > self.thr:
+            self.rise = _log1p(self.thr / (self.big_a - self.thr)) / self.leak
+        else:
+            self.rise = _INF
 
     def value(self, t: float) -> float:
         """Closed-form activation at ``t`` (singletons; held at 0 while refractory)."""

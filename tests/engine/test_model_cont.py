@@ -121,7 +121,7 @@ def test_mutual_cont_with_leak_and_refractory():
 def test_cont_inhibition_holds_member_at_floor():
     neurons = [{"rate": 0.8, "refr": 1.0}, {"rate": 1.1, "floor": -0.1}]
     got, _ = compare(neurons, {(1, 0): -2.5}, 12.0)
-    # held at -0.1 until a fires at 1.25 (then refractory): 1.1 beats * 1.1/beat -> 1.0
+    # held at -0.1 until a fires at 1.25; while a is refractory b rises 1.1/beat: +1 beat
     assert [round(t, 6) for t, i in got if i == 1] == [2.25, 4.5, 6.75, 9.0, 11.25]
     _, net = model_spikes(neurons, {(1, 0): -2.5}, 0.0)
     lows = []
