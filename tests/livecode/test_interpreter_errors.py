@@ -6,8 +6,14 @@ import pickle
 import pytest
 
 from livecode.errors import (
-    BadType, BadValue, LanguageSyntaxError, LivecodeError, Refused, UndefinedName,
-    UnknownAttribute, UnknownFunction,
+    BadType,
+    BadValue,
+    LanguageSyntaxError,
+    LivecodeError,
+    Refused,
+    UndefinedName,
+    UnknownAttribute,
+    UnknownFunction,
 )
 from livecode.interpreter import Interpreter
 
