@@ -16,13 +16,14 @@ from __future__ import annotations
 import math
 import random
 from heapq import heappop, heappush
-from math import exp as _exp, log1p as _log1p
 from itertools import count
+from math import exp as _exp
+from math import log1p as _log1p
 
 from . import protocol as P
 from .linear import HELD, NORMAL, REFRACTORY, Group
+from .neuron import ModelError, Neuron, UnknownNeuron
 from .patch import Patching
-from .neuron import ModelError, Neuron, UnknownNeuron, full_params
 from .protocol import Event
 
 __all__ = ["ModelError", "UnknownNeuron", "Network", "EPS"]

@@ -297,10 +297,15 @@ class Patching:
                 "connections": conns, "seed": self.seed,
                 "rng": [state[0], list(state[1]), state[2]]}
 
-    def restore(self, snap: dict) -> None:
-        """Rebuild from :meth:`snapshot` output, keeping activations (no notes sound)."""
+    def restore(self, snap: dict, t: float | None = None) -> None:
+        """Rebuild from :meth:`snapshot` output, keeping activations (no notes sound).
+
+        ``t`` (seconds, default the snapshot's) is the time the network resumes at: the
+        beat position and every activation are the snapshot's, the time in between is
+        skipped (as if stopped).
+        """
         self.__init__(snap.get("seed", self.seed), snap.get("tempo", P.DEFAULT_TEMPO))  # type: ignore[misc]
-        self.now = self._s0 = float(snap["t"])
+        self.now = self._s0 = float(snap["t"] if t is None else t)
         self.beat = self._b0 = float(snap["beat"])
         self.running = bool(snap.get("running", True))
         if "rng" in snap:

@@ -28,7 +28,7 @@ def N(name, **params):  # noqa: N802 - reads like the DSL
 
 def close(xs, ys, tol=US):
     assert len(xs) == len(ys), (xs, ys)
-    for x, y in zip(xs, ys):
+    for x, y in zip(xs, ys, strict=True):
         assert abs(x - y) <= tol, (xs, ys)
 
 
@@ -152,7 +152,7 @@ def test_excitatory_pulses_synchronise_leaky_neurons():
                    P.Connect("a", "b", 0.2), P.Connect("b", "a", 0.2))
     ev = net.advance(60.0)
     ta, tb = ons(ev, "a")[-5:], ons(ev, "b")[-5:]
-    assert max(abs(x - y) for x, y in zip(ta, tb)) < US
+    assert max(abs(x - y) for x, y in zip(ta, tb, strict=True)) < US
 
 
 def test_inhibitory_pulses_push_leaky_neurons_to_anti_phase():
@@ -291,6 +291,10 @@ def test_snapshot_restore_continues_identically():
     # pending pulses are not part of a snapshot; compare after they have drained
     ea, eb = a.advance(20.0), b.advance(20.0)
     assert [e.note for e in ea if e.neuron == "a"] == [e.note for e in eb if e.neuron == "a"]
+    c = Network()
+    c.restore(a.snapshot(), t=25.0)  # resume later: same beat and activations
+    assert (c.now, c.beat) == (25.0, a.beat)
+    assert [round(e.t - 5.0, 9) for e in c.advance(30.0)] == [round(e.t, 9) for e in a.advance(25.0)]
 
 
 def test_clear_and_panic():

@@ -91,7 +91,7 @@ def compare(neurons, cont, beats, tol_beats=TOL * 2):
     ref = reference(neurons, cont, beats)
     got, net = model_spikes(neurons, cont, beats)
     assert [i for _, i in got] == [i for _, i in ref], (got, ref)
-    worst = max((abs(a - b) for (a, _), (b, _) in zip(got, ref)), default=0.0)
+    worst = max((abs(a - b) for (a, _), (b, _) in zip(got, ref, strict=True)), default=0.0)
     assert worst < tol_beats, (worst, got, ref)
     return got, net
 
