@@ -86,11 +86,11 @@ def _rebuild(cls: type, message: str, state: dict) -> LivecodeError:
     return cls(message, **state)
 
 
-class LanguageSyntaxError(LivecodeError, SyntaxError):
+class LanguageSyntaxError(LivecodeError, SyntaxError):  # type: ignore[misc]
     """The text is not valid Python syntax (reported at the parser's position)."""
 
 
-class Refused(LivecodeError, SyntaxError):
+class Refused(LivecodeError, SyntaxError):  # type: ignore[misc]
     """Valid Python, but a construct the language does not allow (import, def, ``_x``...)."""
 
 

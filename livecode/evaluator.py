@@ -349,12 +349,13 @@ class Evaluator(Statements, NetworkOps):
         return "".join(parts)
 
 
-class _End:
+class _End(ast.AST):
     """A stand-in node at ``node``'s end, for :func:`position`."""
 
-    def __init__(self, node: ast.AST) -> None:
-        self.lineno = node.end_lineno
-        self.col_offset = node.end_col_offset
+    def __init__(self, node: ast.Attribute) -> None:
+        super().__init__()
+        self.lineno = node.end_lineno or 0
+        self.col_offset = node.end_col_offset or 0
 
 
 def _argument_node(call: ast.Call, err: LivecodeError) -> ast.AST:

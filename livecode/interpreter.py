@@ -67,8 +67,13 @@ class Interpreter:
         return dict(self._variables)
 
     def names(self) -> list[str]:
-        """Variable names bound now, then the language's functions (for completion)."""
-        return [*self._variables, *FUNCTIONS]
+        """Variable names bound now, in binding order (for completion)."""
+        return list(self._variables)
+
+    @staticmethod
+    def function_names() -> list[str]:
+        """The language's functions (for completion and highlighting)."""
+        return list(FUNCTIONS)
 
     def neuron_names(self) -> list[str]:
         """The neurons in the network, in creation order."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import math
 import operator
+from typing import Any
 
 from .errors import BadIndex, BadType, BadValue, DivisionByZero, LimitExceeded, suggest
 from .values import Budget, NeuronRef, Text, show, type_name
@@ -31,15 +32,15 @@ def is_number(v: object) -> bool:
     return isinstance(v, (int, float))  # bool is an int, as in Python
 
 
-def _plain(v: object) -> object:
+def _plain(v: Any) -> Any:
     return str(v) if isinstance(v, Text) else v
 
 
-def _cannot(op: type, a: object, b: object) -> BadType:
+def _cannot(op: Any, a: object, b: object) -> BadType:
     return BadType(f"cannot apply `{SYMBOLS[op]}` to {type_name(a)} and {type_name(b)}")
 
 
-def binop(op: type, a: object, b: object, budget: Budget) -> object:
+def binop(op: Any, a: Any, b: Any, budget: Budget) -> object:
     """``a <op> b`` for + - * / // % ** on numbers, and + * on str/list/tuple."""
     a, b = _plain(a), _plain(b)
     if is_number(a) and is_number(b):
@@ -67,7 +68,7 @@ def binop(op: type, a: object, b: object, budget: Budget) -> object:
     raise _cannot(op, a, b)
 
 
-def _power(a: float, b: float, budget: Budget) -> object:
+def _power(a: Any, b: Any, budget: Budget) -> object:
     bits = budget.limits.int_bits
     if isinstance(a, int) and isinstance(b, int):
         if b < 0:
@@ -98,7 +99,7 @@ def _power(a: float, b: float, budget: Budget) -> object:
     return budget.check_int(a ** b)
 
 
-def unary(op: type, v: object) -> object:
+def unary(op: Any, v: Any) -> object:
     if op is ast.Not:
         return not truth(v)
     if is_number(v):
@@ -112,7 +113,7 @@ def truth(v: object) -> bool:
     return True  # neurons and functions are true, as Python objects are
 
 
-def compare(op: type, a: object, b: object) -> bool:
+def compare(op: Any, a: Any, b: Any) -> bool:
     a, b = _plain(a), _plain(b)
     if op is ast.Eq:
         return a == b

@@ -6,11 +6,18 @@ network operations.
 from __future__ import annotations
 
 import ast
+from typing import TYPE_CHECKING
 
 from . import operators as ops
 from .errors import BadType, BadValue, LivecodeError, Refused
 from .network import UNBOUND_HINT
 from .values import NeuronRef, Recipe, Target, Text, flatten_neurons, show, type_name
+
+if TYPE_CHECKING:
+
+    from .errors import LivecodeError as _Error
+    from .mirror import Mirror
+    from .values import Budget
 
 __all__ = ["Statements"]
 
@@ -26,6 +33,29 @@ class _Continue(Exception):
 
 
 class Statements:
+    if TYPE_CHECKING:  # supplied by the evaluator and NetworkOps
+        variables: dict
+        mirror: Mirror
+        budget: Budget
+        scopes: list[dict]
+        functions: dict
+        output: list[str]
+        _stmt: dict
+
+        def eval(self, node: ast.expr) -> object: ...
+        def lookup(self, name: str, node: ast.AST) -> object: ...
+        def locate(self, err: _Error, node: ast.AST, attr: bool = False) -> _Error: ...
+        def make_error(self, cls: type, message: str, node: ast.AST, attr: bool = False,
+                       suggestion: str | None = None) -> _Error: ...
+        def convert(self, exc: BaseException, node: ast.AST) -> _Error: ...
+        def operate(self, op: type, a: object, b: object, node: ast.AST) -> object: ...
+        def materialize(self, value: object, name: str, depth: int = 0) -> object: ...
+        def release(self, old: object, new: object, name: str) -> None: ...
+        def remove(self, names: list[str]) -> None: ...
+        def neuron_names(self, value: object, what: str = "this") -> list[str]: ...
+        def get_param(self, value: object, param: str) -> object: ...
+        def set_param(self, value: object, param: str, new: object) -> None: ...
+
     # --- statements ----------------------------------------------------------------------
 
     def exec_body(self, body: list[ast.stmt]) -> None:

@@ -164,7 +164,7 @@ def make_range(args: list, budget: Budget) -> range:
         raise BadValue("range() step must not be zero")
     r = range(*ints)
     try:
-        n = len(r)
+        n: float = len(r)
     except OverflowError:
         n = math.inf
     left = budget.limits.iterations - budget.iterations

@@ -83,15 +83,15 @@ class _Checker:
             self.visit(node.target, node)
             self.visit(node.iter, node)
             self.loops += 1
-            for child in node.body:
-                self.visit(child, node)
+            for stmt in node.body:
+                self.visit(stmt, node)
             self.loops -= 1
-            for child in node.orelse:
-                self.visit(child, node)
+            for stmt in node.orelse:
+                self.visit(stmt, node)
             return
         for child in ast.iter_child_nodes(node):
             self.visit(child, node)
-        if kind is ast.Call:  # after its parts, so `__import__(...).system` names `__import__`
+        if isinstance(node, ast.Call):  # after its parts: `__import__(...).x()` names `__import__`
             self.check_Call(node)
 
     def check_Name(self, node: ast.Name) -> None:

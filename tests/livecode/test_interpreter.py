@@ -227,7 +227,8 @@ def test_load_without_a_host_reader_is_refused(it):
 
 def test_names_and_neuron_names(it):
     it.run("n1 = neuron(1); k = 3; hats = [neuron(2), neuron(3)]")
-    assert {"n1", "k", "hats", "neuron", "tempo"} <= set(it.names())
+    assert it.names() == ["n1", "k", "hats"]
+    assert {"neuron", "tempo", "connect", "range"} <= set(it.function_names())
     assert it.neuron_names() == ["n1", "hats_0", "hats_1"]
 
 
