@@ -96,10 +96,14 @@ class Network(Patching):
 
     # -- running -------------------------------------------------------------------------
     def advance(self, t: float) -> list[Event]:
-        """Run up to and including ``t`` seconds; return the events, in time order."""
-        if t < self.now:
-            raise ModelError(f"time must not go backwards: now is {self.now!r}, got {t!r}")
+        """Run up to and including ``t`` seconds; return the events, in time order.
+
+        A ``t`` before :attr:`now` is a no-op (the real-time loop may ask for a time it
+        has already passed): time never goes backwards.
+        """
         out: list[Event] = []
+        if t <= self.now:
+            return out
         if self.running:
             target = self._b0 + (t - self._s0) / self._spb
             self._run(target, out)

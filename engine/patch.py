@@ -96,17 +96,14 @@ class Patching:
 
     # -- application ---------------------------------------------------------------------
     def apply(self, batch_or_op: Any, t: float | None = None) -> list[P.Event]:
-        """Apply a Batch (or one op) whole at ``t`` seconds (default now), or refuse it whole.
+        """Apply a Batch (or one op) whole at ``t`` seconds (default/past: now), or refuse it.
 
         Returns the events of that instant: note-offs of Remove/Stop/Panic/Clear, then the
         volley that Fire ops and updated neurons at threshold start.
         """
         ops = batch_or_op.ops if isinstance(batch_or_op, P.Batch) else (batch_or_op,)
-        if t is None:
-            t = self.now
-        if t < self.now:
-            raise ModelError(f"a batch cannot be applied in the past: now is {self.now!r}, "
-                             f"got {t!r}")
+        if t is None or t < self.now:
+            t = self.now  # a past time means now (like an OSC bundle with an old timetag)
         todo = self._validate(tuple(ops))
         out = self.advance(t)
         when = self.beat
