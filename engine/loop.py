@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import gc
 import math
+import heapq
 from collections import deque
+from collections.abc import Callable
+from multiprocessing.connection import wait
 from typing import Any
 
 from engine.clock import Clock
@@ -55,6 +58,20 @@ class Engine:
         self._late_window: deque[float] = deque(maxlen=2048)
         self._next_status = 0.0
         self._quit = False
+        # Everything the loop waits on besides the clock: the pipe, and later OSC or MIDI
+        # input sockets. Each readable object maps to the handler that drains it.
+        self._inputs: dict[Any, Callable[[], None]] = {conn: self._receive}
+        self._scheduled: list[tuple[float, int, Batch]] = []  # batches with a future time
+        self._seq = 0
+
+    def add_input(self, readable: Any, handler: Callable[[], None]) -> None:
+        """Wake the loop when ``readable`` (a socket, pipe or fd) has data; call ``handler``."""
+        self._inputs[readable] = handler
+
+    def schedule(self, batch: Batch, t: float) -> None:
+        """Apply ``batch`` at logical time ``t`` (an OSC bundle's timetag; past means now)."""
+        self._seq += 1
+        heapq.heappush(self._scheduled, (t, self._seq, batch))
 
     # --- the loop ------------------------------------------------------------------------
 
@@ -71,14 +88,17 @@ class Engine:
             gc.enable()
 
     def _step(self) -> None:
-        due = min(self.net.next_time(), self._next_status, self.until)
+        scheduled = self._scheduled[0][0] if self._scheduled else math.inf
+        due = min(self.net.next_time(), scheduled, self._next_status, self.until)
         now = self.clock.now()
         timeout = due - now - EARLY_SECONDS
         if timeout > GC_IDLE_SECONDS:
             gc.collect(0)
             timeout = due - self.clock.now() - EARLY_SECONDS
-        if self._poll(max(0.0, timeout)):
-            self._receive()
+        ready = wait(list(self._inputs), max(0.0, timeout))
+        if ready:
+            for readable in ready:
+                self._inputs[readable]()
             return
         if due > now:
             self.clock.wait_until(due)
@@ -86,22 +106,19 @@ class Engine:
             self._play(self.net.advance(self.until))
             self._quit = True
             return
+        if due == scheduled:
+            _, _, batch = heapq.heappop(self._scheduled)
+            self.apply(batch, due)
         self._play(self.net.advance(due))
         if due >= self._next_status:
             self._send_status()
-
-    def _poll(self, timeout: float) -> bool:
-        try:
-            return bool(self.conn.poll(timeout))
-        except (EOFError, OSError):
-            self._quit = True  # the parent is gone: stop cleanly
-            return False
 
     def _receive(self) -> None:
         try:
             msg = self.conn.recv()
         except (EOFError, OSError):
-            self._quit = True
+            self._quit = True  # the parent is gone: stop cleanly
+            del self._inputs[self.conn]
             return
         if isinstance(msg, Batch):
             self.apply(msg)
