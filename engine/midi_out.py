@@ -111,6 +111,7 @@ class RtMidiOut(MidiOut):
     # rtmidi's JACK backend hands messages to a ringbuffer read by JACK's process
     # callback; closing straight after a burst drops the tail, so wait a few periods.
     DRAIN_SECONDS = 0.05
+    SETTLE_SECONDS = 0.05
 
     def __init__(self, api: str, client: str, port: str | None = None) -> None:
         import rtmidi
@@ -130,6 +131,10 @@ class RtMidiOut(MidiOut):
                         f"no {api} output port matches {port!r}; ports: {', '.join(names) or 'none'}")
                 self._rt.open_port(matches[0], name="out")
                 self.name = names[matches[0]]
+        if api == "jack":
+            # JACK makes the port and its connection live at a later cycle; what is
+            # sent before then is lost, so give it a few periods.
+            time.sleep(self.SETTLE_SECONDS)
 
     def send(self, msg: mido.Message) -> None:
         self._rt.send_message(msg.bytes())

@@ -75,25 +75,29 @@ class MidiReceiver:
         self.port = self.client.midi_inports.register("in")
         self.rate = self.client.samplerate
         self.period = self.client.blocksize
-        self.messages: list[tuple[int, bytes]] = []  # (absolute frame, message bytes)
+        self.messages: list[tuple[int, float, bytes]] = []  # (frame, perf_counter s, bytes)
         self._lock = threading.Lock()
         self.client.set_process_callback(self._process)
         self.client.activate()
 
     def _process(self, frames: int) -> None:
+        # The dummy driver's frame clock drifts against the system clock (0.1-0.2 % seen),
+        # and so does JACK's time estimate; stamp with the monotonic clock the engine
+        # uses, at the start of the cycle, plus the frame offset.
+        now = time.perf_counter()
         base = self.client.last_frame_time
         for offset, data in self.port.incoming_midi_events():
             with self._lock:
-                self.messages.append((base + offset, bytes(data)))
+                self.messages.append((base + offset, now + offset / self.rate, bytes(data)))
 
     @property
     def port_name(self) -> str:
         return self.port.name
 
     def received(self) -> list[tuple[float, bytes]]:
-        """Messages so far as (seconds, bytes)."""
+        """Messages so far as (``perf_counter`` seconds, bytes)."""
         with self._lock:
-            return [(frame / self.rate, data) for frame, data in self.messages]
+            return [(stamp, data) for _, stamp, data in self.messages]
 
     def close(self) -> None:
         self.client.deactivate()
