@@ -18,7 +18,8 @@ __all__ = [
     "ParamSpec", "PARAMS", "CONN_KINDS", "DEFAULT_WEIGHT", "DEFAULT_TEMPO",
     "note_number", "note_name", "validate_param", "clamp_param", "ProtocolError",
     "DefineNeuron", "SetParam", "Connect", "Disconnect", "Remove", "Tempo", "Mute",
-    "Solo", "Fire", "Reset", "Stop", "Start", "Panic", "Clear", "Op", "Batch",
+    "Solo", "Fire", "Reset", "Stop", "Start", "Panic", "Clear", "Map", "Unmap", "MAP_SOURCES",
+    "MAP_CURVES", "Op", "Batch",
     "Event", "Ack", "Status", "Notice", "validate_tempo",
 ]
 
@@ -255,8 +256,43 @@ class Clear:
     """Remove every neuron and connection; tempo stays."""
 
 
+MAP_SOURCES = ("osc", "cc", "note")
+MAP_CURVES = ("lin", "exp")
+
+
+@dataclass(frozen=True)
+class Map:
+    """Route a controller onto the network; part of the network (saved, restored).
+
+    ``source`` is "osc" (``address`` an OSC address such as "/1/fader1"), "cc"
+    (``address`` "CH/CC", e.g. "1/74") or "note" (``address`` "CH" or "CH/NOTE").
+    ``param`` is a neuron parameter set from the value mapped onto ``lo..hi`` along
+    ``curve``, or "fire" (fires ``name`` when the value is above half), or "tempo"
+    (``name`` empty). ``arg`` picks the OSC argument (``/1/xy1`` sends two floats).
+    """
+
+    source: str
+    address: str
+    name: str
+    param: str
+    lo: float = 0.0
+    hi: float = 1.0
+    curve: str = "lin"
+    arg: int = 0
+
+
+@dataclass(frozen=True)
+class Unmap:
+    """Remove mappings of ``address`` (only those driving ``name``/``param`` when given)."""
+
+    source: str
+    address: str
+    name: str = ""
+    param: str = ""
+
+
 Op = Union[DefineNeuron, SetParam, Connect, Disconnect, Remove, Tempo, Mute, Solo, Fire,
-           Reset, Stop, Start, Panic, Clear]
+           Reset, Stop, Start, Panic, Clear, Map, Unmap]
 
 
 @dataclass(frozen=True)
