@@ -137,7 +137,10 @@ class Evaluator(Statements, NetworkOps):
         try:
             if self.nesting > MAX_NESTING:
                 raise LimitExceeded(f"expressions may be nested at most {MAX_NESTING} deep")
-            return handler(node)
+            value = handler(node)
+            if isinstance(value, (list, tuple, dict)):
+                self.budget.track(value)
+            return value
         except LivecodeError as e:
             raise self.locate(e, node) from None
         except _PYTHON_ERRORS as e:

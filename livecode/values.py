@@ -30,6 +30,7 @@ class Limits:
     items: int = 100_000         # largest single list/tuple/dict
     chars: int = 100_000         # longest single string
     int_bits: int = 4096         # largest integer magnitude, in bits
+    tree: int = 1_000_000        # items reachable from one value, counting shared ones each time
     depth: int = 100             # deepest nesting of containers shown or named
     load_depth: int = 8          # load() inside load()
 
@@ -43,6 +44,28 @@ class Budget:
     nodes: int = 0
     cells: int = 0
     worked: int = 0
+    _sizes: dict = field(default_factory=dict, repr=False)
+
+    def track(self, value: object) -> int:
+        """The tree size of ``value``, refused over ``limits.tree``.
+
+        A list holding the same list 21 times, 20 levels deep, is small in memory but
+        exponential for anything that walks it (``==`` in C cannot be interrupted), so
+        every container a block makes is measured as a tree; the memo keeps it linear.
+        """
+        if not isinstance(value, (list, tuple, dict)):
+            return 1
+        hit = self._sizes.get(id(value))
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        total = 1
+        for item in (value.values() if isinstance(value, dict) else value):
+            total += self.track(item)
+            if total > self.limits.tree:
+                raise LimitExceeded(f"a value may hold at most {self.limits.tree:,} items "
+                                    f"counting nested ones (shared lists count each time)")
+        self._sizes[id(value)] = (value, total)  # holding value keeps its id unique
+        return total
 
     def iterate(self, n: int = 1) -> None:
         self.iterations += n

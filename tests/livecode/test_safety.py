@@ -73,6 +73,8 @@ def test_hostile_session_file_runs_nothing(tmp_path, marker, template):
     "x = " + "(" * 50 + "1" + ")" * 50 + " + " + "+".join(["1"] * 100000),
     "x = list(range(10000))\nfor i in range(5000):\n    y = x == x[:]",
     "x = list(range(10000))\nfor i in range(5000):\n    y = 9999 in x",
+    "x = 0\nfor i in range(9999):\n    x = [x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x]",
+    "a = 0\nb = 1\nfor i in range(30):\n    a = [a] * 20\n    b = [b] * 20\nc = a == b",
 ], ids=lambda source: source[:40])
 def test_resource_hogs_are_refused(source):
     it = Interpreter()
