@@ -40,18 +40,27 @@ def render_events(batch: Batch, seconds: float, seed: int = 0,
 
 
 def write_midi(events: Iterable[Event], path: str, bpm: float) -> int:
-    """Write a type-1 Standard MIDI File: a tempo track, then one track per neuron."""
-    tracks: dict[str, list[Event]] = {}
+    """Write a type-1 Standard MIDI File: a tempo track, then one track per MIDI channel.
+
+    One track per channel keeps every (channel, note) in one track, so the order of a
+    retrigger's note-off and note-on at the same tick survives any player's merge.
+    Each track is named after the neurons that play on it.
+    """
+    tracks: dict[int, list[Event]] = {}
+    names: dict[int, dict[str, None]] = {}
     for ev in events:
-        tracks.setdefault(ev.neuron, []).append(ev)
+        tracks.setdefault(ev.ch, []).append(ev)
+        if ev.neuron:
+            names.setdefault(ev.ch, {})[ev.neuron] = None
     mid = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
     conductor = mido.MidiTrack()
     conductor.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm), time=0))
     mid.tracks.append(conductor)
     count = 0
-    for name, evs in tracks.items():
+    for ch, evs in sorted(tracks.items()):
         track = mido.MidiTrack()
-        track.append(mido.MetaMessage("track_name", name=name or "livecode", time=0))
+        title = f"ch{ch}: {', '.join(names.get(ch, {}))}"[:120]
+        track.append(mido.MetaMessage("track_name", name=title, time=0))
         last = 0
         for ev in evs:
             tick = round(ev.beat * TICKS_PER_BEAT)
