@@ -56,6 +56,9 @@ class Network(Patching):
         self._sounding: dict[tuple[int, int], tuple[str, int]] = {}
         self._groups: list[Group] = []
         self._dirty: list[Group] = []
+        # controller mappings (plain dicts, see protocol.Map), keyed by (source, name, param)
+        self._maps: dict[tuple[str, str, str], dict] = {}
+        self.shape = 0  # bumped when neurons, connections or mappings come or go (OSC routing)
 
     # -- queries -------------------------------------------------------------------------
     def sounding(self) -> list[tuple[int, int]]:

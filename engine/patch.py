@@ -23,6 +23,41 @@ def _err(exc: P.ProtocolError, where: str) -> ModelError:
     return ModelError(f"{where}: {exc}")
 
 
+_OSC_FORBIDDEN = frozenset(" #*,?[]{}")
+
+
+def _map_record(op: P.Map, need: Any, where: str) -> dict:
+    """Check a :class:`protocol.Map`; return it as the plain dict the network keeps."""
+    if op.source not in P.MAP_SOURCES:
+        raise ModelError(f"{where}: source must be one of {', '.join(P.MAP_SOURCES)}, got {op.source!r}")
+    addr = op.address
+    if not isinstance(addr, str) or not addr or len(addr) > 256:
+        raise ModelError(f"{where}: a mapping needs an address of 1..256 characters, got {addr!r}")
+    if op.source == "osc" and (not addr.startswith("/") or _OSC_FORBIDDEN & set(addr)
+                               or not addr.isprintable()):
+        raise ModelError(f"{where}: an OSC address starts with / and has no spaces or # * , ? [ ] "
+                         f"{{ }}, got {addr!r}")
+    if op.param == "tempo":
+        if op.name:
+            raise ModelError(f"{where}: a tempo mapping names no neuron, got {op.name!r}")
+    elif op.param == "fire":
+        need(op.name)
+    elif op.param in P.PARAMS:
+        need(op.name)
+    else:
+        raise ModelError(f"{where}: a mapping drives a parameter ({', '.join(P.PARAMS)}), \"fire\" "
+                         f"or \"tempo\", got {op.param!r}")
+    lo, hi = P._number("lo", op.lo), P._number("hi", op.hi)
+    if op.curve not in P.MAP_CURVES:
+        raise ModelError(f"{where}: curve must be one of {', '.join(P.MAP_CURVES)}, got {op.curve!r}")
+    if op.curve == "exp" and (lo <= 0 or hi <= 0):
+        raise ModelError(f"{where}: curve \"exp\" needs lo and hi above 0, got {lo:g}..{hi:g}")
+    if isinstance(op.arg, bool) or not isinstance(op.arg, int) or not 0 <= op.arg <= 255:
+        raise ModelError(f"{where}: arg must be a whole number 0..255, got {op.arg!r}")
+    return {"source": op.source, "address": addr, "name": op.name, "param": op.param,
+            "lo": lo, "hi": hi, "curve": op.curve, "arg": op.arg}
+
+
 class Patching:
     """Validation, application, snapshot and restore (mixed into ``Network``)."""
 
@@ -88,6 +123,13 @@ class Patching:
                 elif isinstance(op, P.Clear):
                     done.append(("clear",))
                     names.clear()
+                elif isinstance(op, P.Map):
+                    done.append(("map", _map_record(op, lambda n: need(n, i), where)))
+                elif isinstance(op, P.Unmap):
+                    if op.source not in P.MAP_SOURCES or not isinstance(op.address, str):
+                        raise ModelError(f"{where}: source must be one of "
+                                         f"{', '.join(P.MAP_SOURCES)}, got {op.source!r}")
+                    done.append(("unmap", op.source, op.address, str(op.name), str(op.param)))
                 else:
                     raise ModelError(f"op {i + 1}: not a patch operation: {op!r}")
             except P.ProtocolError as exc:
@@ -131,6 +173,7 @@ class Patching:
                 n.a0, n.t0 = n.phase * n.thr, t
                 self._neurons[o[1]] = n
                 self._schedule(n)
+                self.shape += 1
                 return True
             self._update(n, o[2], t)
         elif op == "set":
@@ -141,13 +184,28 @@ class Patching:
         elif op == "solo":
             (self._solo.add if o[2] else self._solo.discard)(o[1])
         elif op == "connect":
+            if (o[1], o[2]) not in self._conns:
+                self.shape += 1
             self._conns[(o[1], o[2])] = (o[3], o[4], o[5])
             return True
         elif op == "disconnect":
+            self.shape += 1
             return self._conns.pop((o[1], o[2]), None) is not None
         elif op == "remove":
             self._remove(o[1], out)
             return True
+        elif op == "map":
+            rec = o[1]
+            self._maps[(rec["source"], rec["name"], rec["param"])] = rec
+            self.shape += 1
+        elif op == "unmap":
+            _, source, address, name, param = o
+            for key, rec in list(self._maps.items()):
+                if (rec["source"] == source and rec["address"] == address
+                        and (not name or rec["name"] == name)
+                        and (not param or rec["param"] == param)):
+                    del self._maps[key]
+                    self.shape += 1
         elif op == "fire":
             if self.running:
                 heappush(self._heap, (t, _FIRE, next(self._seq), self._neurons[o[1]], _FORCED,
@@ -179,6 +237,8 @@ class Patching:
             self._neurons.clear()
             self._conns.clear()
             self._solo.clear()
+            self._maps = {k: m for k, m in self._maps.items() if not m["name"]}  # tempo's stay
+            self.shape += 1
             self._groups = []
             self._heap = []
             return True
@@ -207,6 +267,26 @@ class Patching:
         for pair in [p for p in self._conns if name in p]:
             del self._conns[pair]
         self._solo.discard(name)
+        for key in [k for k, m in self._maps.items() if m["name"] == name]:
+            del self._maps[key]
+        self.shape += 1
+
+    # -- queries for controllers (engine.osc) -----------------------------------------------
+    def params(self, name: str) -> dict | None:
+        """The parameters of neuron ``name`` (do not modify), or None if there is none."""
+        n = self._neurons.get(name)
+        return None if n is None else n.params
+
+    def connection(self, src: str, dst: str) -> tuple[float, float, str] | None:
+        """``(w, delay, kind)`` of the connection ``src -> dst``, or None."""
+        return self._conns.get((src, dst))
+
+    def connections(self) -> list[tuple[str, str]]:
+        return list(self._conns)
+
+    def mappings(self) -> list[dict]:
+        """The controller mappings as plain dicts (the fields of ``protocol.Map``)."""
+        return list(self._maps.values())
 
     def _rewire(self) -> None:
         """Rebuild every neuron's outgoing pulse lists (connection creation order)."""
@@ -292,6 +372,7 @@ class Patching:
         return {"t": self.now, "beat": self.beat, "tempo": self.tempo, "running": self.running,
                 "solo": [n for n in self._neurons if n in self._solo], "neurons": neurons,
                 "connections": conns, "seed": self.seed,
+                "mappings": [dict(m) for m in self._maps.values()],
                 "rng": [state[0], list(state[1]), state[2]]}
 
     def restore(self, snap: dict, t: float | None = None) -> None:
@@ -326,5 +407,8 @@ class Patching:
             self._conns[(c["src"], c["dst"])] = (float(c["w"]), float(c["delay"]),
                                                  c.get("kind", "pulse"))
         self._solo = set(snap.get("solo", ()))
+        for m in snap.get("mappings", ()):
+            if not m.get("name") or m["name"] in self._neurons:
+                self._maps[(m["source"], m["name"], m["param"])] = dict(m)
         self._rewire()
         self._build_groups(self.beat, [])
