@@ -63,10 +63,28 @@ class Engine:
         self._inputs: dict[Any, Callable[[], None]] = {conn: self._receive}
         self._scheduled: list[tuple[float, int, Batch]] = []  # batches with a future time
         self._seq = 0
+        # How other inputs (OSC, MIDI in) hook in: parts of the status snapshot, taps on the
+        # events played, watchers of applied batches, sources whose acks the parent skips.
+        self._status_parts: dict[str, Callable[[], object]] = {}
+        self._taps: list[Callable[[list[Event]], None]] = []
+        self._watchers: list[Callable[[Batch, Ack], None]] = []
+        self.quiet_sources: set[str] = set()
 
     def add_input(self, readable: Any, handler: Callable[[], None]) -> None:
         """Wake the loop when ``readable`` (a socket, pipe or fd) has data; call ``handler``."""
         self._inputs[readable] = handler
+
+    def add_status(self, key: str, part: Callable[[], object]) -> None:
+        """Put ``part()`` (plain builtins) under ``key`` in every status snapshot."""
+        self._status_parts[key] = part
+
+    def add_tap(self, tap: Callable[[list[Event]], None]) -> None:
+        """Call ``tap(events)`` with the events of each ``_play``, after they were sent."""
+        self._taps.append(tap)
+
+    def watch(self, watcher: Callable[[Batch, Ack], None]) -> None:
+        """Call ``watcher(batch, ack)`` after every batch applied or refused."""
+        self._watchers.append(watcher)
 
     def schedule(self, batch: Batch, t: float) -> None:
         """Apply ``batch`` at logical time ``t`` (an OSC bundle's timetag; past means now)."""
@@ -99,7 +117,10 @@ class Engine:
         if ready:
             for readable in ready:
                 self._inputs[readable]()
-            return
+            if timeout > 0.0 or self._quit:
+                return
+            # Already due: play it now. Returning here would let a steady flood of input
+            # (thousands of OSC messages a second) hold the notes back indefinitely.
         if due > now:
             self.clock.wait_until(due)
         if due >= self.until:
@@ -140,7 +161,10 @@ class Engine:
         else:
             self._play(events)
             ack = Ack(batch.id, True, t)
-        self._tell(ack)
+        for watcher in self._watchers:
+            watcher(batch, ack)
+        if batch.source not in self.quiet_sources:
+            self._tell(ack)
         return ack
 
     # --- output --------------------------------------------------------------------------
@@ -164,6 +188,8 @@ class Engine:
             if sounding is not None and ev.type != "control_change":
                 sounding[(ev.ch - 1) * 128 + ev.note] = 1 if ev.type == "note_on" else 0
         self._sent_count += len(events)
+        for tap in self._taps:
+            tap(events)
 
     def silence(self) -> None:
         """Note-off for every sounding note, then All Notes Off on every channel used."""
@@ -199,6 +225,7 @@ class Engine:
             "midi": f"{self.midi.api}:{self.midi.name}",
             "sounding": self.net.sounding(),
             "snapshot": snap,
+            **{key: part() for key, part in self._status_parts.items()},
         }
 
     def _send_status(self) -> None:
