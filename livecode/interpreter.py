@@ -84,6 +84,18 @@ class Interpreter:
         self.mirror = Mirror()
         self._variables = {}
 
+    def state(self) -> tuple[Mirror, dict]:
+        """The network picture and variables now; :meth:`adopt` it to undo later blocks.
+
+        ``run`` replaces both rather than changing them, so the pair stays valid.
+        """
+        return self.mirror, self._variables
+
+    def adopt(self, mirror: Mirror, variables: dict) -> None:
+        """Take ``mirror`` and ``variables`` as this interpreter's own (undo, or a host
+        that re-applied a session file and knows the network is now ``mirror``)."""
+        self.mirror, self._variables = mirror, dict(variables)
+
     def bound_neurons(self) -> dict[str, str]:
         """Variables that name a neuron directly: ``{variable: neuron name}``."""
         return {k: v.name for k, v in self._variables.items() if isinstance(v, NeuronRef)}
