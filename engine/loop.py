@@ -50,6 +50,7 @@ class Engine:
         self.sounding = sounding
         self.status_interval = status_interval
         self.until = math.inf if until is None else until
+        self.lead = self.midi.latency
         self.channels_used: set[int] = set()
         self._fired: list[str] = []
         self._sent_count = 0
@@ -61,6 +62,7 @@ class Engine:
         # Everything the loop waits on besides the clock: the pipe, and later OSC or MIDI
         # input sockets. Each readable object maps to the handler that drains it.
         self._inputs: dict[Any, Callable[[], None]] = {conn: self._receive}
+        self._waitables = list(self._inputs)
         self._scheduled: list[tuple[float, int, Batch]] = []  # batches with a future time
         self._seq = 0
         # How other inputs (OSC, MIDI in) hook in: parts of the status snapshot, taps on the
@@ -73,6 +75,7 @@ class Engine:
     def add_input(self, readable: Any, handler: Callable[[], None]) -> None:
         """Wake the loop when ``readable`` (a socket, pipe or fd) has data; call ``handler``."""
         self._inputs[readable] = handler
+        self._waitables = list(self._inputs)
 
     def add_status(self, key: str, part: Callable[[], object]) -> None:
         """Put ``part()`` (plain builtins) under ``key`` in every status snapshot."""
@@ -106,14 +109,17 @@ class Engine:
             gc.enable()
 
     def _step(self) -> None:
+        # ``due`` is the logical time of the next thing to play; the loop acts ``lead``
+        # seconds before it (0 for ports that send at once, the latency for JACK).
         scheduled = self._scheduled[0][0] if self._scheduled else math.inf
-        due = min(self.net.next_time(), scheduled, self._next_status, self.until)
+        due = min(self.net.next_time(), scheduled, self.until)
+        wake = min(due - self.lead, self._next_status)
         now = self.clock.now()
-        timeout = due - now - EARLY_SECONDS
+        timeout = wake - now - EARLY_SECONDS
         if timeout > GC_IDLE_SECONDS:
             gc.collect(0)
-            timeout = due - self.clock.now() - EARLY_SECONDS
-        ready = wait(list(self._inputs), max(0.0, timeout))
+            timeout = wake - self.clock.now() - EARLY_SECONDS
+        ready = wait(self._waitables, max(0.0, timeout))
         if ready:
             for readable in ready:
                 self._inputs[readable]()
@@ -121,17 +127,18 @@ class Engine:
                 return
             # Already due: play it now. Returning here would let a steady flood of input
             # (thousands of OSC messages a second) hold the notes back indefinitely.
-        if due > now:
-            self.clock.wait_until(due)
-        if due >= self.until:
-            self._play(self.net.advance(self.until))
-            self._quit = True
-            return
-        if due == scheduled:
-            _, _, batch = heapq.heappop(self._scheduled)
-            self.apply(batch, due)
-        self._play(self.net.advance(due))
-        if due >= self._next_status:
+        if wake > now:
+            self.clock.wait_until(wake)
+        if due - self.lead <= wake:
+            if due >= self.until:
+                self._play(self.net.advance(self.until))
+                self._quit = True
+                return
+            if due == scheduled:
+                _, _, batch = heapq.heappop(self._scheduled)
+                self.apply(batch, due)
+            self._play(self.net.advance(due))
+        if self.clock.now() >= self._next_status:
             self._send_status()
 
     def _receive(self) -> None:
@@ -140,6 +147,7 @@ class Engine:
         except (EOFError, OSError):
             self._quit = True  # the parent is gone: stop cleanly
             del self._inputs[self.conn]
+            self._waitables = list(self._inputs)
             return
         if isinstance(msg, Batch):
             self.apply(msg)
@@ -151,8 +159,12 @@ class Engine:
     # --- patches -------------------------------------------------------------------------
 
     def apply(self, batch: Batch, t: float | None = None) -> Ack:
-        """Apply ``batch`` now (or at logical ``t``), whole, or refuse it whole; answer with an :class:`Ack`."""
-        t = self.clock.now() if t is None else t
+        """Apply ``batch`` whole at logical ``t``, or refuse it whole; answer with an :class:`Ack`.
+
+        By default ``t`` is the earliest time not yet handed to the port: now, plus the
+        port's latency on JACK.
+        """
+        t = self.clock.now() + self.lead if t is None else t
         self._play(self.net.advance(t))  # anything due up to now goes out first
         try:
             events = self.net.apply(batch, t)
@@ -173,9 +185,10 @@ class Engine:
         if not events:
             return
         midi, log, sounding, clock = self.midi, self.event_log, self.sounding, self.clock
+        lead = self.lead
         for ev in events:
-            midi.send_bytes(_encode(ev))
-            sent = clock.now()
+            midi.send_at(_encode(ev), ev.t)
+            sent = clock.now() + lead  # the earliest a port with latency can play it
             late = sent - ev.t
             if late > self._worst_late:
                 self._worst_late = late
@@ -193,8 +206,9 @@ class Engine:
 
     def silence(self) -> None:
         """Note-off for every sounding note, then All Notes Off on every channel used."""
+        t = self.clock.now() + self.lead
+        self._play(self.net.advance(t))  # what is due before the silence still plays
         self._play(self.net.release_all())
-        t = self.clock.now()
         for ch in sorted(self.channels_used):
             self._play([Event(t, self.net.beat, "control_change", "", ch, ALL_NOTES_OFF, 0)])
 
@@ -223,6 +237,9 @@ class Engine:
             "late_ms_max": self._worst_late * 1e3,
             "late_ms_p99": lates[int(0.99 * (len(lates) - 1))] * 1e3 if lates else 0.0,
             "midi": f"{self.midi.api}:{self.midi.name}",
+            "latency_ms": self.lead * 1e3,
+            "port_late": getattr(self.midi, "late", 0),  # JACK: written after their frame
+            "frame0": getattr(self.midi, "frame0", None),  # JACK: the frame of logical 0
             "sounding": self.net.sounding(),
             "snapshot": snap,
             **{key: part() for key, part in self._status_parts.items()},

@@ -61,6 +61,11 @@ class MidiOut:
 
     name = "none"
     api = "none"
+    latency = 0.0  # how far ahead of the clock the engine hands messages over
+
+    def send_at(self, data: list[int], t: float) -> None:
+        """Send encoded ``data`` meant for logical time ``t``; ports that can't wait send now."""
+        self.send_bytes(data)
 
     def send(self, msg: mido.Message) -> None:
         raise NotImplementedError
@@ -156,12 +161,25 @@ def _compiled_apis() -> tuple[str, ...]:
     return tuple(a for a in AUTO_ORDER if a in compiled or a[:4] in compiled)
 
 
+def _sample_accurate_jack(virtual: str, port: str | None,
+                          latency: float | None) -> tuple[MidiOut, str] | None:
+    """The JACK-Client port, if that optional extra is installed and not turned off."""
+    if latency == 0:
+        return None  # --latency 0: rtmidi, sending at once
+    try:
+        from engine.jack_out import open_jack_out
+    except (ImportError, OSError):
+        return None  # livecode[jack] not installed: rtmidi's JACK backend instead
+    return open_jack_out(virtual, port, latency)
+
+
 def open_midi_out(api: str = "auto", virtual: str = "livecode",
-                  port: str | None = None) -> tuple[MidiOut, str]:
+                  port: str | None = None, latency: float | None = None) -> tuple[MidiOut, str]:
     """Open the output the options ask for; return it and a one-line description.
 
-    With ``api="auto"`` the first API that opens wins. When none does, a :class:`NullOut`
-    comes back with the one line that says why and what to do.
+    With ``api="auto"`` the first API that opens wins. On JACK the sample-accurate port
+    is used when JACK-Client is installed and ``latency`` is not 0. When no API opens,
+    a :class:`NullOut` comes back with the one line that says why and what to do.
     """
     os.environ.setdefault("JACK_NO_START_SERVER", "1")  # never spawn a jackd behind the user's back
     if api == "none":
@@ -170,6 +188,9 @@ def open_midi_out(api: str = "auto", virtual: str = "livecode",
     reasons = []
     for name in apis:
         try:
+            found = _sample_accurate_jack(virtual, port, latency) if name == "jack" else None
+            if found is not None:
+                return found
             out = RtMidiOut(name, virtual, port)
         except MidiUnavailable as exc:
             reasons.append(str(exc))

@@ -39,6 +39,7 @@ class EngineConfig:
     restore: dict | None = None  # a status snapshot to rebuild the network from
     initial: Batch | None = None  # applied at logical time 0 (a session given at start)
     append_events: bool = False
+    latency: float | None = None  # JACK: seconds ahead of the clock (None: 2 periods; 0: rtmidi)
 
 
 class EngineDown(RuntimeError):
@@ -61,13 +62,14 @@ def engine_main(conn: Any, config: EngineConfig, sounding: Any = None) -> None:
     from engine.model import Network
 
     priority = ask_for_realtime()
-    midi, description = open_midi_out(config.midi_api, config.virtual, config.port)
+    midi, description = open_midi_out(config.midi_api, config.virtual, config.port,
+                                      config.latency)
     level = "warning" if isinstance(midi, NullOut) and config.midi_api != "none" else "info"
     conn.send(Notice(description, level))
     net = Network(seed=config.seed, tempo=config.tempo)
     log = EventLog(config.events, append=config.append_events) if config.events else None
     # Logical time 0 is now, once the port is open, unless we carry on a dead engine's time.
-    clock = Clock(config.epoch)
+    clock = Clock(config.epoch) if midi.latency == 0 else _jack_clock(midi, config.epoch)
     engine = Engine(conn, midi, net, clock, log, sounding, config.status_interval, config.seconds)
     if config.restore is not None:
         net.restore(config.restore, t=clock.now())
@@ -75,6 +77,12 @@ def engine_main(conn: Any, config: EngineConfig, sounding: Any = None) -> None:
         engine.apply(config.initial, 0.0)
     conn.send(Notice(f"engine up ({priority})"))
     engine.run()
+
+
+def _jack_clock(midi: Any, epoch: float | None) -> Any:
+    from engine.jack_out import JackClock
+
+    return JackClock(midi, epoch)
 
 
 class EngineHandle:
@@ -226,7 +234,8 @@ class EngineHandle:
         from engine.midi_out import open_midi_out
 
         sounding = bytes(self._sounding) if self._sounding is not None else bytes(16 * 128)
-        out, _ = open_midi_out(self.config.midi_api, self.config.virtual, self.config.port)
+        out, _ = open_midi_out(self.config.midi_api, self.config.virtual, self.config.port,
+                               latency=0)  # send at once
         channels = set()
         for cell, on in enumerate(sounding):
             if on:

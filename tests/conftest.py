@@ -99,6 +99,11 @@ class MidiReceiver:
         with self._lock:
             return [(stamp, data) for _, stamp, data in self.messages]
 
+    def received_frames(self) -> list[tuple[int, bytes]]:
+        """Messages so far as (JACK frame, bytes): exact, in the server's own clock."""
+        with self._lock:
+            return [(frame, data) for frame, _, data in self.messages]
+
     def close(self) -> None:
         self.client.deactivate()
         self.client.close()

@@ -56,8 +56,10 @@ def test_play_over_jack_matches_render(midi_receiver, tmp_path):
     seconds = 6.0
     events = tmp_path / "live.jsonl"
     rendered = tmp_path / "render.jsonl"
+    # --latency 0: the rtmidi path, which sends each message when its time comes.
     play = livecode("play", str(DEMO), "--seconds", str(seconds), "--midi-api", "jack",
-                    "--port", "lcrecv", "--osc-port", "0", "--events", str(events))
+                    "--latency", "0", "--port", "lcrecv", "--osc-port", "0",
+                    "--events", str(events))
     assert play.returncode == 0, play.stderr
     assert livecode("render", str(DEMO), "--seconds", str(seconds), "-o",
                     str(rendered)).returncode == 0

@@ -1,0 +1,124 @@
+"""Sample-accurate MIDI out through JACK (optional extra ``livecode[jack]``, JACK-Client).
+
+The engine runs ``latency`` seconds ahead of the JACK clock and queues each message
+with its logical time; the port's process callback writes it at its exact frame
+offset in the cycle that contains it. When a synth receives a note then no longer
+depends on when Python woke up, only on the frame the model computed.
+
+Logical time here *is* JACK's frame clock: ``t`` seconds sits at frame
+``frame0 + round(t * samplerate)``. :class:`JackClock` gives the engine that time.
+"""
+from __future__ import annotations
+
+import time
+from collections import deque
+
+import mido
+
+from engine.clock import Clock
+from engine.midi_out import MidiOut, MidiUnavailable, quiet_stderr
+
+__all__ = ["JackOut", "JackClock", "open_jack_out"]
+
+
+class JackOut(MidiOut):
+    """A JACK MIDI output port that writes each message at the frame of its logical time."""
+
+    api = "jack"
+
+    def __init__(self, client_name: str = "livecode", port: str | None = None,
+                 latency: float | None = None, servername: str | None = None) -> None:
+        import jack
+
+        with quiet_stderr():
+            try:
+                self.client = jack.Client(client_name, no_start_server=True, servername=servername)
+            except jack.JackError as exc:
+                raise MidiUnavailable(f"jack: {exc}") from exc
+        self.rate = self.client.samplerate
+        self.period = self.client.blocksize
+        self.latency = 2 * self.period / self.rate if latency is None else latency
+        self.port = self.client.midi_outports.register(client_name)
+        self.frame0 = 0  # frame of logical time 0; set by JackClock
+        self._queue: deque[tuple[int, bytes]] = deque()
+        self.late = 0  # messages written after their frame (queued too late)
+        self.client.set_process_callback(self._process)
+        self.client.activate()
+        self.name = self.port.name
+        if port is not None:
+            targets = [p.name for p in self.client.get_ports(is_midi=True, is_input=True)
+                       if port.lower() in p.name.lower()]
+            if not targets:
+                self.client.close()
+                raise MidiUnavailable(f"no jack MIDI input port matches {port!r}")
+            self.client.connect(self.port, targets[0])
+            self.name = targets[0]
+
+    def _process(self, frames: int) -> None:
+        # JACK's real-time thread: only pop, compute an offset and write.
+        self.port.clear_buffer()
+        start = self.client.last_frame_time
+        end = start + frames
+        queue = self._queue
+        while queue and queue[0][0] < end:
+            frame, data = queue.popleft()
+            if frame < start:
+                self.late += 1
+                frame = start
+            self.port.write_midi_event(frame - start, data)
+
+    def send_at(self, data: list[int], t: float) -> None:
+        self._queue.append((self.frame0 + round(t * self.rate), bytes(data)))
+
+    def send_bytes(self, data: list[int]) -> None:
+        self._queue.append((0, bytes(data)))  # frame 0 is long past: the next cycle
+
+    def send(self, msg: mido.Message) -> None:
+        self.send_bytes(msg.bytes())
+
+    def close(self) -> None:
+        deadline = time.monotonic() + 1.0
+        while self._queue and time.monotonic() < deadline:
+            time.sleep(self.period / self.rate)
+        time.sleep(2 * self.period / self.rate)  # the last cycle reaches the port
+        self.client.deactivate()
+        self.client.close()
+
+
+class JackClock(Clock):
+    """Logical time read off JACK's frame clock, carried on from ``epoch``.
+
+    ``epoch`` is a ``perf_counter`` reading, as for :class:`Clock`, so a restarted engine
+    continues the logical time of the one before.
+    """
+
+    def __init__(self, out: JackOut, epoch: float | None = None) -> None:
+        super().__init__(epoch)
+        self.out = out
+        self.rate = out.rate
+        self.period = out.period
+        elapsed = time.perf_counter() - self.epoch
+        out.frame0 = out.client.frame_time - round(elapsed * self.rate)
+
+    def now(self) -> float:
+        # The earliest frame a message can still be written at: once the cycle that
+        # starts at last_frame_time has run, its frames are gone, whatever JACK's
+        # estimate of the current frame (which lags it on a late dummy cycle) says.
+        client = self.out.client
+        frame = max(client.frame_time, client.last_frame_time + self.period)
+        return (frame - self.out.frame0) / self.rate
+
+    def wait_until(self, t: float) -> None:
+        # Plain sleeps: the engine is ``latency`` ahead, and a spin would hold the GIL
+        # that JACK's process callback needs.
+        while True:
+            remaining = t - self.now()
+            if remaining <= 0:
+                return
+            time.sleep(min(remaining, 0.0005))
+
+
+def open_jack_out(virtual: str, port: str | None, latency: float | None) -> tuple[JackOut, str]:
+    out = JackOut(virtual, port, latency)
+    return out, (f"MIDI out: sample-accurate JACK port {out.name!r}, "
+                 f"{out.latency * 1e3:.2f} ms ahead ({out.period} frames at {out.rate} Hz)")

@@ -1,0 +1,64 @@
+"""The sample-accurate JACK port: notes land on their exact frames."""
+from __future__ import annotations
+
+from engine.eventlog import read_jsonl
+from engine.process import EngineConfig, EngineHandle
+from engine.protocol import Batch, DefineNeuron, Fire, Status
+from tests.engine.test_realtime import note_ons, unmatched_note_ons, wait_for
+
+
+def start(tmp_path, statuses: list, **config) -> EngineHandle:
+    cfg = EngineConfig(midi_api="jack", port="lcrecv", events=str(tmp_path / "ev.jsonl"),
+                       status_interval=0.1, **config)
+    handle = EngineHandle(cfg, lambda m: isinstance(m, Status) and statuses.append(m.data))
+    handle.start()
+    return handle
+
+
+def network() -> Batch:
+    # Rates that put notes between frames and between periods, with a leak (log times).
+    return Batch((DefineNeuron("a", {"note": 60, "rate": 3.3, "dur": 0.11}),
+                  DefineNeuron("b", {"note": 64, "rate": 2.0, "leak": 0.7, "dur": 0.3, "ch": 2}),
+                  DefineNeuron("c", {"note": 67, "rate": 5.13, "dur": 0.05, "ch": 3})))
+
+
+def test_notes_arrive_on_their_exact_frames(midi_receiver, tmp_path):
+    statuses: list[dict] = []
+    handle = start(tmp_path, statuses)
+    try:
+        assert handle.request(network(), timeout=10).ok
+        assert wait_for(lambda: len(note_ons(midi_receiver.received())) >= 40, 10)
+    finally:
+        handle.stop()
+    frame0 = statuses[-1]["frame0"]
+    assert statuses[-1]["latency_ms"] > 0 and frame0 is not None
+    rate = midi_receiver.rate
+    logged = [e for e in read_jsonl(str(tmp_path / "ev.jsonl")) if e["type"] != "control_change"]
+    received = [(f, d) for f, d in midi_receiver.received_frames() if d[0] & 0xF0 != 0xB0]
+    assert len(received) == len(logged) >= 80
+    for (frame, data), e in zip(received, logged):
+        kind = 0x90 if e["type"] == "note_on" else 0x80
+        assert (data[0] & 0xF0, data[0] & 0x0F, data[1]) == (kind, e["ch"] - 1, e["note"])
+        assert frame == frame0 + round(e["t"] * rate), f"{e} off by {frame - frame0 - round(e['t'] * rate)} frames"
+    assert statuses[-1]["port_late"] == 0
+    assert unmatched_note_ons(midi_receiver.received()) == []
+
+
+def test_a_patch_lands_after_the_latency(midi_receiver, tmp_path):
+    statuses: list[dict] = []
+    handle = start(tmp_path, statuses, latency=0.05)
+    try:
+        assert handle.request(Batch((DefineNeuron("x", {"note": 50, "rate": 0.0}),)), timeout=10).ok
+        assert wait_for(lambda: bool(statuses))
+        ack = handle.request(Batch((Fire("x"),)))
+        assert ack.ok
+        assert wait_for(lambda: any(d[1] == 50 for _, d in midi_receiver.received_frames()))
+    finally:
+        handle.stop()
+    frame0 = statuses[-1]["frame0"]
+    fired = [f for f, d in midi_receiver.received_frames() if d[0] & 0xF0 == 0x90 and d[1] == 50]
+    # Applied at "now + latency" on the JACK clock, and played on exactly that frame.
+    assert fired == [frame0 + round(ack.t * midi_receiver.rate)]
+    logged = [e for e in read_jsonl(str(tmp_path / "ev.jsonl")) if e["type"] == "note_on"]
+    assert logged[0]["t"] == ack.t or abs(logged[0]["t"] - ack.t) < 1e-9
+    assert unmatched_note_ons(midi_receiver.received()) == []
