@@ -119,6 +119,8 @@ class Network(Patching):
         heap = self._heap
         lim = target + EPS
         sounding = self._sounding
+        fast = not self._groups  # no cont group: every neuron is a singleton
+        seq = self._seq
         while heap:
             e = heap[0]
             t = e[0]
@@ -128,13 +130,31 @@ class Network(Patching):
             # drop stale entries here: most of the heap churn, not worth an instant
             if kind == _FIRE:
                 n = e[3]
-                if not n.alive or (e[4] != n.ver and e[4] != _FORCED):
+                v = e[4]
+                if not n.alive or (v != n.ver and v != _FORCED):
                     heappop(heap)
                     continue
-                if n.tc > t + EPS and e[4] != _FORCED:
+                if v != _FORCED and n.tc > t + EPS:
                     # the entry was a lower bound: inhibition since moved the crossing later
                     heappop(heap)
-                    self._repush(n)
+                    tc = n.due = n.tc
+                    if tc < _INF:
+                        heappush(heap, (tc, _FIRE, next(seq), n, n.ver, None))
+                    continue
+                if fast:
+                    if t < self.beat:
+                        t = self.beat
+                    self.beat = t
+                    # alone in its instant (the usual case): a volley of one, no _instant
+                    tl = t + EPS
+                    k = len(heap)
+                    if k == 1 or (heap[1][0] > tl and (k == 2 or heap[2][0] > tl)):
+                        heappop(heap)
+                        self._vid = vid = self._vid + 1
+                        n.vstamp = vid
+                        self._fvolley([n], vid, t, self._s0 + (t - self._b0) * self._spb, out)
+                        continue
+                    self._instant(t, out)
                     continue
             elif kind == _OFF:
                 # note-offs and pulses to singletons need no instant of their own: heap
@@ -152,12 +172,44 @@ class Network(Patching):
                 continue
             elif kind == _PULSE and e[3].group is None:
                 heappop(heap)
-                dst = e[3]
-                if dst.alive and e[5].alive:
+                n = e[3]
+                if n.alive and e[5].alive:
                     if t < self.beat:
                         t = self.beat
                     self.beat = t
-                    self._pulse(dst, e[4], t, True)
+                    # self._pulse(n, e[4], t, True), inlined
+                    if t < n.refr_end - EPS:
+                        continue
+                    leak = n.leak
+                    dt = t - n.t0
+                    if dt <= 0.0:
+                        a = n.a0 + e[4]
+                    elif leak == 0.0:
+                        a = n.a0 + n.rate * dt + e[4]
+                    else:
+                        a = n.big_a + (n.a0 - n.big_a) * _exp(-leak * dt) + e[4]
+                    if a < n.floor:
+                        a = n.floor
+                    n.a0 = a
+                    n.t0 = t
+                    thr = n.thr
+                    if a >= thr:
+                        n.tc = t
+                        n.ver += 1
+                        n.due = t
+                        heappush(heap, (t, _FIRE, next(seq), n, n.ver, None))
+                        continue
+                    if leak == 0.0:
+                        tc = t + (thr - a) / n.rate if n.rate > 0.0 else _INF
+                    elif n.big_a > thr:
+                        tc = t + _log1p((thr - a) / (n.big_a - thr)) / leak
+                    else:
+                        tc = _INF
+                    n.tc = tc
+                    if tc < n.due:
+                        n.ver += 1
+                        n.due = tc
+                        heappush(heap, (tc, _FIRE, next(seq), n, n.ver, None))
                 continue
             if t < self.beat:
                 t = self.beat
@@ -226,6 +278,10 @@ class Network(Patching):
                     continue
             n.vstamp = vid
             rnd.append(n)
+        if not self._groups:
+            if rnd:
+                self._fvolley(rnd, vid, t, sec, out)
+            return
         while rnd:
             if len(rnd) > 1:
                 rnd.sort(key=_order_key)
@@ -240,6 +296,87 @@ class Network(Patching):
                         if hit:
                             dst.vstamp = vid
                             nxt.append(dst)
+            rnd = nxt
+
+    def _fvolley(self, rnd: list, vid: int, t: float, sec: float, out: list) -> None:
+        """:meth:`_volley` without cont groups, ``_fire`` and ``_pulse`` inlined (hot path)."""
+        heap = self._heap
+        seq = self._seq
+        sounding = self._sounding
+        solo = self._solo
+        while True:
+            if len(rnd) > 1:
+                rnd.sort(key=_order_key)
+            for n in rnd:
+                # self._fire(n, t, sec, out) for a singleton
+                notes = n.notes
+                if len(notes) > 1:
+                    note = notes[n.note_index]
+                    n.note_index = (n.note_index + 1) % len(notes)
+                else:
+                    note = notes[0]
+                sounds = not n.mute and (not solo or n.name in solo)
+                if n.prob < 1.0 and self._rng.random() >= n.prob:
+                    sounds = False
+                if sounds:
+                    ch = n.ch
+                    key = (ch, note)
+                    s = sounding.get(key)
+                    if s is not None:
+                        out.append(Event(sec, t, "note_off", s[0], ch, note, 0))
+                    tok = next(seq)
+                    sounding[key] = (n.name, tok)
+                    out.append(Event(sec, t, "note_on", n.name, ch, note, n.vel))
+                    heappush(heap, (t + n.dur, _OFF, tok, ch, note, tok))
+                re = t + n.refr
+                n.refr_end = re
+                n.ver += 1
+                n.a0 = 0.0
+                n.t0 = re
+                n.tc = n.due = tc = re + n.rise
+                if tc < _INF:
+                    heappush(heap, (tc, _FIRE, next(seq), n, n.ver, None))
+                for dst, w, d in n.outd:
+                    heappush(heap, (t + d, _PULSE, next(seq), dst, w, n))
+            nxt = []
+            for n in rnd:
+                for dst, w in n.out0:
+                    if dst.vstamp == vid or not dst.alive:
+                        continue
+                    # self._pulse(dst, w, t, False) for a singleton
+                    if t < dst.refr_end - EPS:
+                        continue
+                    leak = dst.leak
+                    dt = t - dst.t0
+                    if dt <= 0.0:
+                        a = dst.a0 + w
+                    elif leak == 0.0:
+                        a = dst.a0 + dst.rate * dt + w
+                    else:
+                        a = dst.big_a + (dst.a0 - dst.big_a) * _exp(-leak * dt) + w
+                    if a < dst.floor:
+                        a = dst.floor
+                    dst.a0 = a
+                    dst.t0 = t
+                    thr = dst.thr
+                    if a >= thr:
+                        dst.tc = t
+                        dst.vstamp = vid
+                        nxt.append(dst)
+                        continue
+                    if leak == 0.0:
+                        tc = t + (thr - a) / dst.rate if dst.rate > 0.0 else _INF
+                    elif dst.big_a > thr:
+                        tc = t + _log1p((thr - a) / (dst.big_a - thr)) / leak
+                    else:
+                        tc = _INF
+                    dst.tc = tc
+                    if tc < dst.due:
+                        dst.ver += 1
+                        dst.due = tc
+                        heappush(heap, (tc, _FIRE, next(seq), dst, dst.ver, None))
+            if not nxt:
+                return
             rnd = nxt
 
     def _fire(self, n: Neuron, t: float, sec: float, out: list) -> None:
