@@ -1,0 +1,116 @@
+"""What the performer sees of the engine: the bottom toolbar and the live activity line.
+
+:class:`Monitor` receives every message the engine handle reports (on its reader
+thread), keeps what the toolbar shows, and hands lines meant for the performer to a
+``say`` callable (the REPL prints them above the prompt). :meth:`Monitor.toolbar` is
+the ``bottom_toolbar`` callable of the prompt; it only reads plain attributes, so it
+is cheap enough to run four times a second.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from engine.protocol import Ack, Notice, Status
+
+__all__ = ["Monitor", "ACTIVITY_SECONDS", "PANIC_KEY_NAME"]
+
+# A neuron stays on the activity line this long after it last fired.
+ACTIVITY_SECONDS = 1.0
+PANIC_KEY_NAME = "F12"
+
+
+class Monitor:
+    """The engine's state as the REPL shows it; fed by ``EngineHandle.on_message``.
+
+    ``engine`` is anything with ``alive()`` and ``restarts`` (an ``EngineHandle``);
+    ``osc_port`` 0 means OSC is off.
+    """
+
+    def __init__(self, say: Callable[[str], None], osc_port: int = 0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.say = say
+        self.osc_port = osc_port
+        self.clock = clock
+        self.engine: object = None
+        self.status: dict = {}
+        self.last_refusal = ""
+        self.fired_at: dict[str, float] = {}
+        self.started = False  # set when the engine says it is up
+        self._lock = threading.Lock()
+
+    # --- input ---------------------------------------------------------------------------
+
+    def on_message(self, msg: object) -> None:
+        """Called on the engine handle's reader thread with every Ack, Status and Notice."""
+        if isinstance(msg, Status):
+            now = self.clock()
+            with self._lock:
+                self.status = msg.data
+                for name in msg.data.get("fired", ()):
+                    self.fired_at[name] = now
+        elif isinstance(msg, Ack):
+            if not msg.ok:
+                self.refused(f"engine refused a block: {msg.error}")
+        elif isinstance(msg, Notice):
+            if msg.text.startswith("engine up"):
+                self.started = True
+            prefix = {"warning": "warning: ", "error": "error: "}.get(msg.level, "")
+            self.say(f"[engine] {prefix}{msg.text}")
+
+    def refused(self, text: str, show: bool = True) -> None:
+        """Remember ``text`` as the last refusal (first line only); print it if ``show``."""
+        self.last_refusal = text.splitlines()[0] if text else ""
+        if show:
+            self.say(text)
+
+    def activations(self) -> dict:
+        """The live activations of the last status (for ``ls()``)."""
+        return dict(self.status.get("activations", {}))
+
+    # --- output --------------------------------------------------------------------------
+
+    def active(self) -> list[str]:
+        """Neurons that fired in the last :data:`ACTIVITY_SECONDS`, in network order."""
+        cutoff = self.clock() - ACTIVITY_SECONDS
+        with self._lock:
+            recent = {n for n, t in self.fired_at.items() if t >= cutoff}
+            order = list(self.status.get("activations", {}))
+        return [n for n in order if n in recent] + sorted(recent.difference(order))
+
+    def engine_state(self) -> str:
+        engine = self.engine
+        if engine is None:
+            return "engine off"
+        restarts = getattr(engine, "restarts", 0)
+        if not engine.alive():  # type: ignore[attr-defined]
+            return "engine DOWN, restarting"
+        if not self.started:
+            return "engine starting"
+        return f"engine up (restarted {restarts}x)" if restarts else "engine up"
+
+    def toolbar_line(self) -> str:
+        s = self.status
+        parts = [self.engine_state(), f"midi {s.get('midi', '?')}",
+                 f"osc :{self.osc_port}" if self.osc_port else "osc off"]
+        if s:
+            parts += [f"{s.get('tempo', 0):g} bpm" + ("" if s.get("running", True)
+                                                       else " (stopped)"),
+                      f"{s.get('neurons', 0)} neurons",
+                      f"{s.get('events_per_s', 0.0):.0f} ev/s",
+                      f"late {s.get('late_ms_max', 0.0):.1f} ms"]
+        if self.last_refusal:
+            parts.append(f"refused: {self.last_refusal[:60]}")
+        return " | ".join(parts)
+
+    def activity_line(self) -> str:
+        names = self.active()
+        return "fired: " + (" ".join(names) if names else "-")
+
+    def toolbar(self) -> list[tuple[str, str]]:
+        """``bottom_toolbar`` for prompt_toolkit: activity, state, and the keys to know."""
+        keys = f"{PANIC_KEY_NAME}/Alt-P panic | Alt-Enter run all | Ctrl-D quit | help()"
+        return [("class:toolbar.activity", self.activity_line() + "\n"),
+                ("class:toolbar", self.toolbar_line() + "\n"),
+                ("class:toolbar.keys", keys)]
