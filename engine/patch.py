@@ -124,7 +124,7 @@ class Patching:
                     done.append(("clear",))
                     names.clear()
                 elif isinstance(op, P.Map):
-                    done.append(("map", _map_record(op, lambda n: need(n, i), where)))
+                    done.append(("map", _map_record(op, lambda n, i=i: need(n, i), where)))
                 elif isinstance(op, P.Unmap):
                     if op.source not in P.MAP_SOURCES or not isinstance(op.address, str):
                         raise ModelError(f"{where}: source must be one of "

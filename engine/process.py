@@ -34,6 +34,7 @@ class EngineConfig:
     osc_port: int = 0
     osc_host: str = "127.0.0.1"
     osc_allow: tuple[str, ...] = ()
+    osc_feedback: str | None = None  # "HOST:PORT" to send /fired and parameter echoes to
     status_interval: float = 0.25
     epoch: float | None = None  # perf_counter reading at logical time 0
     restore: dict | None = None  # a status snapshot to rebuild the network from
@@ -71,6 +72,8 @@ def engine_main(conn: Any, config: EngineConfig, sounding: Any = None) -> None:
     # Logical time 0 is now, once the port is open, unless we carry on a dead engine's time.
     clock = Clock(config.epoch) if midi.latency == 0 else _jack_clock(midi, config.epoch)
     engine = Engine(conn, midi, net, clock, log, sounding, config.status_interval, config.seconds)
+    if config.osc_port:
+        _serve_osc(engine, config, conn)
     if config.restore is not None:
         net.restore(config.restore, t=clock.now())
     if config.initial is not None:
@@ -83,6 +86,20 @@ def _jack_clock(midi: Any, epoch: float | None) -> Any:
     from engine.jack_out import JackClock
 
     return JackClock(midi, epoch)
+
+
+def _serve_osc(engine: Any, config: EngineConfig, conn: Any) -> None:
+    """Open the OSC socket and hand it to the engine's loop; a failure only turns OSC off."""
+    from engine.osc import OscError, OscServer
+
+    try:
+        server = OscServer(config.osc_host, config.osc_port, config.osc_allow,
+                           config.osc_feedback, tell=conn.send)
+    except OscError as exc:
+        conn.send(Notice(f"OSC is off: {exc} (choose another --osc-port, or 0)", "warning"))
+        return
+    server.attach(engine)
+    conn.send(Notice(server.describe()))
 
 
 class EngineHandle:

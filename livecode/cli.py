@@ -28,7 +28,10 @@ def _add_realtime_options(p: argparse.ArgumentParser) -> None:
                    help="send to an existing output port instead (substring match)")
     g.add_argument("--osc-port", type=int, default=8000, metavar="N", help="0 turns OSC off")
     g.add_argument("--osc-host", default="127.0.0.1", metavar="ADDR")
-    g.add_argument("--osc-allow", default="", metavar="IP,...")
+    g.add_argument("--osc-allow", default="", metavar="IP,...",
+                   help="accept OSC only from these sender addresses")
+    g.add_argument("--osc-feedback", metavar="HOST:PORT",
+                   help="send /fired and parameter echoes there (TouchOSC listens on 9000)")
     g.add_argument("--latency", type=float, metavar="SECONDS",
                    help="JACK: run this far ahead and write each note at its exact frame "
                         "(default: 2 JACK periods; 0 sends through rtmidi at once)")
@@ -72,6 +75,7 @@ def _config(args: argparse.Namespace, seconds: float | None = None) -> EngineCon
     return EngineConfig(midi_api=args.midi_api, virtual=args.virtual, port=args.port,
                         tempo=args.tempo or 120.0, seed=args.seed, events=args.events,
                         seconds=seconds, osc_port=args.osc_port, osc_host=args.osc_host,
+                        osc_feedback=args.osc_feedback,
                         osc_allow=allow, latency=args.latency)
 
 

@@ -1,0 +1,409 @@
+"""The OSC server: UDP datagrams in the engine's own loop, turned into patch batches.
+
+:class:`OscServer` owns one non-blocking UDP socket. The engine's loop wakes on it and
+calls :meth:`OscServer.drain`, which reads every pending datagram (for at most
+``DRAIN_SECONDS`` of work, so a flood cannot hold back a due note), parses it with
+python-osc, routes it (:mod:`engine.osc_routes`) and applies it: a message or a bundle
+is one batch, applied whole or not at all; a bundle's timetag is kept through the
+engine's scheduler (a past timetag means now). Nothing here raises on bad input: every
+datagram ends counted as applied, ignored (a button's release) or dropped by reason,
+and drops are reported in a rate-limited notice.
+
+:class:`Feedback` sends ``/fired name note vel`` for every note played and echoes the
+parameters the language changes to the controls mapped to them, so faders follow code.
+"""
+from __future__ import annotations
+
+import ipaddress
+import logging
+import platform
+import socket
+import struct
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from pythonosc import osc_packet
+from pythonosc.osc_message_builder import OscMessageBuilder
+from pythonosc.parsing import osc_types
+
+from . import protocol as P
+from .osc_routes import REASONS, Drop, Router, unmap_value
+
+__all__ = ["OscServer", "Feedback", "OscError", "parse_hostport", "DRAIN_SECONDS"]
+
+DRAIN_SECONDS = 0.001  # most work per wake-up before the loop gets to play what is due
+LOG_SECONDS = 5.0  # at most one notice about dropped datagrams this often
+RCVBUF = 4 << 20  # room for bursts (a 10,000-packet flood) while a note is being played
+_KNOWN_TAGS = frozenset("ifdsbrmtTFNh[]")
+# Python does not export SO_TIMESTAMPNS; 35 is its value on Linux's common architectures
+_SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35 if sys.platform.startswith("linux") and
+                          platform.machine() in ("x86_64", "aarch64", "i686", "armv7l")
+                          else None)
+_TIMESPEC = struct.Struct("@qq")
+
+
+class OscError(ValueError):
+    """OSC cannot start as configured (bad address, port in use...)."""
+
+
+def parse_hostport(text: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
+    """``"HOST:PORT"`` (or ``"PORT"``) as ``(host, port)``; OscError if it is not one."""
+    host, sep, port = text.rpartition(":")
+    if not sep:
+        host, port = default_host, text
+    try:
+        number = int(port)
+    except ValueError:
+        raise OscError(f"an OSC target is HOST:PORT, e.g. 127.0.0.1:9000, got {text!r}") from None
+    if not 1 <= number <= 65535:
+        raise OscError(f"a UDP port must be in range 1..65535, got {number}")
+    return host.strip("[]") or default_host, number
+
+
+def _resolve(host: str, port: int) -> tuple[int, tuple]:
+    try:
+        info = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
+    except (OSError, UnicodeError) as exc:
+        raise OscError(f"cannot resolve OSC host {host!r}: {exc}") from None
+    family, _, _, _, sockaddr = info[0]
+    return family, sockaddr
+
+
+class _QuietParser(logging.Filter):
+    """Swallows python-osc's log lines (it logs and skips unknown type tags and bundle
+    elements) and remembers that there was one: such a datagram is counted malformed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.flagged = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "pythonosc" in record.pathname:
+            self.flagged = True
+            return False
+        return True
+
+
+class Feedback:
+    """Sends OSC to one target (TouchOSC listens on 9000) without ever blocking the loop."""
+
+    def __init__(self, host: str, port: int) -> None:
+        family, self.target = _resolve(host, port)
+        self.sock = socket.socket(family, socket.SOCK_DGRAM)
+        self.sock.setblocking(False)
+        self.sent = 0
+        self.errors = 0
+
+    def send(self, address: str, args: Iterable[object] = ()) -> None:
+        builder = OscMessageBuilder(address)
+        for a in args:
+            builder.add_arg(a)
+        try:
+            self.sock.sendto(builder.build().dgram, self.target)
+            self.sent += 1
+        except OSError:
+            self.errors += 1  # full buffer or nobody there: feedback is best effort
+
+    def fired(self, events: list[P.Event]) -> None:
+        """An engine tap: ``/fired name note vel`` for each note-on."""
+        for ev in events:
+            if ev.type == "note_on":
+                self.send("/fired", (ev.neuron, ev.note, ev.vel))
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class OscServer:
+    """OSC over UDP on ``host:port`` for one engine; see the module docstring.
+
+    ``allow`` lists sender IPs (empty: anyone who can reach the socket); ``feedback`` is
+    ``"HOST:PORT"`` or None; ``tell`` receives :class:`protocol.Notice` objects.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 8000, allow: Iterable[str] = (),
+                 feedback: str | None = None,
+                 tell: Callable[[object], None] | None = None) -> None:
+        try:
+            self.allow = frozenset(str(ipaddress.ip_address(a.strip())) for a in allow)
+        except ValueError as exc:
+            raise OscError(f"--osc-allow takes IP addresses: {exc}") from None
+        family, sockaddr = _resolve(host, port)
+        self.sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            try:
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
+            except OSError:
+                pass  # keep the system's default buffer
+            self.sock.bind(sockaddr)
+        except OSError as exc:
+            self.sock.close()
+            raise OscError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        self.sock.setblocking(False)
+        self.stamped = False
+        if _SO_TIMESTAMPNS is not None:
+            try:  # the kernel's arrival time: latency then includes time queued in the socket
+                self.sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+                self.stamped = True
+            except OSError:
+                pass
+        self.host, self.port = self.sock.getsockname()[:2]
+        self.feedback = Feedback(*parse_hostport(feedback)) if feedback else None
+        self.tell = tell or (lambda msg: None)
+        self.engine: Any = None
+        self.router: Router | None = None
+        self.received = 0
+        self.applied = 0
+        self.ignored = 0
+        self.dropped = dict.fromkeys(REASONS, 0)
+        self._latency: deque[float] = deque(maxlen=4096)  # arrival -> applied, seconds
+        self._inflight: dict[int, list] = {}  # id(batch) -> [batch, packet state]
+        self._pending = 0  # datagrams with a batch still waiting for its timetag
+        self._last_drop = ""
+        self._drops_logged = 0
+        self._next_log = 0.0
+        self._quiet = _QuietParser()
+        logging.getLogger().addFilter(self._quiet)
+
+    # --- wiring --------------------------------------------------------------------------
+
+    def attach(self, engine: Any) -> None:
+        """Serve ``engine`` (an :class:`engine.loop.Engine`) from its own loop."""
+        self.engine = engine
+        self.router = Router(engine.net)
+        engine.add_input(self.sock, self.drain)
+        engine.add_status("osc", self.status)
+        engine.quiet_sources.add("osc")  # the parent needs no ack per controller message
+        engine.watch(self._watched)
+        if self.feedback is not None:
+            engine.add_tap(self.feedback.fired)
+
+    def describe(self) -> str:
+        who = ", ".join(sorted(self.allow)) if self.allow else "any sender"
+        text = f"OSC listening on {self.host}:{self.port} (accepting {who})"
+        if self.feedback is not None:
+            text += f"; feedback to {self.feedback.target[0]}:{self.feedback.target[1]}"
+        return text
+
+    def close(self) -> None:
+        logging.getLogger().removeFilter(self._quiet)
+        self.sock.close()
+        if self.feedback is not None:
+            self.feedback.close()
+
+    # --- receiving -----------------------------------------------------------------------
+
+    def drain(self) -> None:
+        """Read and handle every pending datagram (at most ``DRAIN_SECONDS`` of work)."""
+        sock = self.sock
+        wall_offset = time.time() - time.perf_counter()
+        deadline = time.perf_counter() + DRAIN_SECONDS
+        while True:
+            try:
+                if self.stamped:
+                    data, anc, _flags, addr = sock.recvmsg(65536, 64)
+                    arrival = _arrival(anc, wall_offset)
+                else:
+                    data, addr = sock.recvfrom(65536)
+                    arrival = time.perf_counter()
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                break  # e.g. an ICMP error queued on the socket: nothing to read now
+            self.handle(data, addr[0], arrival, wall_offset)
+            if time.perf_counter() > deadline:
+                break
+        if self._drops_logged != sum(self.dropped.values()):
+            self._log_drops()
+
+    def handle(self, data: bytes, sender: str, arrival: float | None = None,
+               wall_offset: float | None = None) -> None:
+        """Count, check, parse, route and apply (or schedule) one datagram."""
+        self.received += 1
+        if self.allow and sender not in self.allow:
+            self._drop("sender", f"sender {sender} is not in --osc-allow")
+            return
+        try:
+            messages = self._parse(data)
+            groups: dict[float, list] = {}
+            router = self.router
+            assert router is not None, "attach() first"
+            for timed in messages:
+                msg = timed.message
+                groups.setdefault(timed.time, []).extend(router.ops(msg.address, msg.params))
+        except Drop as drop:
+            self._drop(drop.reason, drop.detail)
+            return
+        batches = [(when, P.Batch(tuple(ops), source="osc")) for when, ops in groups.items() if ops]
+        if not batches:
+            self.ignored += 1
+            return
+        engine = self.engine
+        now = engine.clock.now()
+        if wall_offset is None:
+            wall_offset = time.time() - time.perf_counter()
+        state: list[Any] = [len(batches), True,
+                            arrival if arrival is not None else time.perf_counter()]
+        later = []
+        for when, batch in batches:
+            self._inflight[id(batch)] = [batch, state]
+            t = when - wall_offset - engine.clock.epoch  # python-osc gives Unix seconds
+            if t <= now:
+                engine.apply(batch)
+            else:
+                later.append((t, batch))
+        if later:
+            state[2] = None  # latency is measured for messages applied at once only
+            self._pending += 1
+            for t, batch in later:
+                engine.schedule(batch, t)
+
+    def _parse(self, data: bytes) -> list:
+        quiet = self._quiet
+        quiet.flagged = False
+        try:
+            messages = osc_packet.OscPacket(data).messages
+        except osc_packet.ParseError as exc:
+            raise Drop("malformed", f"not an OSC packet: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - hostile bytes may trip any error in the parser
+            raise Drop("malformed", f"not an OSC packet ({type(exc).__name__})") from None
+        if quiet.flagged:
+            raise Drop("malformed", "an OSC packet with an unknown type tag or bundle element")
+        for timed in messages:
+            dgram = timed.message.dgram
+            try:
+                _, index = osc_types.get_string(dgram, 0)
+                tags = osc_types.get_string(dgram, index)[0][1:] if index < len(dgram) else ""
+            except osc_types.ParseError:
+                raise Drop("malformed", "an OSC message without a type tag string") from None
+            if not _KNOWN_TAGS.issuperset(tags):
+                raise Drop("malformed", f"unknown OSC type tag in {tags[:20]!r}")
+        return messages
+
+    def _watched(self, batch: P.Batch, ack: P.Ack) -> None:
+        """Engine watcher: settle OSC datagrams as their batches are applied; echo others."""
+        if batch.source != "osc":
+            if ack.ok and self.feedback is not None:
+                self.echo(batch)
+            return
+        entry = self._inflight.pop(id(batch), None)
+        if entry is None:
+            return
+        state = entry[1]
+        state[0] -= 1
+        if not ack.ok:
+            state[1] = False
+            self._last_drop = ack.error
+        if state[0] == 0:
+            if state[2] is None:
+                self._pending -= 1
+            if state[1]:
+                self.applied += 1
+                if state[2] is not None:
+                    self._latency.append(time.perf_counter() - state[2])
+            else:
+                self.dropped["refused"] += 1
+
+    def _drop(self, reason: str, detail: str) -> None:
+        self.dropped[reason] += 1
+        self._last_drop = detail
+
+    def _log_drops(self) -> None:
+        now = time.monotonic()
+        if now < self._next_log:
+            return
+        total = sum(self.dropped.values())
+        counts = ", ".join(f"{k} {v}" for k, v in self.dropped.items() if v)
+        self.tell(P.Notice(f"OSC: dropped {total - self._drops_logged} datagram(s) "
+                           f"(so far: {counts}); last: {self._last_drop}", "warning"))
+        self._drops_logged = total
+        self._next_log = now + LOG_SECONDS
+
+    # --- feedback ------------------------------------------------------------------------
+
+    def echo(self, batch: P.Batch) -> None:
+        """Send the values ``batch`` set to the controls mapped to them, and to /neuron/..."""
+        fb, net, router = self.feedback, self.engine.net, self.router
+        assert fb is not None and router is not None
+        touched: set[tuple[str, str]] = set()
+        for op in batch.ops:
+            if isinstance(op, (P.SetParam, P.Mute)):
+                param = op.param if isinstance(op, P.SetParam) else "mute"
+                touched.add((op.name, param))
+                params = net.params(op.name)
+                if params is not None:
+                    fb.send(f"/neuron/{op.name}/{param}", _osc_args(params[param]))
+            elif isinstance(op, P.DefineNeuron):
+                touched.update((op.name, p) for p in P.PARAMS)
+            elif isinstance(op, P.Tempo):
+                touched.add(("", "tempo"))
+                fb.send("/tempo", (float(net.tempo),))
+            elif isinstance(op, P.Map) and op.source == "osc":
+                touched.add((op.name, op.param))
+        if not touched:
+            return
+        for address, maps in router.mapped().items():
+            if any((m["name"], m["param"]) in touched for m in maps):
+                args = self._control_position(maps)
+                if args is not None:
+                    fb.send(address, args)
+
+    def _control_position(self, maps: list[dict]) -> list[float] | None:
+        """The 0..1 arguments that show the mapped values, or None if one is unknown."""
+        net = self.engine.net
+        slots: dict[int, float] = {}
+        for m in maps:
+            if m["param"] == "fire":
+                continue
+            if m["param"] == "tempo":
+                value: Any = net.tempo
+            else:
+                params = net.params(m["name"])
+                if params is None:
+                    continue
+                value = params[m["param"]]
+            if isinstance(value, tuple):
+                value = value[0]
+            slots[m["arg"]] = unmap_value(m, float(value))
+        if not slots or sorted(slots) != list(range(max(slots) + 1)):
+            return None  # e.g. only the y of an xy pad is mapped: x cannot be shown
+        return [slots[i] for i in range(len(slots))]
+
+    # --- status --------------------------------------------------------------------------
+
+    def status(self) -> dict:
+        """Counters for the engine's status snapshot (plain builtins)."""
+        lat = sorted(self._latency)
+
+        def pct(q: float) -> float:
+            return lat[int(q * (len(lat) - 1))] * 1e3 if lat else 0.0
+
+        out = {"host": self.host, "port": self.port, "received": self.received,
+               "applied": self.applied, "ignored": self.ignored, "pending": self._pending,
+               "dropped": dict(self.dropped), "latency_ms_p50": pct(0.5),
+               "latency_ms_p99": pct(0.99), "latency_ms_max": pct(1.0),
+               "latency_n": len(lat)}
+        if self.feedback is not None:
+            out["feedback_sent"] = self.feedback.sent
+            out["feedback_errors"] = self.feedback.errors
+        return out
+
+
+def _arrival(ancdata: list, wall_offset: float) -> float:
+    """The kernel's arrival stamp (CLOCK_REALTIME) as a ``perf_counter`` reading."""
+    for level, kind, data in ancdata:
+        if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(data) >= _TIMESPEC.size:
+            sec, nsec = _TIMESPEC.unpack_from(data)
+            stamp = sec + nsec * 1e-9 - wall_offset
+            now = time.perf_counter()
+            if now - 1.0 < stamp <= now + 0.001:  # a wall clock step would make it nonsense
+                return stamp
+            return now
+    return time.perf_counter()
+
+
+def _osc_args(value: object) -> tuple:
+    return value if isinstance(value, tuple) else (value,)  # a note list goes as several ints
