@@ -305,9 +305,13 @@ class Batch:
     id: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class Event:
-    """One MIDI message the network produced, at logical time ``t`` seconds (``beat`` beats)."""
+    """One MIDI message the network produced, at logical time ``t`` seconds (``beat`` beats).
+
+    Not frozen: the model makes one per MIDI message and a frozen ``__init__`` costs
+    four times as much. Treat events as immutable all the same.
+    """
 
     t: float
     beat: float
@@ -333,6 +337,7 @@ class Ack:
     ok: bool
     t: float
     error: str = ""
+    wall: float = 0.0  # perf_counter() when the engine applied (or refused) it
 
 
 @dataclass(frozen=True)
