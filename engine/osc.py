@@ -97,7 +97,7 @@ class Feedback:
         self.sent = 0
         self.errors = 0
 
-    def send(self, address: str, args: Iterable[object] = ()) -> None:
+    def send(self, address: str, args: Iterable[Any] = ()) -> None:
         builder = OscMessageBuilder(address)
         for a in args:
             builder.add_arg(a)

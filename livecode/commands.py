@@ -10,9 +10,19 @@ from engine import protocol as P
 
 from .builtins import PLAIN, REQUIRED, bind_args, fn, with_arg
 from .errors import BadType, BadValue, HostError, LimitExceeded, LivecodeError, suggest
-from .network import suggest_param, validate
+from .network import control_range, suggest_param, validate
 from .session_text import listing
-from .values import LangFunction, NeuronRef, Recipe, Text, check_number, show, type_name
+from .values import (
+    LangFunction,
+    NeuronRef,
+    OscSource,
+    Recipe,
+    Text,
+    check_int,
+    check_number,
+    show,
+    type_name,
+)
 
 __all__ = ["FUNCTIONS", "COMMANDS"]
 
@@ -64,6 +74,13 @@ def _tempo(ctx, args, kwargs):
     (bpm,) = bind_args("tempo", [("bpm", None)], args, kwargs)
     if bpm is None:
         return ctx.mirror.tempo
+    if isinstance(bpm, OscSource):
+        try:
+            lo, hi = control_range("tempo", bpm)
+        except LivecodeError as e:
+            raise with_arg(e, 0) from None
+        ctx.emit(P.Map("osc", bpm.address, "", "tempo", lo, hi, bpm.curve, bpm.arg))
+        return None
     value = check_number(bpm, "tempo")
     lo, hi = P.TEMPO_RANGE
     if not lo <= value <= hi:
@@ -104,6 +121,85 @@ def _path(name: str, args, kwargs) -> str:
     if not isinstance(path, str) or not path.strip():
         raise with_arg(BadType(f"{name}() needs a file name as a str, got {type_name(path)}"), 0)
     return path
+
+
+_OSC_FORBIDDEN = frozenset(" #*,?[]{}")
+
+
+@fn("osc", "osc(address, lo=None, hi=None, curve=\"lin\", arg=0)",
+    "an OSC control (sending 0..1) to assign: n1.thr = osc(\"/1/fader1\", 0.5, 2.0); "
+    "n1.fire = osc(\"/1/push1\"); tempo(osc(\"/1/rotary1\", 60, 180, curve=\"exp\"))")
+def _osc(ctx, args, kwargs):
+    address, lo, hi, curve, arg = bind_args("osc", [
+        ("address", REQUIRED), ("lo", None), ("hi", None), ("curve", "lin"), ("arg", 0)],
+        args, kwargs)
+    if not isinstance(address, str):
+        raise with_arg(BadType(f"osc() needs an address as a str, like \"/1/fader1\", got "
+                               f"{type_name(address)}"), 0)
+    if (not address.startswith("/") or len(address) > 256 or not address.isprintable()
+            or _OSC_FORBIDDEN & set(address)):
+        raise with_arg(BadValue(f"an OSC address starts with / and has no spaces or "
+                                f"# * , ? [ ] {{ }} (at most 256 characters), got "
+                                f"{show(address, 80)}"), 0)
+    bounds = []
+    for i, (what, v) in enumerate((("lo", lo), ("hi", hi))):
+        try:
+            bounds.append(None if v is None else check_number(v, f"osc()'s {what}"))
+        except LivecodeError as e:
+            raise with_arg(e, what if what in kwargs else i + 1) from None
+    if curve not in P.MAP_CURVES:
+        hint = suggest(curve, P.MAP_CURVES) if isinstance(curve, str) else None
+        raise with_arg(BadValue(f"osc()'s curve must be \"lin\" or \"exp\", got "
+                                f"{show(curve, 40)}", suggestion=hint), "curve")
+    try:
+        check_int(arg, "osc()'s arg")
+        if not 0 <= arg <= 255:
+            raise BadValue(f"osc()'s arg picks an argument 0..255, got {arg}")
+    except LivecodeError as e:
+        raise with_arg(e, "arg") from None
+    src = OscSource(address, bounds[0], bounds[1], curve, arg)
+    if curve == "exp" and any(b is not None and b <= 0 for b in bounds):
+        raise with_arg(BadValue(f"curve=\"exp\" needs lo and hi above 0, got "
+                                f"{show(lo)}..{show(hi)}"), "curve")
+    return src
+
+
+@fn("unmap", "unmap(what=None, param=None)",
+    "remove mappings: unmap(\"/1/fader1\"), unmap(n1), unmap(n1, \"thr\"), unmap(tempo), "
+    "unmap() for all")
+def _unmap(ctx, args, kwargs):
+    what, param = bind_args("unmap", [("what", None), ("param", None)], args, kwargs)
+    maps = [m for m in ctx.mirror.mappings.values() if m.source == "osc"]
+    if what is None:
+        found = maps
+    elif isinstance(what, (str, OscSource)):
+        address = what if isinstance(what, str) else what.address
+        found = [m for m in maps if m.address == address]
+        if not found:
+            known = sorted({m.address for m in maps})
+            raise with_arg(BadValue(f"nothing is mapped to {address!r}"
+                                    + (f"; mapped: {', '.join(known)}" if known else ""),
+                                    suggestion=suggest(address, known)), 0)
+    elif isinstance(what, LangFunction) and what.name == "tempo":
+        found = [m for m in maps if m.param == "tempo"]
+        if not found:
+            raise with_arg(BadValue("no control is mapped to the tempo"), 0)
+    else:
+        try:
+            names = ctx.neuron_names(what, "unmap()")
+        except LivecodeError as e:
+            raise with_arg(e, 0) from None
+        if param is not None and param != "fire" and param not in P.PARAMS:
+            raise with_arg(BadValue(f"unmap()'s param is a parameter or \"fire\", got "
+                                    f"{show(param, 40)}",
+                                    suggestion=suggest_param(str(param), ("fire",))), 1)
+        found = [m for m in maps if m.name in names and (param is None or m.param == param)]
+        if not found:
+            raise with_arg(BadValue(f"{', '.join(names)} {'has' if len(names) == 1 else 'have'}"
+                                    f" no {param + ' ' if param else ''}mapping to unmap"), 0)
+    for m in found:
+        ctx.emit(P.Unmap("osc", m.address, m.name, m.param))
+    return None
 
 
 @fn("save", "save(path)", "write the network as a session file the host can load again")
@@ -187,7 +283,7 @@ def _help(ctx, args, kwargs):
 
 
 COMMANDS: dict[str, LangFunction] = {f.name: f for f in (
-    _neuron, _connect, _disconnect, _tempo,
+    _neuron, _connect, _disconnect, _tempo, _osc, _unmap,
     _per_neuron("mute", lambda n: P.Mute(n, True), "silence a neuron (it keeps firing)"),
     _per_neuron("unmute", lambda n: P.Mute(n, False), "let a muted neuron sound again"),
     _per_neuron("solo", lambda n: P.Solo(n, True), "only soloed neurons sound"),

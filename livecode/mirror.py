@@ -32,6 +32,9 @@ class Mirror:
     tempo: float = P.DEFAULT_TEMPO
     solo: dict[str, None] = field(default_factory=dict)  # an ordered set
     running: bool = True
+    # controller mappings by (source, neuron or "", param or "fire"/"tempo"), as the engine
+    # keeps them: one controller per target and source, a new one replaces the old
+    mappings: dict[tuple[str, str, str], P.Map] = field(default_factory=dict)
 
     @property
     def muted(self) -> set[str]:
@@ -44,6 +47,7 @@ class Mirror:
             tempo=self.tempo,
             solo=dict(self.solo),
             running=self.running,
+            mappings=dict(self.mappings),
         )
 
     def apply(self, op: object) -> None:
@@ -79,6 +83,16 @@ class Mirror:
             self.neurons.clear()
             self.connections.clear()
             self.solo.clear()
+            self.mappings = {k: m for k, m in self.mappings.items() if not m.name}  # tempo's
+        elif isinstance(op, P.Map):
+            if op.param == "tempo" or op.name in self.neurons:
+                self.mappings[(op.source, op.name, op.param)] = op
+        elif isinstance(op, P.Unmap):
+            for key, m in list(self.mappings.items()):
+                if (m.source == op.source and m.address == op.address
+                        and (not op.name or m.name == op.name)
+                        and (not op.param or m.param == op.param)):
+                    del self.mappings[key]
         # Fire, Reset and Panic change activations and sounding notes, not the picture.
 
     def _remove(self, name: str) -> None:
@@ -86,6 +100,8 @@ class Mirror:
         self.solo.pop(name, None)
         for key in [k for k in self.connections if name in k]:
             del self.connections[key]
+        for key in [k for k, m in self.mappings.items() if m.name == name]:
+            del self.mappings[key]
 
     def to_ops(self) -> list:
         """Ops that rebuild this network in an empty engine, in creation order."""
@@ -94,6 +110,7 @@ class Mirror:
         ops += [P.Connect(src, dst, w, delay, kind)
                 for (src, dst), (w, delay, kind) in self.connections.items()]
         ops += [P.Solo(name, True) for name in self.solo]
+        ops += list(self.mappings.values())
         if not self.running:
             ops.append(P.Stop())
         return ops

@@ -16,15 +16,45 @@ from engine import protocol as P
 
 from .errors import BadType, BadValue, LimitExceeded, UnknownAttribute, suggest
 from .mirror import Mirror, default_params
-from .values import NeuronRef, Recipe, Target, check_number, flatten_neurons, show, type_name
+from .values import (
+    NeuronRef,
+    OscSource,
+    Recipe,
+    Target,
+    check_number,
+    flatten_neurons,
+    show,
+    type_name,
+)
 
-__all__ = ["NetworkOps", "NAME_RE", "validate", "suggest_param"]
+__all__ = ["NetworkOps", "NAME_RE", "validate", "suggest_param", "USUAL_RANGES", "control_range"]
 
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]*$")
 READ_ONLY = ("name",)
 UNBOUND_HINT = ("a new neuron must be bound to a name before it is used: "
                 "write `x = neuron(...)`, then use `x`")
+
+
+# What a control moves a target across when osc() is given no lo/hi: the parameter's own
+# range where it has one, a musically useful stretch where it is unbounded.
+USUAL_RANGES: dict[str, tuple[float, float]] = {
+    "note": (0.0, 127.0), "thr": (0.1, 4.0), "rate": (0.0, 4.0), "leak": (0.0, 4.0),
+    "refr": (0.0, 1.0), "floor": (-1.0, 0.0), "phase": (0.0, 1.0), "vel": (1.0, 127.0),
+    "dur": (0.05, 2.0), "ch": (1.0, 16.0), "prob": (0.0, 1.0), "mute": (0.0, 1.0),
+    "fire": (0.0, 1.0), "tempo": (60.0, 180.0),
+}
+
+
+def control_range(target: str, src: OscSource) -> tuple[float, float]:
+    """``src``'s lo..hi, the target's usual range filling what it leaves out."""
+    usual = USUAL_RANGES[target]
+    lo = usual[0] if src.lo is None else float(src.lo)
+    hi = usual[1] if src.hi is None else float(src.hi)
+    if src.curve == "exp" and (lo <= 0 or hi <= 0):
+        raise BadValue(f"curve=\"exp\" needs lo and hi above 0, got {lo:g}..{hi:g} for "
+                       f"{target}; give them: osc({src.address!r}, 0.25, 8, curve=\"exp\")")
+    return lo, hi
 
 
 _ALIASES = {"threshold": "thr", "velocity": "vel", "duration": "dur", "channel": "ch",
@@ -100,10 +130,26 @@ class NetworkOps:
     def set_param(self, value: object, param: str, new: object) -> None:
         if param in READ_ONLY:
             raise BadValue(f"a neuron's `{param}` cannot be changed")
+        if isinstance(new, OscSource) or param == "fire":
+            self.map_control(value, param, new)
+            return
         names = self.neuron_names(value, f"`.{param} =`")
         normalised = validate(param, new)
         for name in names:
             self.emit(P.SetParam(name, param, normalised))
+
+    def map_control(self, value: object, param: str, src: object) -> None:
+        """``n1.thr = osc(...)``, ``n1.fire = osc(...)``: map a controller onto the neurons."""
+        if param == "fire" and not isinstance(src, OscSource):
+            raise BadType(f"`.fire` takes a control to fire on, got {type_name(src)}: write "
+                          f"n1.fire = osc(\"/1/push1\"), or fire(n1) to fire now")
+        assert isinstance(src, OscSource)
+        if param != "fire" and param not in P.PARAMS:
+            validate(param, 0)  # raises the unknown-parameter error with its suggestion
+        names = self.neuron_names(value, f"`.{param} =`")
+        lo, hi = control_range(param, src)
+        for name in names:
+            self.emit(P.Map("osc", src.address, name, param, lo, hi, src.curve, src.arg))
 
     # --- binding -------------------------------------------------------------------------
 

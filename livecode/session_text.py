@@ -15,7 +15,7 @@ import re
 from engine import protocol as P
 
 from .mirror import Mirror
-from .values import LangFunction, NeuronRef
+from .values import LangFunction, NeuronRef, OscSource, osc_call
 
 __all__ = ["session_text", "listing", "neuron_call"]
 
@@ -24,7 +24,7 @@ _RESERVED = frozenset({
     "neuron", "connect", "disconnect", "tempo", "mute", "unmute", "solo", "unsolo", "fire",
     "reset", "stop", "start", "panic", "clear", "save", "load", "ls", "help", "quit", "range",
     "len", "min", "max", "abs", "round", "int", "float", "str", "bool", "list", "tuple", "sum",
-    "sorted", "reversed", "enumerate", "zip", "any", "all", "print", "midi",
+    "sorted", "reversed", "enumerate", "zip", "any", "all", "print", "midi", "osc", "unmap",
 })
 
 
@@ -93,6 +93,7 @@ def session_text(mirror: Mirror, variables: dict | None = None) -> str:
         lines.append(f"connect({ref.get(src, src)}, {ref.get(dst, dst)}, {w!r}{extra})")
     for name in mirror.solo:
         lines.append(f"solo({ref.get(name, name)})")
+    lines += [mapping_text(m, ref) for m in mirror.mappings.values() if m.source == "osc"]
     if not mirror.running:
         lines.append("stop()")
     lines += _variables(mirror, variables or {}, groups, ref)
@@ -143,6 +144,18 @@ def _value_text(value: object, mirror: Mirror, ref: dict, depth: int) -> str | N
     return None
 
 
+def mapping_text(m: P.Map, ref: dict | None = None) -> str:
+    """The statement that makes mapping ``m``: ``n1.thr = osc("/1/fader1", 0.5, 2.0)``."""
+    if m.param == "fire" and (m.lo, m.hi) == (0.0, 1.0):
+        src = OscSource(m.address, None, None, m.curve, m.arg)
+    else:
+        src = OscSource(m.address, m.lo, m.hi, m.curve, m.arg)
+    if m.param == "tempo":
+        return f"tempo({osc_call(src)})"
+    name = (ref or {}).get(m.name, m.name)
+    return f"{name}.{m.param} = {osc_call(src)}"
+
+
 def listing(mirror: Mirror, activations: dict | None = None) -> str:
     """The text of ``ls()``: tempo, neurons with their non-default parameters, connections."""
     activations = activations or {}
@@ -161,4 +174,12 @@ def listing(mirror: Mirror, activations: dict | None = None) -> str:
             extra = (f" delay={delay:g}" if delay else "") + (f" {kind}" if kind != "pulse"
                                                               else "")
             lines.append(f"  {src} >> {dst} @ {w:g}{extra}")
+    maps = [m for m in mirror.mappings.values() if m.source == "osc"]
+    if maps:
+        lines.append("osc mappings:")
+        for m in maps:
+            target = "tempo" if m.param == "tempo" else f"{m.name}.{m.param}"
+            scale = "" if m.param == "fire" else f" {m.lo:g}..{m.hi:g}" + (
+                " exp" if m.curve == "exp" else "")
+            lines.append(f"  {m.address}{f' arg {m.arg}' if m.arg else ''} -> {target}{scale}")
     return "\n".join(lines)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from .errors import BadType, BadValue, LimitExceeded
 
 __all__ = [
-    "NeuronRef", "Recipe", "Target", "LangFunction", "Text", "Budget", "Limits",
+    "NeuronRef", "Recipe", "Target", "OscSource", "LangFunction", "Text", "Budget", "Limits",
     "type_name", "show", "make_range", "check_int", "check_number", "flatten_neurons",
 ]
 
@@ -128,6 +128,18 @@ class Target:
 
 
 @dataclass(frozen=True)
+class OscSource:
+    """What ``osc(...)`` returns: a controller to assign to a parameter (``n1.thr = osc(...)``),
+    to ``.fire`` or to ``tempo()``. ``lo``/``hi`` None means the target's usual range."""
+
+    address: str
+    lo: float | None = None
+    hi: float | None = None
+    curve: str = "lin"
+    arg: int = 0
+
+
+@dataclass(frozen=True)
 class LangFunction:
     """One of the language's functions. ``impl(ctx, args, kwargs)`` gets evaluated arguments."""
 
@@ -151,6 +163,8 @@ def type_name(value: object) -> str:
         return "new neuron"
     if isinstance(value, Target):
         return "weighted target"
+    if isinstance(value, OscSource):
+        return "osc control"
     if isinstance(value, LangFunction):
         return "function"
     if value is None:
@@ -234,6 +248,8 @@ def show(value: object, limit: int = 10_000) -> str:
             put(f" @ {v.w!r}")
         elif isinstance(v, LangFunction):
             put(f"<function {v.name}>")
+        elif isinstance(v, OscSource):
+            put(osc_call(v))
         elif isinstance(v, (list, tuple)):
             put("[" if isinstance(v, list) else "(")
             for i, item in enumerate(v):
@@ -268,3 +284,15 @@ def show(value: object, limit: int = 10_000) -> str:
 
 class _Cut(Exception):
     pass
+
+
+def osc_call(src: OscSource) -> str:
+    """``osc("/1/fader1", 0.5, 2.0, curve="exp", arg=1)``: the text that makes ``src``."""
+    parts = [repr(src.address)]
+    if src.lo is not None or src.hi is not None:
+        parts += [repr(src.lo), repr(src.hi)]
+    if src.curve != "lin":
+        parts.append(f"curve={src.curve!r}")
+    if src.arg:
+        parts.append(f"arg={src.arg}")
+    return f"osc({', '.join(parts)})"
