@@ -97,7 +97,13 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_play(args: argparse.Namespace) -> int:
-    _, batch = load_session(args.session)
+    watcher = None
+    if args.watch:  # made before the first read: a save from then on is applied
+        from livecode.watch import FileWatcher
+
+        watcher = FileWatcher(args.session, lambda text: live.apply_file(text, args.session),
+                              on_error=_say)
+    interp, batch = load_session(args.session)
     config = _config(args, seconds=args.seconds)
     config.initial = batch
     failures: list[str] = []
@@ -110,6 +116,10 @@ def cmd_play(args: argparse.Namespace) -> int:
             _say(f"refused: {msg.error}")
 
     handle = EngineHandle(config, on_message)
+    if watcher is not None:
+        from livecode.live import LiveSession
+
+        live = LiveSession(interp, handle, _say)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:
@@ -118,9 +128,13 @@ def cmd_play(args: argparse.Namespace) -> int:
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         handle.start()
+        if watcher is not None:
+            watcher.start()
         while not stop.is_set() and not handle.exited.is_set():
             stop.wait(0.1)
     finally:
+        if watcher is not None:
+            watcher.stop()
         handle.stop()
         for s, h in old.items():
             signal.signal(s, h)
