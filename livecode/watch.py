@@ -1,10 +1,10 @@
 """``--watch``: re-apply a session file whenever it is saved, from any editor.
 
 The file describes the whole network. :func:`file_ops` turns "the network is now what
-this file says" into one batch: neurons and connections the file no longer holds are
-removed, new ones are created in the file's order, changed ones are redefined (a
-``DefineNeuron`` on an existing name keeps its phase), and unchanged ones are left
-alone, so a save that only touches a comment changes nothing at all. One-off actions
+this file says" into one batch: neurons, connections and controller mappings the file
+no longer holds are removed, new ones are created in the file's order, changed ones are
+redefined (a ``DefineNeuron`` on an existing name keeps its phase), and unchanged ones
+are left alone, so a save that only touches a comment changes nothing at all. One-off actions
 in the file (``fire``, ``reset``, ``panic``) ran when it was first loaded and are not
 repeated on every save. Tempo is changed only when the file calls ``tempo()``; the
 transport (``stop()``) only when the file says ``stop()``.
@@ -55,6 +55,10 @@ def file_ops(current: Mirror, target: Mirror, ran: tuple | list = ()) -> list:
     for name in target.solo:
         if name not in current.solo:
             ops.append(P.Solo(name, True))
+    for key, m in current.mappings.items():
+        if key not in target.mappings and (not m.name or m.name in target.neurons):
+            ops.append(P.Unmap(m.source, m.address, m.name, m.param))
+    ops += [m for key, m in target.mappings.items() if current.mappings.get(key) != m]
     if not target.running and current.running:
         ops.append(P.Stop())
     return ops

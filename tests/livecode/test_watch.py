@@ -141,3 +141,15 @@ def test_play_watch_applies_an_edit_refuses_a_broken_save_removes_a_deleted_neur
     evs = _events(events)
     ons = sum(e["type"] == "note_on" for e in evs)
     assert ons and ons == sum(e["type"] == "note_off" for e in evs)
+
+
+def test_controller_mappings_follow_the_file():
+    current, _ = _mirror(BASE + 'a.thr = osc("/1/fader1", 0.5, 2.0)\nb.fire = osc("/1/push1")\n')
+    target, ran = _mirror(BASE + 'a.thr = osc("/1/fader2", 0.5, 2.0)\n')
+    ops = file_ops(current, target, ran)
+    after = current.copy()
+    for op in ops:
+        after.apply(op)
+    assert after.mappings == target.mappings
+    assert any(isinstance(op, P.Unmap) and op.address == "/1/push1" for op in ops)
+    assert file_ops(target, target, ran) == []
