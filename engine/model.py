@@ -121,62 +121,58 @@ class Network(Patching):
         sounding = self._sounding
         fast = not self._groups  # no cont group: every neuron is a singleton
         seq = self._seq
-        while heap:
-            e = heap[0]
-            t = e[0]
-            if t > lim:
-                break
-            kind = e[1]
-            # drop stale entries here: most of the heap churn, not worth an instant
-            if kind == _FIRE:
-                n = e[3]
-                v = e[4]
-                if not n.alive or (v != n.ver and v != _FORCED):
-                    heappop(heap)
-                    continue
-                if v != _FORCED and n.tc > t + EPS:
-                    # the entry was a lower bound: inhibition since moved the crossing later
-                    heappop(heap)
-                    tc = n.due = n.tc
-                    if tc < _INF:
-                        heappush(heap, (tc, _FIRE, next(seq), n, n.ver, None))
-                    continue
-                if fast:
-                    if t < self.beat:
-                        t = self.beat
-                    self.beat = t
-                    # alone in its instant (the usual case): a volley of one, no _instant
+        s0, b0, spb = self._s0, self._b0, self._spb
+        beat = self.beat  # written back on the way out and before any instant
+        try:
+            while heap:
+                e = heappop(heap)
+                t = e[0]
+                if t > lim:
+                    heappush(heap, e)
+                    break
+                kind = e[1]
+                # drop stale entries here: most of the heap churn, not worth an instant
+                if kind == _FIRE:
+                    n = e[3]
+                    v = e[4]
+                    if v != n.ver:
+                        if v != _FORCED:
+                            continue  # stale
+                    elif n.tc > t + EPS:
+                        # a lower bound: inhibition since moved the crossing later
+                        tc = n.due = n.tc
+                        if tc < _INF and n.alive:
+                            heappush(heap, (tc, _FIRE, next(seq), n, v, None))
+                        continue
+                    if not n.alive:
+                        continue
+                    if t < beat:
+                        t = beat
+                    beat = t
                     tl = t + EPS
-                    k = len(heap)
-                    if k == 1 or (heap[1][0] > tl and (k == 2 or heap[2][0] > tl)):
-                        heappop(heap)
+                    if fast and (not heap or heap[0][0] > tl):
+                        # alone in its instant (the usual case): a volley of one
                         self._vid = vid = self._vid + 1
                         n.vstamp = vid
-                        self._fvolley([n], vid, t, self._s0 + (t - self._b0) * self._spb, out)
+                        self._fvolley([n], vid, t, s0 + (t - b0) * spb, out)
                         continue
+                    heappush(heap, e)
+                    self.beat = beat
                     self._instant(t, out)
-                    continue
-            elif kind == _OFF:
-                # note-offs and pulses to singletons need no instant of their own: heap
-                # order already puts them before the volley they may start (a FIRE entry)
-                heappop(heap)
-                key = (e[3], e[4])
-                s = sounding.get(key)
-                if s is not None and s[1] == e[5]:
-                    if t < self.beat:
-                        t = self.beat
-                    self.beat = t
-                    del sounding[key]
-                    out.append(Event(self._s0 + (t - self._b0) * self._spb, t, "note_off",
-                                     s[0], e[3], e[4], 0))
-                continue
-            elif kind == _PULSE and e[3].group is None:
-                heappop(heap)
-                n = e[3]
-                if n.alive and e[5].alive:
-                    if t < self.beat:
-                        t = self.beat
-                    self.beat = t
+                elif kind == _PULSE:
+                    n = e[3]
+                    if n.group is not None:
+                        heappush(heap, e)
+                        if t < beat:
+                            t = beat
+                        beat = self.beat = t
+                        self._instant(t, out)
+                        continue
+                    if not (n.alive and e[5].alive):
+                        continue
+                    if t < beat:
+                        t = beat
+                    beat = t
                     # self._pulse(n, e[4], t, True), inlined
                     if t < n.refr_end - EPS:
                         continue
@@ -210,11 +206,26 @@ class Network(Patching):
                         n.ver += 1
                         n.due = tc
                         heappush(heap, (tc, _FIRE, next(seq), n, n.ver, None))
-                continue
-            if t < self.beat:
-                t = self.beat
-            self.beat = t
-            self._instant(t, out)
+                elif kind == _OFF:
+                    # note-offs and pulses to singletons need no instant of their own: heap
+                    # order already puts them before the volley they may start (FIRE entry)
+                    key = (e[3], e[4])
+                    s = sounding.get(key)
+                    if s is not None and s[1] == e[5]:
+                        if t < beat:
+                            t = beat
+                        beat = t
+                        del sounding[key]
+                        out.append(Event(s0 + (t - b0) * spb, t, "note_off", s[0], e[3], e[4],
+                                         0))
+                else:
+                    heappush(heap, e)
+                    if t < beat:
+                        t = beat
+                    beat = self.beat = t
+                    self._instant(t, out)
+        finally:
+            self.beat = beat
 
     def _instant(self, t: float, out: list) -> None:
         heap = self._heap
