@@ -263,6 +263,9 @@ def _help(ctx, args, kwargs):
         lines += [f"  {spec.describe()}" for spec in P.PARAMS.values()]
         lines += ["Connect: `a >> b` (weight 0.5), `a >> b @ -0.4`, `a >> [b, c] @ 0.3`; "
                   "chains: `a >> b >> c`."]
+        lines += ["REPL keys: Enter runs a complete block (a `for`/`if` ends with an empty line), "
+                  "Alt-Enter runs the whole buffer, Tab completes, F12 or Alt-P is panic (all "
+                  "notes off), Ctrl-C clears the line, Ctrl-D or quit() leaves."]
         return Text("\n".join(lines))
     if isinstance(topic, LangFunction):
         return Text(f"{topic.signature}\n  {topic.doc}")
