@@ -192,3 +192,34 @@ def test_a_block_during_a_restart_is_undone_and_said():
 ])
 def test_is_complete(text, complete):
     assert is_complete(text) is complete
+
+
+def test_the_toolbar_shows_engine_state_status_refusals_and_recent_firings():
+    from engine.protocol import Ack, Notice, Status
+
+    now = [100.0]
+    said: list[str] = []
+    monitor = Monitor(said.append, osc_port=8000, clock=lambda: now[0])
+    engine = FakeEngine()
+    monitor.engine = engine
+    assert monitor.engine_state() == "engine starting"
+    monitor.on_message(Notice("engine up (SCHED_FIFO 20)"))
+    monitor.on_message(Status({"tempo": 112.0, "neurons": 3, "events_per_s": 24.0,
+                               "late_ms_max": 0.4, "midi": "jack:livecode",
+                               "activations": {"kick": 0.1, "snare": 0.2, "hat": 0.3},
+                               "fired": ["hat", "kick"]}))
+    monitor.on_message(Ack(7, False, 1.0, "no neuron 'zz'"))
+    line = monitor.toolbar_line()
+    for part in ("engine up", "midi jack:livecode", "osc :8000", "112 bpm", "3 neurons",
+                 "24 ev/s", "late 0.4 ms", "refused: engine refused a block: no neuron 'zz'"):
+        assert part in line
+    assert monitor.activity_line() == "fired: kick hat"  # in network order
+    assert said == ["[engine] engine up (SCHED_FIFO 20)",
+                    "engine refused a block: no neuron 'zz'"]
+    now[0] += 2.0  # the activity line forgets what fired more than a second ago
+    assert monitor.activity_line() == "fired: -"
+    engine.down, engine.restarts = True, 1
+    assert monitor.engine_state() == "engine DOWN, restarting"
+    engine.down = False
+    assert monitor.engine_state() == "engine up (restarted 1x)"
+    assert "F12" in "".join(text for _, text in monitor.toolbar())
