@@ -262,6 +262,12 @@ class OscServer:
                 engine.schedule(batch, t)
 
     def _parse(self, data: bytes) -> list:
+        if len(data) % 4:
+            # OSC packets are whole 4-byte words; python-osc pads a cut-off last argument
+            # with zeros and would accept it
+            raise Drop("malformed", f"an OSC packet is a multiple of 4 bytes, got {len(data)}")
+        if data.startswith(b"#bundle"):
+            _check_bundle(data)
         quiet = self._quiet
         quiet.flagged = False
         try:
@@ -274,6 +280,8 @@ class OscServer:
             raise Drop("malformed", "an OSC packet with an unknown type tag or bundle element")
         for timed in messages:
             dgram = timed.message.dgram
+            if len(dgram) % 4:
+                raise Drop("malformed", f"an OSC message is a multiple of 4 bytes, got {len(dgram)}")
             try:
                 _, index = osc_types.get_string(dgram, 0)
                 tags = osc_types.get_string(dgram, index)[0][1:] if index < len(dgram) else ""
@@ -390,6 +398,24 @@ class OscServer:
             out["feedback_sent"] = self.feedback.sent
             out["feedback_errors"] = self.feedback.errors
         return out
+
+
+def _check_bundle(dgram: bytes, depth: int = 0) -> None:
+    """Check a bundle's framing: python-osc reads an element whose size overruns the bundle
+    as whatever is left, so a lying size would pass."""
+    if depth > 8:
+        raise Drop("malformed", "OSC bundles nested more than 8 deep")
+    index = 16  # "#bundle\0" and the timetag
+    try:
+        while index < len(dgram):
+            size, index = osc_types.get_int(dgram, index)
+            if size <= 0 or size % 4 or index + size > len(dgram):
+                raise Drop("malformed", f"an OSC bundle element of {size} bytes does not fit")
+            if dgram.startswith(b"#bundle", index):
+                _check_bundle(dgram[index:index + size], depth + 1)
+            index += size
+    except osc_types.ParseError:
+        raise Drop("malformed", "a cut-off OSC bundle") from None
 
 
 def _arrival(ancdata: list, wall_offset: float) -> float:

@@ -224,6 +224,18 @@ def _check_pattern(address: str) -> None:
     if len(address) > MAX_PATTERN:
         raise Drop("address", f"address patterns are at most {MAX_PATTERN} characters, "
                               f"got {len(address)}")
+    opened = ""
+    for c in address:
+        if c in "[{" and not opened:
+            opened = c
+        elif c in "]}" and opened == {"]": "[", "}": "{"}[c]:
+            opened = ""
+        elif c in "[]{}/" and opened:  # nested, crossed, or left open across a part
+            raise Drop("address", f"a malformed address pattern {_short(address)}")
+        elif c in "]}":
+            raise Drop("address", f"a malformed address pattern {_short(address)}")
+    if opened:
+        raise Drop("address", f"a malformed address pattern {_short(address)}")
     for segment in address.split("/"):
         if segment.count("*") > 2:
             raise Drop("address", f"at most two `*` per part of an address pattern, got "
