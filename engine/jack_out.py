@@ -10,6 +10,8 @@ Logical time here *is* JACK's frame clock: ``t`` seconds sits at frame
 """
 from __future__ import annotations
 
+import os
+import sys
 import time
 from collections import deque
 
@@ -42,7 +44,12 @@ class JackOut(MidiOut):
         self.frame0 = 0  # frame of logical time 0; set by JackClock
         self._queue: deque[tuple[int, bytes]] = deque()
         self.late = 0  # messages written after their frame (queued too late)
+        self._prioritised = False
         self.client.set_process_callback(self._process)
+        # The process callback runs on JACK's thread and needs the GIL; by default a busy
+        # engine thread keeps it up to 5 ms, longer than a period, and JACK then replays
+        # the port's previous buffer. Hand the GIL over within a fraction of a period.
+        sys.setswitchinterval(min(sys.getswitchinterval(), self.period / self.rate / 4))
         self.client.activate()
         self.name = self.port.name
         if port is not None:
@@ -56,6 +63,9 @@ class JackOut(MidiOut):
 
     def _process(self, frames: int) -> None:
         # JACK's real-time thread: only pop, compute an offset and write.
+        if not self._prioritised:
+            self._prioritised = True
+            _raise_priority()
         self.port.clear_buffer()
         start = self.client.last_frame_time
         end = start + frames
@@ -83,6 +93,15 @@ class JackOut(MidiOut):
         time.sleep(2 * self.period / self.rate)  # the last cycle reaches the port
         self.client.deactivate()
         self.client.close()
+
+
+def _raise_priority() -> None:
+    """Put the calling thread (JACK's, which a non-realtime server leaves at normal
+    priority) above the engine loop, where the OS allows; carry on quietly where not."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(30))  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        pass  # not allowed: a late cycle then repeats the port's previous buffer
 
 
 class JackClock(Clock):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import math
+import time
 import heapq
 from collections import deque
 from collections.abc import Callable
@@ -24,7 +25,8 @@ __all__ = ["Engine", "QUIT", "ALL_NOTES_OFF"]
 
 QUIT = "quit"
 ALL_NOTES_OFF = 123
-# Wake this long before a deadline, to leave the pipe's select() and wait precisely.
+# Wake this long before a deadline, to leave the pipe's poll() (whole milliseconds,
+# rounded up) and wait precisely.
 EARLY_SECONDS = 0.001
 # Collect young garbage only when the next event is at least this far away.
 GC_IDLE_SECONDS = 0.005
@@ -169,10 +171,10 @@ class Engine:
         try:
             events = self.net.apply(batch, t)
         except ModelError as exc:
-            ack = Ack(batch.id, False, t, str(exc))
+            ack = Ack(batch.id, False, t, str(exc), time.perf_counter())
         else:
             self._play(events)
-            ack = Ack(batch.id, True, t)
+            ack = Ack(batch.id, True, t, wall=time.perf_counter())
         for watcher in self._watchers:
             watcher(batch, ack)
         if batch.source not in self.quiet_sources:

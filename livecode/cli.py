@@ -67,6 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="play at this tempo, whatever the session says")
 
     sub.add_parser("ports", help="list MIDI APIs and ports")
+
+    bench = sub.add_parser("bench", help="timing report on this machine")
+    bench.add_argument("--seconds", type=float, default=10.0, metavar="S")
+    bench.add_argument("--json", action="store_true", help="one JSON object instead of text")
+    bench.add_argument("--midi-api", default="auto",
+                       choices=("auto", "alsa", "jack", "coremidi", "winmm", "none"))
+    bench.add_argument("--latency", type=float, metavar="SECONDS",
+                       help="JACK: how far ahead (default 2 periods; 0: rtmidi)")
     return parser
 
 
@@ -167,6 +175,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_play(args)
         if args.command == "ports":
             return cmd_ports(args)
+        if args.command == "bench":
+            from livecode.bench import main as bench_main
+
+            return bench_main(args.seconds, args.json, args.midi_api, args.latency)
         if args.command == "repl":
             from livecode.repl import run_repl
 
@@ -174,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LivecodeError as exc:
         print(exc.render() if hasattr(exc, "render") else str(exc), file=sys.stderr)
         return 2
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RuntimeError) as exc:
         _say(str(exc))
         return 2
     return 0

@@ -1,0 +1,211 @@
+"""``livecode bench``: the standard timing scenario, run in the real engine process.
+
+bench64 (64 neurons, 256 connections) plays for ``seconds``; a patch batch goes
+through the pipe every 100 ms; with OSC available, another process sends 1,000 OSC
+messages a second. The report gives medians and tails, never a pass/fail: machines
+differ, and this one is shared and noisy.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from engine.eventlog import read_jsonl
+from engine.process import EngineConfig, EngineHandle
+from engine.protocol import Ack, Batch, SetParam, Status
+from livecode.sessionfile import load_session
+
+__all__ = ["run_bench", "format_report", "percentiles"]
+
+BENCH_SESSION = Path(__file__).resolve().parent.parent / "sessions" / "bench64.neu"
+PATCH_EVERY = 0.1
+OSC_RATE = 1000
+
+
+def percentiles(values: list[float], scale: float = 1e3) -> dict[str, float]:
+    """p50, p99 and max of ``values`` (seconds) in milliseconds."""
+    if not values:
+        return {"p50": 0.0, "p99": 0.0, "max": 0.0}
+    ordered = sorted(values)
+    p99 = ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
+    return {"p50": round(statistics.median(ordered) * scale, 4), "p99": round(p99 * scale, 4),
+            "max": round(ordered[-1] * scale, 4)}
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of process ``pid`` (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _render_speed(batch: Batch, seconds: float = 60.0) -> float:
+    from engine.render import render_events, write_midi
+
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        events, bpm = render_events(batch, seconds)
+        write_midi(events, os.path.join(tmp, "bench.mid"), bpm)
+        return seconds / (time.perf_counter() - start)
+
+
+class _JackProbe:
+    """A JACK client that receives the engine's MIDI and keeps each message's frame."""
+
+    def __init__(self) -> None:
+        import jack
+
+        try:
+            self.client = jack.Client("livecode-bench-probe", no_start_server=True)
+        except jack.JackError as exc:
+            raise RuntimeError(f"--midi-api jack needs a running JACK server "
+                               f"(e.g. jackd -d dummy): {exc}") from exc
+        self.port = self.client.midi_inports.register("in")
+        self.rate = self.client.samplerate
+        self.period = self.client.blocksize
+        self.frames: list[tuple[int, bytes]] = []
+        self.client.set_process_callback(self._process)
+        self.client.activate()
+
+    def _process(self, frames: int) -> None:
+        base = self.client.last_frame_time
+        for offset, data in self.port.incoming_midi_events():
+            self.frames.append((base + offset, bytes(data)))
+
+    def close(self) -> None:
+        self.client.deactivate()
+        self.client.close()
+
+
+def _jack_errors(probe: _JackProbe, logged: list[dict], frame0: int | None) -> dict | None:
+    """Received frame minus intended frame, per message, in ms (messages matched in order)."""
+    channel = [e for e in logged if e["type"] != "control_change"]
+    got = [f for f, d in probe.frames if d[0] & 0xF0 != 0xB0]
+    if not got or not channel:
+        return None
+    if frame0 is None:  # rtmidi path: no frame of logical 0, align on the first message
+        frame0 = got[0] - round(channel[0]["t"] * probe.rate)
+    errors = [(f - frame0 - round(e["t"] * probe.rate)) / probe.rate
+              for f, e in zip(got, channel)]
+    return {"error_ms": percentiles([abs(x) for x in errors]), "period_frames": probe.period}
+
+
+def run_bench(seconds: float = 10.0, midi_api: str = "none", latency: float | None = None,
+              osc: bool = True) -> dict:
+    """Run the scenario and return the report (see ``livecode bench --json``)."""
+    _, batch = load_session(str(BENCH_SESSION))
+    render_x = _render_speed(batch)
+    probe = _JackProbe() if midi_api == "jack" else None
+    acks: dict[int, Ack] = {}
+    statuses: list[dict] = []
+
+    def on_message(msg: object) -> None:
+        if isinstance(msg, Ack):
+            acks[msg.id] = msg
+        elif isinstance(msg, Status):
+            statuses.append(msg.data)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        events = os.path.join(tmp, "bench.jsonl")
+        osc_port = _free_udp_port() if osc else 0
+        config = EngineConfig(midi_api=midi_api, events=events, initial=batch,
+                              osc_port=osc_port, latency=latency,
+                              virtual="livecode-bench",
+                              port=probe.port.name if probe else None)
+        started = time.perf_counter()
+        handle = EngineHandle(config, on_message, restart=False)
+        handle.start()
+        while not statuses and time.perf_counter() - started < 10:
+            time.sleep(0.005)
+        if not statuses:
+            handle.stop()
+            raise RuntimeError("the engine did not start within 10 s")
+        epoch = statuses[0]["epoch"]
+        cpu_before, wall_before = _cpu_seconds(handle.pid), time.perf_counter()
+        sent_at: dict[int, float] = {}
+        osc_load = _start_osc_load(osc_port, seconds) if osc_port else None
+        k = 0
+        end = wall_before + seconds
+        while time.perf_counter() < end:
+            k += 1
+            patch = Batch((SetParam(f"ns_{k % 64}", "vel", 40 + k % 80),), source="bench")
+            t_send = time.perf_counter()
+            sent_at[handle.send(patch)] = t_send
+            time.sleep(max(0.0, PATCH_EVERY - (time.perf_counter() - t_send)))
+        cpu = (_cpu_seconds(handle.pid) - cpu_before) / (time.perf_counter() - wall_before)
+        osc_ms = _finish_osc_load(osc_load, statuses) if osc_load else None
+        frame0 = statuses[-1].get("frame0")
+        handle.stop()
+        logged = read_jsonl(events)
+    if probe is not None:
+        time.sleep(0.1)
+        probe.close()
+    lateness = [e["sent"] - e["t"] for e in logged]
+    # Pipe to applied, on the one clock both processes share (JACK's frame clock drifts).
+    patch = [acks[i].wall - t for i, t in sent_at.items() if i in acks and acks[i].ok]
+    first = min((e["sent"] for e in logged if e["type"] == "note_on"), default=math.nan)
+    return {
+        "lateness_ms": percentiles(lateness),
+        "patch_ms": {k: v for k, v in percentiles(patch).items() if k != "max"},
+        "osc_ms": osc_ms,
+        "engine_cpu_pct": round(cpu * 100, 2),
+        "render_x_realtime": round(render_x, 1),
+        "first_note_s": round(epoch + first - started, 4),
+        "events": len(logged),
+        "jack": _jack_errors(probe, logged, frame0) if probe else None,
+    }
+
+
+def _start_osc_load(port: int, seconds: float):  # type: ignore[no-untyped-def]
+    try:
+        from livecode.oscload import start_load
+    except ImportError:
+        return None  # OSC support not built yet
+    return start_load(port, OSC_RATE, seconds)
+
+
+def _finish_osc_load(load, statuses: list[dict]) -> dict | None:  # type: ignore[no-untyped-def]
+    from livecode.oscload import finish_load
+
+    return finish_load(load, statuses)
+
+
+def format_report(report: dict) -> str:
+    def ms(d: dict | None) -> str:
+        if not d:
+            return "n/a"
+        return "  ".join(f"{k} {v:.3f} ms" for k, v in d.items())
+
+    lines = [
+        f"MIDI messages measured  {report['events']}",
+        f"lateness (sent - t)     {ms(report['lateness_ms'])}",
+        f"patch (pipe -> applied) {ms(report['patch_ms'])}",
+        f"OSC (UDP -> applied)    {ms(report['osc_ms'])}",
+        f"engine CPU              {report['engine_cpu_pct']:.1f} % of one core",
+        f"offline render          {report['render_x_realtime']:.0f}x real time",
+        f"first note              {report['first_note_s']:.3f} s after start",
+    ]
+    if report["jack"]:
+        lines.append(f"JACK frame error        {ms(report['jack']['error_ms'])}  "
+                     f"(period {report['jack']['period_frames']} frames)")
+    return "\n".join(lines)
+
+
+def main(seconds: float, as_json: bool, midi_api: str, latency: float | None) -> int:
+    report = run_bench(seconds, midi_api, latency)
+    print(json.dumps(report) if as_json else format_report(report))
+    sys.stdout.flush()
+    return 0

@@ -1,0 +1,53 @@
+"""``livecode bench --json``: every key, finite non-negative numbers (not the goals)."""
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+KEYS = {"lateness_ms", "patch_ms", "osc_ms", "engine_cpu_pct", "render_x_realtime",
+        "first_note_s", "events", "jack"}
+
+
+def numbers(value):
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from numbers(v)
+    elif value is not None:
+        yield value
+
+
+def run_bench(*extra: str) -> dict:
+    result = subprocess.run([sys.executable, "-m", "livecode.cli", "bench", "--seconds", "3",
+                             "--json", *extra], capture_output=True, text=True, cwd=ROOT,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def check_shape(report: dict) -> None:
+    assert set(report) == KEYS
+    assert set(report["lateness_ms"]) == {"p50", "p99", "max"}
+    assert set(report["patch_ms"]) == {"p50", "p99"}
+    assert report["osc_ms"] is None or set(report["osc_ms"]) == {"p50", "p99"}
+    for value in numbers(report):
+        assert isinstance(value, (int, float)) and math.isfinite(value) and value >= 0, report
+    # Three seconds of bench64 at 120 BPM is hundreds of messages.
+    assert report["events"] > 300
+    assert report["lateness_ms"]["p50"] <= report["lateness_ms"]["p99"] <= report["lateness_ms"]["max"]
+
+
+def test_bench_json_without_midi():
+    report = run_bench("--midi-api", "none")
+    check_shape(report)
+    assert report["jack"] is None
+
+
+def test_bench_json_on_jack_fills_the_jack_key(jack_server):
+    report = run_bench("--midi-api", "jack")
+    check_shape(report)
+    assert report["jack"]["period_frames"] == jack_server.period
+    assert set(report["jack"]["error_ms"]) == {"p50", "p99", "max"}
