@@ -5,6 +5,7 @@ so the same session and seed give the same logical events here and live.
 """
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterable
 
 import mido
@@ -45,6 +46,11 @@ def write_midi(events: Iterable[Event], path: str, bpm: float) -> int:
     One track per channel keeps every (channel, note) in one track, so the order of a
     retrigger's note-off and note-on at the same tick survives any player's merge.
     Each track is named after the neurons that play on it.
+
+    The channel messages are encoded here, byte for byte as ``mido.MidiFile.save`` does
+    (running status, variable-length deltas, an end-of-track per track): the model has
+    already validated channel, note and velocity, and building a mido message for each
+    event cost most of a long render's time.
     """
     tracks: dict[int, list[Event]] = {}
     names: dict[int, dict[str, None]] = {}
@@ -52,41 +58,58 @@ def write_midi(events: Iterable[Event], path: str, bpm: float) -> int:
         tracks.setdefault(ev.ch, []).append(ev)
         if ev.neuron:
             names.setdefault(ev.ch, {})[ev.neuron] = None
-    mid = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
-    conductor = mido.MidiTrack()
-    conductor.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm), time=0))
-    mid.tracks.append(conductor)
+    tempo = mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm), time=0)
+    chunks = [_chunk(b"MThd", struct.pack(">hhh", 1, len(tracks) + 1, TICKS_PER_BEAT)),
+              _chunk(b"MTrk", b"\x00" + bytes(tempo.bytes()) + _END_OF_TRACK)]
     count = 0
+    status_of = _STATUS
     for ch, evs in sorted(tracks.items()):
-        track = mido.MidiTrack()
         title = f"ch{ch}: {', '.join(names.get(ch, {}))}"[:120]
-        track.append(mido.MetaMessage("track_name", name=title, time=0))
+        data = bytearray(b"\x00")
+        data += bytes(mido.MetaMessage("track_name", name=title, time=0).bytes())
+        append = data.append
+        running = -1
         last = 0
         for ev in evs:
             tick = round(ev.beat * TICKS_PER_BEAT)
-            track.append(_message(ev, tick - last))
+            delta = tick - last
             last = tick
-            count += 1
-        mid.tracks.append(track)
-    mid.save(path)
+            if delta < 0x80:
+                if delta < 0:
+                    raise ValueError("message time must be non-negative in MIDI file")
+                append(delta)
+            else:
+                data += _varint(delta)
+            status = status_of[ev.type] | (ev.ch - 1)
+            if status != running:
+                append(status)
+                running = status
+            append(ev.note)
+            append(ev.vel)
+        count += len(evs)
+        data += _END_OF_TRACK
+        chunks.append(_chunk(b"MTrk", data))
+    with open(path, "wb") as f:
+        f.write(b"".join(chunks))
     return count
 
 
-def _message(ev: Event, delta: int) -> mido.Message:
-    """A mido message for ``ev`` without mido's per-message checks.
+_STATUS = {"note_on": 0x90, "note_off": 0x80, "control_change": 0xB0}
+_END_OF_TRACK = b"\x00\xff\x2f\x00"  # delta 0, meta end_of_track
 
-    The model has already validated channel, note and velocity; mido's checks cost
-    ~4 µs a message, most of a long render's time. The result is an ordinary
-    ``mido.Message`` (mido keeps its fields in the instance dict), read back by tests.
-    """
-    msg = mido.Message.__new__(mido.Message)
-    if ev.type == "control_change":
-        vars(msg).update(type="control_change", channel=ev.ch - 1, control=ev.note,
-                         value=ev.vel, time=delta)
-    else:
-        vars(msg).update(type=ev.type, channel=ev.ch - 1, note=ev.note, velocity=ev.vel,
-                         time=delta)
-    return msg
+
+def _chunk(name: bytes, data: bytes | bytearray) -> bytes:
+    return name + struct.pack(">L", len(data)) + data
+
+
+def _varint(value: int) -> bytes:
+    """A MIDI variable-length quantity (most significant 7 bits first)."""
+    out = [value & 0x7F]
+    value >>= 7
+    while value:
+        out.append(0x80 | (value & 0x7F))
+        value >>= 7
+    return bytes(reversed(out))
 
 
 def render(batch: Batch, seconds: float, out: str, seed: int = 0,
