@@ -17,7 +17,11 @@ from typing import Any
 
 from engine.protocol import Ack, Batch, Notice, Status
 
-__all__ = ["EngineConfig", "EngineHandle", "engine_main", "EngineDown"]
+__all__ = ["EngineConfig", "EngineHandle", "engine_main", "EngineDown", "MAX_QUICK_DEATHS"]
+
+# Engines in a row that may die before their first status before the handle gives up
+# (a port that crashes the engine as it opens must not spawn processes forever).
+MAX_QUICK_DEATHS = 3
 
 
 @dataclass
@@ -41,6 +45,7 @@ class EngineConfig:
     initial: Batch | None = None  # applied at logical time 0 (a session given at start)
     append_events: bool = False
     latency: float | None = None  # JACK: seconds ahead of the clock (None: 2 periods; 0: rtmidi)
+    silence: tuple = ()  # raw messages a dead engine's notes need, sent first thing on restart
 
 
 class EngineDown(RuntimeError):
@@ -67,6 +72,8 @@ def engine_main(conn: Any, config: EngineConfig, sounding: Any = None) -> None:
                                       config.latency)
     level = "warning" if isinstance(midi, NullOut) and config.midi_api != "none" else "info"
     conn.send(Notice(description, level))
+    for data in config.silence:  # what a dead engine left sounding, before anything plays
+        midi.send_bytes(list(data))
     net = Network(seed=config.seed, tempo=config.tempo)
     log = EventLog(config.events, append=config.append_events) if config.events else None
     # Logical time 0 is now, once the port is open, unless we carry on a dead engine's time.
@@ -127,6 +134,8 @@ class EngineHandle:
         self._cond = threading.Condition()
         self._unacked: dict[int, Batch] = {}
         self._since_status: list[Batch] = []  # acked after the last snapshot: resent on restart
+        self._status_pid: int | None = None  # the engine process that sent the last status
+        self._quick_deaths = 0  # engines in a row that died before their first status
         self._send_lock = threading.Lock()
         self.exited = threading.Event()
 
@@ -222,19 +231,31 @@ class EngineHandle:
                 self._cond.notify_all()
         elif isinstance(msg, Status):
             self.last_status = msg.data
+            self._status_pid = self._process.pid  # this engine ran: its death is not "quick"
             if self.config.epoch is None:
                 self.config.epoch = msg.data["epoch"]  # a restart carries on this time
             self._since_status.clear()
 
     def _recover(self) -> None:
         code = self._process.exitcode
-        self.rescue()
-        if not self.restart:
-            self.on_message(Notice(f"engine stopped (exit code {code}); notes silenced", "error"))
+        quick = self.last_status is None or self._status_pid != self._process.pid
+        self._quick_deaths = self._quick_deaths + 1 if quick else 0
+        if not self.restart or self._quick_deaths > MAX_QUICK_DEATHS:
+            why = "" if not self.restart else f", {self._quick_deaths} times before it ran; giving up"
+            self.rescue()
+            self.on_message(Notice(f"engine stopped (exit code {code}){why}; notes silenced",
+                                   "error"))
             self.exited.set()
             return
         self.restarts += 1
-        self.on_message(Notice(f"engine died (exit code {code}); notes silenced, restarting", "error"))
+        # The new engine silences the dead one's notes through its own port as soon as it
+        # is open: no second port to open and close first (on JACK each waits for the
+        # server to drop the dead client), and the new process starts at once.
+        pending = self.config.silence if quick else ()  # the last one died before sending
+        self.config.silence = tuple(dict.fromkeys(pending + self._silence_messages()))
+        self._clear_sounding()
+        self.on_message(Notice(f"engine died (exit code {code}); restarting, silencing its "
+                               f"notes", "error"))
         replay = list(self._since_status)
         self.config.restore = self.last_status["snapshot"] if self.last_status else None
         self.config.initial = None if self.last_status else self.config.initial
@@ -244,26 +265,35 @@ class EngineHandle:
             self.send(dataclasses.replace(batch, source="restore"))
         self.on_message(Notice("engine restarted; network restored"))
 
-    def rescue(self) -> None:
-        """Silence what a dead engine left sounding, through a fresh port."""
-        import mido
-
-        from engine.midi_out import open_midi_out
-
+    def _silence_messages(self) -> tuple[tuple[int, int, int], ...]:
+        """Note-offs for what a dead engine left sounding, then All Notes Off per channel."""
         sounding = bytes(self._sounding) if self._sounding is not None else bytes(16 * 128)
-        out, _ = open_midi_out(self.config.midi_api, self.config.virtual, self.config.port,
-                               latency=0)  # send at once
+        out: list[tuple[int, int, int]] = []
         channels = set()
         for cell, on in enumerate(sounding):
             if on:
                 ch, note = divmod(cell, 128)
                 channels.add(ch)
-                out.send(mido.Message("note_off", channel=ch, note=note, velocity=0))
+                out.append((0x80 | ch, note, 0))
         if self.last_status:
             channels.update(ch - 1 for ch, _ in self.last_status.get("sounding", []))
-        for ch in sorted(channels) or range(16):
-            out.send(mido.Message("control_change", channel=ch, control=123, value=0))
-        out.close()
+        out += [(0xB0 | ch, 123, 0) for ch in sorted(channels) or range(16)]
+        return tuple(out)
+
+    def _clear_sounding(self) -> None:
         if self._sounding is not None:
             for i in range(len(self._sounding)):
                 self._sounding[i] = 0
+
+    def rescue(self) -> None:
+        """Silence what a dead engine left sounding, through a fresh port."""
+        from engine.midi_out import open_midi_out
+
+        messages = tuple(dict.fromkeys(self.config.silence + self._silence_messages()))
+        out, _ = open_midi_out(self.config.midi_api, self.config.virtual, self.config.port,
+                               latency=0)  # send at once
+        for data in messages:
+            out.send_bytes(list(data))
+        out.close()
+        self.config.silence = ()
+        self._clear_sounding()

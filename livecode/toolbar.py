@@ -56,6 +56,8 @@ class Monitor:
         elif isinstance(msg, Notice):
             if msg.text.startswith("engine up"):
                 self.started = True
+            elif msg.text.startswith("engine died"):
+                self.started = False  # "restarting" until the new one says it is up
             prefix = {"warning": "warning: ", "error": "error: "}.get(msg.level, "")
             self.say(f"[engine] {prefix}{msg.text}")
 
@@ -87,7 +89,7 @@ class Monitor:
         if not engine.alive():  # type: ignore[attr-defined]
             return "engine DOWN, restarting"
         if not self.started:
-            return "engine starting"
+            return "engine restarting" if restarts else "engine starting"
         return f"engine up (restarted {restarts}x)" if restarts else "engine up"
 
     def toolbar_line(self) -> str:
