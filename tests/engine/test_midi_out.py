@@ -29,8 +29,8 @@ def test_recording_out_keeps_messages():
     assert [m.note for _, m in out.messages] == [60] and out.closed
 
 
-def test_existing_jack_port_by_substring(midi_receiver):
-    out, line = open_midi_out("jack", virtual="lcsend", port="lcrecv")
+def test_jack_with_latency_zero_is_rtmidi_sending_at_once(midi_receiver):
+    out, line = open_midi_out("jack", virtual="lcsend", port="lcrecv", latency=0)
     assert isinstance(out, RtMidiOut), line
     out.send(mido.Message("note_on", channel=9, note=36, velocity=100))
     out.send(mido.Message("note_off", channel=9, note=36, velocity=0))
@@ -39,6 +39,18 @@ def test_existing_jack_port_by_substring(midi_receiver):
     while len(midi_receiver.received()) < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
     assert [d for _, d in midi_receiver.received()] == [bytes([0x99, 36, 100]), bytes([0x89, 36, 0])]
+
+
+def test_jack_defaults_to_the_sample_accurate_port(midi_receiver):
+    from engine.jack_out import JackOut
+
+    out, line = open_midi_out("jack", virtual="lcsend", port="lcrecv")
+    try:
+        assert isinstance(out, JackOut) and "sample-accurate" in line
+        assert out.latency == 2 * midi_receiver.period / midi_receiver.rate
+        assert out.name == "lcrecv:in"
+    finally:
+        out.close()
 
 
 def test_ports_lists_the_receiver(midi_receiver):
