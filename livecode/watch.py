@@ -55,10 +55,10 @@ def file_ops(current: Mirror, target: Mirror, ran: tuple | list = ()) -> list:
     for name in target.solo:
         if name not in current.solo:
             ops.append(P.Solo(name, True))
-    for key, m in current.mappings.items():
-        if key not in target.mappings and (not m.name or m.name in target.neurons):
+    for mkey, m in current.mappings.items():
+        if mkey not in target.mappings and (not m.name or m.name in target.neurons):
             ops.append(P.Unmap(m.source, m.address, m.name, m.param))
-    ops += [m for key, m in target.mappings.items() if current.mappings.get(key) != m]
+    ops += [m for mkey, m in target.mappings.items() if current.mappings.get(mkey) != m]
     if not target.running and current.running:
         ops.append(P.Stop())
     return ops
@@ -80,7 +80,7 @@ class FileWatcher:
     half-written file is not applied.
     """
 
-    def __init__(self, path: str, on_change: Callable[[str], None],
+    def __init__(self, path: str, on_change: Callable[[str], object],
                  on_error: Callable[[str], None] | None = None,
                  interval: float = POLL_SECONDS) -> None:
         self.path = path
