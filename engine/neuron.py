@@ -27,7 +27,8 @@ class Neuron:
 
     __slots__ = ("name", "order", "params", "thr", "rate", "leak", "refr", "floor", "phase",
                  "vel", "dur", "ch", "prob", "mute", "notes", "note_index", "a0", "t0",
-                 "refr_end", "tc", "due", "big_a", "rise", "ver", "vstamp", "out0", "outd", "group", "alive")
+                 "refr_end", "tc", "due", "big_a", "rise", "ver", "vstamp", "out0", "outd", "group", "alive",
+                 "fnote", "fvel")
 
     def __init__(self, name: str, order: int, params: dict) -> None:
         self.name, self.order = name, order
@@ -38,6 +39,10 @@ class Neuron:
         self.outd: list = []
         self.group = None  # engine.linear.Group when cont-coupled
         self.alive = True
+        # what the neuron plays instead of its note/vel parameters: the note an input
+        # neuron heard, or what a follow link gives (engine.listening); None: its own
+        self.fnote = None
+        self.fvel = None
         self.refr_end = -_INF
         self.tc = self.due = _INF  # crossing time; time of the live heap entry
         self.set_params(params)
@@ -47,8 +52,10 @@ class Neuron:
         for k in ("thr", "rate", "leak", "refr", "floor", "phase", "dur", "prob"):
             setattr(self, k, float(params[k]))
         self.vel, self.ch, self.mute = params["vel"], params["ch"], params["mute"]
-        note = params["note"]
+        note = params["note"] if self.fnote is None else self.fnote
         self.notes = note if isinstance(note, tuple) else (note,)
+        if self.fvel is not None:
+            self.vel = self.fvel
         self.note_index = min(self.note_index, len(self.notes) - 1)
         # cached for the hot path: the leak's asymptote and the rise time from 0 to thr
         self.big_a = self.rate / self.leak if self.leak > 0.0 else 0.0

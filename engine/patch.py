@@ -11,6 +11,7 @@ from typing import Any
 
 from . import protocol as P
 from .linear import NORMAL, REFRACTORY, Group
+from .listening import Listening
 from .neuron import ModelError, Neuron, UnknownNeuron, full_params
 
 __all__ = ["Patching"]
@@ -58,7 +59,7 @@ def _map_record(op: P.Map, need: Any, where: str) -> dict:
             "lo": lo, "hi": hi, "curve": op.curve, "arg": op.arg}
 
 
-class Patching:
+class Patching(Listening):
     """Validation, application, snapshot and restore (mixed into ``Network``)."""
 
     _neurons: dict
@@ -131,7 +132,10 @@ class Patching:
                                          f"{', '.join(P.MAP_SOURCES)}, got {op.source!r}")
                     done.append(("unmap", op.source, op.address, str(op.name), str(op.param)))
                 else:
-                    raise ModelError(f"op {i + 1}: not a patch operation: {op!r}")
+                    midi = self._check_midi(op, where, lambda n, i=i: need(n, i))
+                    if midi is None:
+                        raise ModelError(f"op {i + 1}: not a patch operation: {op!r}")
+                    done.append(midi)
             except P.ProtocolError as exc:
                 raise _err(exc, where) from None
         return done
@@ -175,9 +179,12 @@ class Patching:
                 self._schedule(n)
                 self.shape += 1
                 return True
+            self._unfollow(o[1])
             self._update(n, o[2], t)
         elif op == "set":
             n = self._neurons[o[1]]
+            if o[2] in P.FOLLOW_PARAMS:
+                self._unfollow(o[1], o[2])
             params = dict(n.params)
             params[o[2]] = o[3]
             self._update(n, params, t)
@@ -219,6 +226,8 @@ class Patching:
             self._b0, self._s0 = self.beat, self.now
             self.tempo = o[1]
             self._spb = 60.0 / o[1]
+        elif op in ("listen", "follow", "note_in", "clock"):
+            self._apply_midi(o, t)
         elif op == "stop":
             out.extend(self.release_all())
             self.running = False
@@ -238,6 +247,7 @@ class Patching:
             self._conns.clear()
             self._solo.clear()
             self._maps = {k: m for k, m in self._maps.items() if not m["name"]}  # tempo's stay
+            self._forget_midi(None)
             self.shape += 1
             self._groups = []
             self._heap = []
@@ -269,6 +279,7 @@ class Patching:
         self._solo.discard(name)
         for key in [k for k, m in self._maps.items() if m["name"] == name]:
             del self._maps[key]
+        self._forget_midi(name)
         self.shape += 1
 
     # -- queries for controllers (engine.osc) -----------------------------------------------
@@ -372,7 +383,7 @@ class Patching:
         return {"t": self.now, "beat": self.beat, "tempo": self.tempo, "running": self.running,
                 "solo": [n for n in self._neurons if n in self._solo], "neurons": neurons,
                 "connections": conns, "seed": self.seed,
-                "mappings": [dict(m) for m in self._maps.values()],
+                "mappings": [dict(m) for m in self._maps.values()], **self._midi_snapshot(),
                 "rng": [state[0], list(state[1]), state[2]]}
 
     def restore(self, snap: dict, t: float | None = None) -> None:
@@ -407,6 +418,7 @@ class Patching:
             self._conns[(c["src"], c["dst"])] = (float(c["w"]), float(c["delay"]),
                                                  c.get("kind", "pulse"))
         self._solo = set(snap.get("solo", ()))
+        self._midi_restore(snap)
         for m in snap.get("mappings", ()):
             if not m.get("name") or m["name"] in self._neurons:
                 self._maps[(m["source"], m["name"], m["param"])] = dict(m)

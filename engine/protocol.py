@@ -19,7 +19,7 @@ __all__ = [
     "note_number", "note_name", "validate_param", "clamp_param", "ProtocolError",
     "DefineNeuron", "SetParam", "Connect", "Disconnect", "Remove", "Tempo", "Mute",
     "Solo", "Fire", "Reset", "Stop", "Start", "Panic", "Clear", "Map", "Unmap", "MAP_SOURCES",
-    "MAP_CURVES", "Op", "Batch",
+    "MAP_CURVES", "Listen", "Follow", "FOLLOW_PARAMS", "NoteIn", "MidiClock", "Op", "Batch",
     "Event", "Ack", "Status", "Notice", "validate_tempo",
 ]
 
@@ -291,8 +291,57 @@ class Unmap:
     param: str = ""
 
 
+@dataclass(frozen=True)
+class Listen:
+    """Make ``name`` an input neuron (``on``), or an ordinary one again (``on=False``).
+
+    An input neuron fires whenever a note-on arrives on MIDI channel ``ch`` (0: any)
+    with a note in ``lo..hi``, at the moment it is processed, and plays (unless muted)
+    the note and velocity it heard. Part of the network (saved, restored).
+    """
+
+    name: str
+    ch: int = 0
+    lo: int = 0
+    hi: int = 127
+    on: bool = True
+
+
+FOLLOW_PARAMS = ("note", "vel")
+
+
+@dataclass(frozen=True)
+class Follow:
+    """``name``'s ``param`` ("note" or "vel") becomes the last one ``src`` fired with, plus ``by``.
+
+    ``src`` empty stops following. Setting ``param`` (SetParam, or redefining the
+    neuron) stops it too. Part of the network (saved, restored).
+    """
+
+    name: str
+    param: str
+    src: str = ""
+    by: int = 0
+
+
+@dataclass(frozen=True)
+class NoteIn:
+    """A note-on from a MIDI input (``ch`` 1..16): fires every input neuron that listens to it."""
+
+    ch: int
+    note: int
+    vel: int
+
+
+@dataclass(frozen=True)
+class MidiClock:
+    """Send MIDI clock (24 pulses per beat, start/stop) on the output port, or stop sending it."""
+
+    on: bool = True
+
+
 Op = Union[DefineNeuron, SetParam, Connect, Disconnect, Remove, Tempo, Mute, Solo, Fire,
-           Reset, Stop, Start, Panic, Clear, Map, Unmap]
+           Reset, Stop, Start, Panic, Clear, Map, Unmap, Listen, Follow, NoteIn, MidiClock]
 
 
 @dataclass(frozen=True)
