@@ -21,6 +21,7 @@ from typing import Any
 from pythonosc.dispatcher import Dispatcher
 
 from . import protocol as P
+from .mapping import control_op, map_value, unmap_value  # shared with MIDI mappings
 
 __all__ = ["Router", "Drop", "map_value", "unmap_value", "REASONS", "PATTERN_CHARS"]
 
@@ -61,25 +62,6 @@ def pressed(args: list | tuple, i: int, address: str) -> bool:
     if not args:
         return True
     return number(args, i, address) > 0.5
-
-
-def map_value(m: dict, x: float) -> float:
-    """A control's 0..1 ``x`` (clamped) onto the mapping's ``lo..hi`` along its curve."""
-    x = 0.0 if x < 0.0 else 1.0 if x > 1.0 else x
-    lo, hi = m["lo"], m["hi"]
-    if m["curve"] == "exp":
-        return float(lo * (hi / lo) ** x)
-    return lo + x * (hi - lo)
-
-
-def unmap_value(m: dict, v: float) -> float:
-    """The 0..1 control position that shows value ``v`` (the inverse of :func:`map_value`)."""
-    lo, hi = m["lo"], m["hi"]
-    if m["curve"] == "exp":
-        x = math.log(v / lo) / math.log(hi / lo) if v > 0 and hi != lo else 0.0
-    else:
-        x = (v - lo) / (hi - lo) if hi != lo else 0.0
-    return 0.0 if x < 0.0 else 1.0 if x > 1.0 else x
 
 
 def _param_value(param: str, v: object, address: str) -> object:
@@ -205,13 +187,7 @@ class Router:
         param, arg = m["param"], m["arg"]
         if param == "fire":
             return P.Fire(m["name"]) if pressed(args, arg, address) else None
-        value = map_value(m, number(args, arg, address))
-        if param == "tempo":
-            lo, hi = P.TEMPO_RANGE
-            return P.Tempo(min(hi, max(lo, value)))
-        if param == "mute":
-            return P.SetParam(m["name"], param, value >= 0.5)
-        return P.SetParam(m["name"], param, P.clamp_param(param, value))
+        return control_op(m, number(args, arg, address))
 
 
 def _noop(*args: object) -> None:
