@@ -100,8 +100,8 @@ class Mirror:
         self.solo.pop(name, None)
         for key in [k for k in self.connections if name in k]:
             del self.connections[key]
-        for key in [k for k, m in self.mappings.items() if m.name == name]:
-            del self.mappings[key]
+        for mkey in [k for k, m in self.mappings.items() if m.name == name]:
+            del self.mappings[mkey]
 
     def to_ops(self) -> list:
         """Ops that rebuild this network in an empty engine, in creation order."""
