@@ -6,9 +6,11 @@ so the same session and seed give the same logical events here and live.
 from __future__ import annotations
 
 import struct
+from collections import defaultdict
 from collections.abc import Iterable
 
 import mido
+import numpy as np
 
 from engine.eventlog import write_jsonl
 from engine.model import Network
@@ -52,46 +54,58 @@ def write_midi(events: Iterable[Event], path: str, bpm: float) -> int:
     already validated channel, note and velocity, and building a mido message for each
     event cost most of a long render's time.
     """
-    tracks: dict[int, list[Event]] = {}
-    names: dict[int, dict[str, None]] = {}
+    tracks: dict[int, list[Event]] = defaultdict(list)
     for ev in events:
-        tracks.setdefault(ev.ch, []).append(ev)
-        if ev.neuron:
-            names.setdefault(ev.ch, {})[ev.neuron] = None
+        tracks[ev.ch].append(ev)
     tempo = mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm), time=0)
     chunks = [_chunk(b"MThd", struct.pack(">hhh", 1, len(tracks) + 1, TICKS_PER_BEAT)),
               _chunk(b"MTrk", b"\x00" + bytes(tempo.bytes()) + _END_OF_TRACK)]
     count = 0
-    status_of = _STATUS
     for ch, evs in sorted(tracks.items()):
-        title = f"ch{ch}: {', '.join(names.get(ch, {}))}"[:120]
-        data = bytearray(b"\x00")
-        data += bytes(mido.MetaMessage("track_name", name=title, time=0).bytes())
-        append = data.append
-        running = -1
-        last = 0
-        for ev in evs:
-            tick = round(ev.beat * TICKS_PER_BEAT)
-            delta = tick - last
-            last = tick
-            if delta < 0x80:
-                if delta < 0:
-                    raise ValueError("message time must be non-negative in MIDI file")
-                append(delta)
-            else:
-                data += _varint(delta)
-            status = status_of[ev.type] | (ev.ch - 1)
-            if status != running:
-                append(status)
-                running = status
-            append(ev.note)
-            append(ev.vel)
+        who = [name for name in dict.fromkeys([ev.neuron for ev in evs]) if name]
+        title = f"ch{ch}: {', '.join(who)}"[:120]
+        data = (b"\x00" + bytes(mido.MetaMessage("track_name", name=title, time=0).bytes())
+                + _track_events(evs, ch) + _END_OF_TRACK)
         count += len(evs)
-        data += _END_OF_TRACK
         chunks.append(_chunk(b"MTrk", data))
     with open(path, "wb") as f:
         f.write(b"".join(chunks))
     return count
+
+
+def _track_events(evs: list[Event], ch: int) -> bytes:
+    """The channel messages of one track, each with its delta time, with running status.
+
+    Vectorised: the same bytes as mido's ``write_track`` for these messages.
+    """
+    n = len(evs)
+    ticks = np.rint(np.array([ev.beat for ev in evs], np.float64) * TICKS_PER_BEAT)
+    delta = np.diff(ticks.astype(np.int64), prepend=0)
+    if n and delta.min() < 0:
+        raise ValueError("message time must be non-negative in MIDI file")
+    code = _STATUS
+    status = np.array([code[ev.type] for ev in evs], np.int64) | (ch - 1)
+    keep = np.ones(n, np.int64)  # the status byte is left out when it repeats
+    keep[1:] = status[1:] != status[:-1]
+    vlen = np.ones(n, np.int64)  # bytes of the variable-length delta
+    rest = delta >> 7
+    while rest.any():
+        vlen += rest > 0
+        rest >>= 7
+    size = vlen + keep + 2
+    start = np.cumsum(size) - size
+    buf = np.zeros(int(size.sum()), np.uint8)
+    for j in range(int(vlen.max(initial=1))):  # most significant 7 bits first
+        m = vlen > j
+        left = vlen[m] - 1 - j
+        buf[start[m] + j] = ((delta[m] >> (7 * left)) & 0x7F) | np.where(left > 0, 0x80, 0)
+    pos = start + vlen
+    kept = keep.astype(bool)
+    buf[pos[kept]] = status[kept]
+    pos += keep
+    buf[pos] = np.array([ev.note for ev in evs], np.int64)
+    buf[pos + 1] = np.array([ev.vel for ev in evs], np.int64)
+    return buf.tobytes()
 
 
 _STATUS = {"note_on": 0x90, "note_off": 0x80, "control_change": 0xB0}
@@ -100,16 +114,6 @@ _END_OF_TRACK = b"\x00\xff\x2f\x00"  # delta 0, meta end_of_track
 
 def _chunk(name: bytes, data: bytes | bytearray) -> bytes:
     return name + struct.pack(">L", len(data)) + data
-
-
-def _varint(value: int) -> bytes:
-    """A MIDI variable-length quantity (most significant 7 bits first)."""
-    out = [value & 0x7F]
-    value >>= 7
-    while value:
-        out.append(0x80 | (value & 0x7F))
-        value >>= 7
-    return bytes(reversed(out))
 
 
 def render(batch: Batch, seconds: float, out: str, seed: int = 0,
