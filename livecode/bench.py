@@ -7,8 +7,10 @@ differ, and this one is shared and noisy.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import multiprocessing
 import os
 import socket
 import statistics
@@ -19,7 +21,7 @@ from pathlib import Path
 
 from engine.eventlog import read_jsonl
 from engine.process import EngineConfig, EngineHandle
-from engine.protocol import Ack, Batch, SetParam, Status
+from engine.protocol import Ack, Batch, DefineNeuron, SetParam, Status
 from livecode.sessionfile import load_session
 
 __all__ = ["run_bench", "format_report", "percentiles"]
@@ -108,6 +110,8 @@ def run_bench(seconds: float = 10.0, midi_api: str = "none", latency: float | No
     """Run the scenario and return the report (see ``livecode bench --json``)."""
     _, batch = load_session(str(BENCH_SESSION))
     render_x = _render_speed(batch)
+    probe_neuron = DefineNeuron(PROBE, {"note": 1, "rate": 0.0, "dur": 0.01, "ch": 16})
+    batch = dataclasses.replace(batch, ops=batch.ops + (probe_neuron,))
     probe = _JackProbe() if midi_api == "jack" else None
     acks: dict[int, Ack] = {}
     statuses: list[dict] = []
@@ -146,14 +150,15 @@ def run_bench(seconds: float = 10.0, midi_api: str = "none", latency: float | No
             sent_at[handle.send(patch)] = t_send
             time.sleep(max(0.0, PATCH_EVERY - (time.perf_counter() - t_send)))
         cpu = (_cpu_seconds(handle.pid) - cpu_before) / (time.perf_counter() - wall_before)
-        osc_ms = _finish_osc_load(osc_load, statuses) if osc_load else None
         frame0 = statuses[-1].get("frame0")
         handle.stop()
         logged = read_jsonl(events)
+    osc_ms = _osc_latencies(osc_load, logged, epoch) if osc_load else None
     if probe is not None:
         time.sleep(0.1)
         probe.close()
-    lateness = [e["sent"] - e["t"] for e in logged]
+    # The probe's notes are the OSC measurement, not part of the network's timing.
+    lateness = [e["sent"] - e["t"] for e in logged if e["neuron"] != PROBE]
     # Pipe to applied, on the one clock both processes share (JACK's frame clock drifts).
     patch = [acks[i].wall - t for i, t in sent_at.items() if i in acks and acks[i].ok]
     first = min((e["sent"] for e in logged if e["type"] == "note_on"), default=math.nan)
@@ -164,23 +169,46 @@ def run_bench(seconds: float = 10.0, midi_api: str = "none", latency: float | No
         "engine_cpu_pct": round(cpu * 100, 2),
         "render_x_realtime": round(render_x, 1),
         "first_note_s": round(epoch + first - started, 4),
-        "events": len(logged),
+        "events": len(lateness),
         "jack": _jack_errors(probe, logged, frame0) if probe else None,
     }
 
 
+PROBE = "probe"  # a silent-rate neuron that only OSC fires: its note-ons time the OSC path
+FIRE_EVERY = 10  # one message in ten fires the probe; the rest set parameters
+
+
+def _osc_datagram(i: int) -> bytes:
+    from livecode.oscload import osc_message
+
+    if i % FIRE_EVERY == 0:
+        return osc_message(f"/neuron/{PROBE}/fire")
+    return osc_message(f"/neuron/ns_{i % 64}/vel", 40 + i % 80)
+
+
+def _send_osc(port: int, seconds: float) -> list[float]:
+    """In another process: the OSC load; returns the send times of the probe's fires."""
+    from livecode.oscload import send_load
+
+    sends = send_load(port, OSC_RATE, seconds, make=_osc_datagram)
+    return sends[::FIRE_EVERY]
+
+
 def _start_osc_load(port: int, seconds: float):  # type: ignore[no-untyped-def]
-    try:
-        from livecode.oscload import start_load
-    except ImportError:
-        return None  # OSC support not built yet
-    return start_load(port, OSC_RATE, seconds)
+    pool = multiprocessing.get_context("spawn").Pool(1)
+    return pool, pool.apply_async(_send_osc, (port, seconds))
 
 
-def _finish_osc_load(load, statuses: list[dict]) -> dict | None:  # type: ignore[no-untyped-def]
-    from livecode.oscload import finish_load
+def _osc_latencies(load, logged: list[dict], epoch: float) -> dict | None:  # type: ignore[no-untyped-def]
+    from livecode.oscload import fire_latencies
 
-    return finish_load(load, statuses)
+    pool, result = load
+    sends = result.get(timeout=60)
+    pool.close()
+    latencies = fire_latencies(sends, logged, PROBE, epoch)
+    if not latencies:
+        return None
+    return {k: v for k, v in percentiles(latencies).items() if k != "max"}
 
 
 def format_report(report: dict) -> str:

@@ -44,6 +44,7 @@ def test_bench_json_without_midi():
     report = run_bench("--midi-api", "none")
     check_shape(report)
     assert report["jack"] is None
+    assert report["osc_ms"] is not None  # the OSC load ran and its fires were timed
 
 
 def test_bench_json_on_jack_fills_the_jack_key(jack_server):
