@@ -121,7 +121,6 @@ class Network(Patching):
         sounding = self._sounding
         fast = not self._groups  # no cont group: every neuron is a singleton
         seq = self._seq
-        solo = self._solo
         s0, b0, spb = self._s0, self._b0, self._spb
         beat = self.beat  # written back on the way out and before any instant
         try:
@@ -152,81 +151,10 @@ class Network(Patching):
                     beat = t
                     tl = t + EPS
                     if fast and (not heap or heap[0][0] > tl):
-                        # alone in its instant (the usual case): a volley of one; its first
-                        # round (the firing and its zero-delay pulses) inlined from _fvolley
+                        # alone in its instant (the usual case): a volley of one
                         self._vid = vid = self._vid + 1
                         n.vstamp = vid
-                        sec = s0 + (t - b0) * spb
-                        notes = n.notes
-                        if len(notes) > 1:
-                            note = notes[n.note_index]
-                            n.note_index = (n.note_index + 1) % len(notes)
-                        else:
-                            note = notes[0]
-                        if n.mute or (solo and n.name not in solo):
-                            if n.prob < 1.0:
-                                self._rng.random()
-                        elif n.prob >= 1.0 or self._rng.random() < n.prob:
-                            ch = n.ch
-                            key = (ch, note)
-                            s = sounding.get(key)
-                            if s is not None:
-                                out.append(Event(sec, t, "note_off", s[0], ch, note, 0))
-                            tok = next(seq)
-                            sounding[key] = (n.name, tok)
-                            out.append(Event(sec, t, "note_on", n.name, ch, note, n.vel))
-                            heappush(heap, (t + n.dur, _OFF, tok, ch, note, tok))
-                        re = t + n.refr
-                        n.refr_end = re
-                        n.ver += 1
-                        n.a0 = 0.0
-                        n.t0 = re
-                        n.tc = n.due = tc = re + n.rise
-                        if tc < _INF:
-                            heappush(heap, (tc, _FIRE, next(seq), n, n.ver, None))
-                        for dst, w, d in n.outd:
-                            heappush(heap, (t + d, _PULSE, next(seq), dst, w, n))
-                        nxt = None
-                        for dst, w in n.out0:
-                            if dst.vstamp == vid or not dst.alive:
-                                continue
-                            # self._pulse(dst, w, t, False) for a singleton
-                            if t < dst.refr_end - EPS:
-                                continue
-                            leak = dst.leak
-                            dt = t - dst.t0
-                            if dt <= 0.0:
-                                a = dst.a0 + w
-                            elif leak == 0.0:
-                                a = dst.a0 + dst.rate * dt + w
-                            else:
-                                a = dst.big_a + (dst.a0 - dst.big_a) * _exp(-leak * dt) + w
-                            if a < dst.floor:
-                                a = dst.floor
-                            dst.a0 = a
-                            dst.t0 = t
-                            thr = dst.thr
-                            if a >= thr:
-                                dst.tc = t
-                                dst.vstamp = vid
-                                if nxt is None:
-                                    nxt = [dst]
-                                else:
-                                    nxt.append(dst)
-                                continue
-                            if leak == 0.0:
-                                tc = t + (thr - a) / dst.rate if dst.rate > 0.0 else _INF
-                            elif dst.big_a > thr:
-                                tc = t + _log1p((thr - a) / (dst.big_a - thr)) / leak
-                            else:
-                                tc = _INF
-                            dst.tc = tc
-                            if tc < dst.due:
-                                dst.ver += 1
-                                dst.due = tc
-                                heappush(heap, (tc, _FIRE, next(seq), dst, dst.ver, None))
-                        if nxt is not None:
-                            self._fvolley(nxt, vid, t, sec, out)
+                        self._fvolley([n], vid, t, s0 + (t - b0) * spb, out)
                         continue
                     heappush(heap, e)
                     self.beat = beat
@@ -245,39 +173,7 @@ class Network(Patching):
                     if t < beat:
                         t = beat
                     beat = t
-                    # self._pulse(n, e[4], t, True), inlined
-                    if t < n.refr_end - EPS:
-                        continue
-                    leak = n.leak
-                    dt = t - n.t0
-                    if dt <= 0.0:
-                        a = n.a0 + e[4]
-                    elif leak == 0.0:
-                        a = n.a0 + n.rate * dt + e[4]
-                    else:
-                        a = n.big_a + (n.a0 - n.big_a) * _exp(-leak * dt) + e[4]
-                    if a < n.floor:
-                        a = n.floor
-                    n.a0 = a
-                    n.t0 = t
-                    thr = n.thr
-                    if a >= thr:
-                        n.tc = t
-                        n.ver += 1
-                        n.due = t
-                        heappush(heap, (t, _FIRE, next(seq), n, n.ver, None))
-                        continue
-                    if leak == 0.0:
-                        tc = t + (thr - a) / n.rate if n.rate > 0.0 else _INF
-                    elif n.big_a > thr:
-                        tc = t + _log1p((thr - a) / (n.big_a - thr)) / leak
-                    else:
-                        tc = _INF
-                    n.tc = tc
-                    if tc < n.due:
-                        n.ver += 1
-                        n.due = tc
-                        heappush(heap, (tc, _FIRE, next(seq), n, n.ver, None))
+                    self._pulse(n, e[4], t, True)
                 elif kind == _OFF:
                     # note-offs and pulses to singletons need no instant of their own: heap
                     # order already puts them before the volley they may start (FIRE entry)
@@ -382,82 +278,19 @@ class Network(Patching):
             rnd = nxt
 
     def _fvolley(self, rnd: list, vid: int, t: float, sec: float, out: list) -> None:
-        """:meth:`_volley` without cont groups, ``_fire`` and ``_pulse`` inlined (hot path)."""
-        heap = self._heap
-        seq = self._seq
-        sounding = self._sounding
-        solo = self._solo
+        """:meth:`_volley` for a network without cont groups (the hot path)."""
+        fire, pulse = self._fire, self._pulse
         while True:
             if len(rnd) > 1:
                 rnd.sort(key=_order_key)
             for n in rnd:
-                # self._fire(n, t, sec, out) for a singleton
-                notes = n.notes
-                if len(notes) > 1:
-                    note = notes[n.note_index]
-                    n.note_index = (n.note_index + 1) % len(notes)
-                else:
-                    note = notes[0]
-                sounds = not n.mute and (not solo or n.name in solo)
-                if n.prob < 1.0 and self._rng.random() >= n.prob:
-                    sounds = False
-                if sounds:
-                    ch = n.ch
-                    key = (ch, note)
-                    s = sounding.get(key)
-                    if s is not None:
-                        out.append(Event(sec, t, "note_off", s[0], ch, note, 0))
-                    tok = next(seq)
-                    sounding[key] = (n.name, tok)
-                    out.append(Event(sec, t, "note_on", n.name, ch, note, n.vel))
-                    heappush(heap, (t + n.dur, _OFF, tok, ch, note, tok))
-                re = t + n.refr
-                n.refr_end = re
-                n.ver += 1
-                n.a0 = 0.0
-                n.t0 = re
-                n.tc = n.due = tc = re + n.rise
-                if tc < _INF:
-                    heappush(heap, (tc, _FIRE, next(seq), n, n.ver, None))
-                for dst, w, d in n.outd:
-                    heappush(heap, (t + d, _PULSE, next(seq), dst, w, n))
+                fire(n, t, sec, out)
             nxt = []
             for n in rnd:
                 for dst, w in n.out0:
-                    if dst.vstamp == vid or not dst.alive:
-                        continue
-                    # self._pulse(dst, w, t, False) for a singleton
-                    if t < dst.refr_end - EPS:
-                        continue
-                    leak = dst.leak
-                    dt = t - dst.t0
-                    if dt <= 0.0:
-                        a = dst.a0 + w
-                    elif leak == 0.0:
-                        a = dst.a0 + dst.rate * dt + w
-                    else:
-                        a = dst.big_a + (dst.a0 - dst.big_a) * _exp(-leak * dt) + w
-                    if a < dst.floor:
-                        a = dst.floor
-                    dst.a0 = a
-                    dst.t0 = t
-                    thr = dst.thr
-                    if a >= thr:
-                        dst.tc = t
+                    if dst.vstamp != vid and dst.alive and pulse(dst, w, t, False):
                         dst.vstamp = vid
                         nxt.append(dst)
-                        continue
-                    if leak == 0.0:
-                        tc = t + (thr - a) / dst.rate if dst.rate > 0.0 else _INF
-                    elif dst.big_a > thr:
-                        tc = t + _log1p((thr - a) / (dst.big_a - thr)) / leak
-                    else:
-                        tc = _INF
-                    dst.tc = tc
-                    if tc < dst.due:
-                        dst.ver += 1
-                        dst.due = tc
-                        heappush(heap, (tc, _FIRE, next(seq), dst, dst.ver, None))
             if not nxt:
                 return
             rnd = nxt
