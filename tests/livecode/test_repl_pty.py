@@ -29,20 +29,31 @@ class Pty:
             sys.executable, ["-m", "livecode.cli", "--midi-api", "none", "--osc-port", "0",
                              "--events", str(self.events), *args],
             cwd=str(ROOT), env=env, encoding="utf-8", dimensions=(40, 160), timeout=20)
-        self.child.expect("lc>")
+        self.seen = ""  # everything printed so far, escapes removed
+        self.pos = 0  # where the next expect() starts looking
+        self.expect("lc>")
+        self.pos = 0  # what came before the first prompt is still there to look at
 
     def line(self, text: str) -> None:
         self.child.send(text + "\r")
 
-    def expect(self, pattern: str) -> str:
-        """Wait for ``pattern`` in the output (escapes removed); the text up to it."""
-        seen = ""
-        while not re.search(pattern, ANSI.sub("", seen)):
-            self.child.expect([r".+", pexpect.EOF])
-            if self.child.after is pexpect.EOF:
-                raise AssertionError(f"exited before {pattern!r}: {ANSI.sub('', seen)}")
-            seen += self.child.after
-        return ANSI.sub("", seen)
+    def expect(self, pattern: str, timeout: float = 20.0) -> str:
+        """Wait for ``pattern`` in the output since the last match; the text up to it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = re.search(pattern, self.seen[self.pos:])
+            if found:
+                text = self.seen[self.pos:self.pos + found.end()]
+                self.pos += found.end()
+                return text
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {pattern!r} in: {self.seen[self.pos:]}")
+            # the toolbar's refresh keeps writing escapes, so read what there is, briefly
+            index = self.child.expect([r".+", pexpect.EOF, pexpect.TIMEOUT], timeout=0.2)
+            if index == 1:
+                raise AssertionError(f"exited before {pattern!r}: {self.seen[self.pos:]}")
+            if index == 0:
+                self.seen += ANSI.sub("", self.child.after)
 
     def read_events(self) -> list[dict]:
         if not self.events.exists():
@@ -147,3 +158,25 @@ def test_sigkill_to_the_engine_during_a_session(tmp_path):
         pty.quit()
     finally:
         pty.kill()
+
+
+def test_repl_watch_follows_the_file_from_a_broken_start(tmp_path):
+    session = tmp_path / "live.neu"
+    session.write_text("a = neuron(60, rate=4)\nb = neuron(62, rte=4)\n")
+    pty = Pty(tmp_path, str(session), "--watch")
+    try:
+        pty.expect(r"live\.neu not loaded")  # the error was shown; the network starts empty
+        pty.line("x = neuron(40, rate=4)")
+        session.write_text("a = neuron(60, rate=4)\nb = neuron(62, rate=4)\na >> b @ 0.2\n")
+        pty.expect(r"live\.neu applied")
+        pty.line("ls()")
+        out = pty.expect(r"a >> b @ 0\.2")
+        assert "2 neurons" in out and "  x " not in out  # the file is the whole network
+        pty.line("b.rate = 2")  # the REPL works on the file's neurons
+        pty.line("ls()")
+        pty.expect(r"b\s+62, rate=2\.0")
+        pty.quit()
+    finally:
+        pty.kill()
+    played = {e["neuron"] for e in pty.read_events() if e["type"] == "note_on"}
+    assert {"a", "b"} <= played
