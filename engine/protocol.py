@@ -19,7 +19,7 @@ __all__ = [
     "note_number", "note_name", "validate_param", "clamp_param", "ProtocolError",
     "DefineNeuron", "SetParam", "Connect", "Disconnect", "Remove", "Tempo", "Mute",
     "Solo", "Fire", "Reset", "Stop", "Start", "Panic", "Clear", "Map", "Unmap", "MAP_SOURCES",
-    "MAP_CURVES", "Listen", "Follow", "FOLLOW_PARAMS", "NoteIn", "MidiClock", "Op", "Batch",
+    "MAP_CURVES", "Listen", "Follow", "FOLLOW_PARAMS", "NoteIn", "MidiClock", "Op", "Batch", "Record",
     "Event", "Ack", "Status", "Notice", "validate_tempo",
 ]
 
@@ -346,12 +346,24 @@ Op = Union[DefineNeuron, SetParam, Connect, Disconnect, Remove, Tempo, Mute, Sol
 
 @dataclass(frozen=True)
 class Batch:
-    """Operations applied whole at one instant, or refused whole."""
+    """Operations applied whole at one instant, or refused whole.
+
+    ``refused`` carries the error of a block the interpreter refused before it was sent
+    (no ops): the engine applies nothing and a recording keeps the block and the reason.
+    """
 
     ops: tuple = ()
-    source: str = "repl"  # "repl", "file", "osc", "midi", "restore"
+    source: str = "repl"  # "repl", "file", "osc", "midi", "restore", "replay"
     text: str = ""
     id: int = 0
+    refused: str = ""
+
+
+@dataclass(frozen=True)
+class Record:
+    """A control message to the engine: record into ``path`` (a SQLite file), or stop (None)."""
+
+    path: str | None = None
 
 
 @dataclass(unsafe_hash=True)
