@@ -81,6 +81,10 @@ class Listening:
         """Follow links: ``(name, param) -> (src, by)`` (do not modify)."""
         return self.midi.follows
 
+    def beat_at(self, sec: float) -> float:
+        """The beat at ``sec`` seconds on the current tempo segment (running or not)."""
+        return self._b0 + (sec - self._s0) / self._spb  # type: ignore[attr-defined]
+
     def sec_at(self, beat: float) -> float:
         """Seconds of ``beat`` on the current tempo segment (exact; for the clock out)."""
         return self._s0 + (beat - self._b0) * self._spb  # type: ignore[attr-defined]

@@ -73,6 +73,8 @@ class Engine:
         self._taps: list[Callable[[list[Event]], None]] = []
         self._watchers: list[Callable[[Batch, Ack], None]] = []
         self.quiet_sources: set[str] = set()
+        # timed sources besides the network (MIDI clock out): (next_time, play up to t)
+        self._timers: list[tuple[Callable[[], float], Callable[[float], None]]] = []
 
     def add_input(self, readable: Any, handler: Callable[[], None]) -> None:
         """Wake the loop when ``readable`` (a socket, pipe or fd) has data; call ``handler``."""
@@ -90,6 +92,15 @@ class Engine:
     def watch(self, watcher: Callable[[Batch, Ack], None]) -> None:
         """Call ``watcher(batch, ack)`` after every batch applied or refused."""
         self._watchers.append(watcher)
+
+    def add_timer(self, next_time: Callable[[], float], play: Callable[[float], None]) -> None:
+        """Wake for ``next_time()`` (logical seconds, inf: never) and call ``play(t)`` to send
+        what is due up to ``t``; interleaved in time order with the network's events."""
+        self._timers.append((next_time, play))
+
+    def mark_fired(self, names: list[str]) -> None:
+        """Count ``names`` as fired in the next status (silent firings, e.g. input neurons)."""
+        self._fired.extend(names)
 
     def schedule(self, batch: Batch, t: float) -> None:
         """Apply ``batch`` at logical time ``t`` (an OSC bundle's timetag; past means now)."""
@@ -115,6 +126,8 @@ class Engine:
         # seconds before it (0 for ports that send at once, the latency for JACK).
         scheduled = self._scheduled[0][0] if self._scheduled else math.inf
         due = min(self.net.next_time(), scheduled, self.until)
+        if self._timers:
+            due = min(due, self._next_timer())
         wake = min(due - self.lead, self._next_status)
         now = self.clock.now()
         timeout = wake - now - EARLY_SECONDS
@@ -139,7 +152,7 @@ class Engine:
             if due == scheduled:
                 _, _, batch = heapq.heappop(self._scheduled)
                 self.apply(batch, due)
-            self._play(self.net.advance(due))
+            self._advance(due)
         if self.clock.now() >= self._next_status:
             self._send_status()
 
@@ -167,7 +180,7 @@ class Engine:
         port's latency on JACK.
         """
         t = self.clock.now() + self.lead if t is None else t
-        self._play(self.net.advance(t))  # anything due up to now goes out first
+        self._advance(t)  # anything due up to now goes out first
         try:
             events = self.net.apply(batch, t)
         except ModelError as exc:
@@ -182,6 +195,19 @@ class Engine:
         return ack
 
     # --- output --------------------------------------------------------------------------
+
+    def _next_timer(self) -> float:
+        return min(next_time() for next_time, _ in self._timers)
+
+    def _advance(self, t: float) -> None:
+        """Play the network and the timers up to ``t``, in time order."""
+        if self._timers:
+            while (tt := self._next_timer()) <= t:
+                self._play(self.net.advance(tt))
+                for next_time, play in self._timers:
+                    if next_time() <= tt:
+                        play(tt)
+        self._play(self.net.advance(t))
 
     def _play(self, events: list[Event]) -> None:
         if not events:

@@ -12,6 +12,7 @@ from typing import Any
 from . import protocol as P
 from .linear import NORMAL, REFRACTORY, Group
 from .listening import Listening
+from .midi_routes import parse_address
 from .neuron import ModelError, Neuron, UnknownNeuron, full_params
 
 __all__ = ["Patching"]
@@ -38,6 +39,11 @@ def _map_record(op: P.Map, need: Any, where: str) -> dict:
                                or not addr.isprintable()):
         raise ModelError(f"{where}: an OSC address starts with / and has no spaces or # * , ? [ ] "
                          f"{{ }}, got {addr!r}")
+    if op.source in ("cc", "note"):
+        try:
+            parse_address(op.source, addr)
+        except ValueError as exc:
+            raise ModelError(f"{where}: {exc}") from None
     if op.param == "tempo":
         if op.name:
             raise ModelError(f"{where}: a tempo mapping names no neuron, got {op.name!r}")

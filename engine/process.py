@@ -46,6 +46,8 @@ class EngineConfig:
     append_events: bool = False
     latency: float | None = None  # JACK: seconds ahead of the clock (None: 2 periods; 0: rtmidi)
     silence: tuple = ()  # raw messages a dead engine's notes need, sent first thing on restart
+    midi_in: tuple[str, ...] = ()  # existing input ports to listen to (substring match)
+    clock_out: bool = False  # send MIDI clock from the start (the language's clock(True))
 
 
 class EngineDown(RuntimeError):
@@ -83,10 +85,15 @@ def engine_main(conn: Any, config: EngineConfig, sounding: Any = None) -> None:
         _serve_osc(engine, config, conn)
     if config.restore is not None:
         net.restore(config.restore, t=clock.now())
+    midi_in = _serve_midi(engine, config, conn)
     if config.initial is not None:
         engine.apply(config.initial, 0.0)
     conn.send(Notice(f"engine up ({priority})"))
-    engine.run()
+    try:
+        engine.run()
+    finally:
+        if midi_in is not None:
+            midi_in.close()
 
 
 def _jack_clock(midi: Any, epoch: float | None) -> Any:
@@ -107,6 +114,25 @@ def _serve_osc(engine: Any, config: EngineConfig, conn: Any) -> None:
         return
     server.attach(engine)
     conn.send(Notice(server.describe()))
+
+
+def _serve_midi(engine: Any, config: EngineConfig, conn: Any) -> Any:
+    """MIDI inputs (the virtual ``NAME-in`` and ``--midi-in`` ports) and the clock out."""
+    from engine.midi_clock import ClockOut
+    from engine.midi_in import MidiInput, open_midi_inputs
+    from engine.protocol import MidiClock
+
+    ports, lines = open_midi_inputs(engine.midi.api, config.virtual, config.midi_in)
+    for level, text in lines:
+        conn.send(Notice(text, level))
+    server = None
+    if ports:
+        server = MidiInput(ports, tell=conn.send)
+        server.attach(engine)
+    if config.clock_out and config.restore is None:  # a restored network says itself
+        engine.net.apply(MidiClock(True))
+    ClockOut().attach(engine, announce=config.restore is None)
+    return server
 
 
 class EngineHandle:

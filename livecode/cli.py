@@ -32,6 +32,11 @@ def _add_realtime_options(p: argparse.ArgumentParser) -> None:
                    help="accept OSC only from these sender addresses")
     g.add_argument("--osc-feedback", metavar="HOST:PORT",
                    help="send /fired and parameter echoes there (TouchOSC listens on 9000)")
+    g.add_argument("--midi-in", action="append", default=[], metavar="NAME",
+                   help="also listen to this MIDI input port (substring match; repeatable); "
+                        "the engine always opens a virtual input NAME-in (see --virtual)")
+    g.add_argument("--clock-out", action="store_true",
+                   help="send MIDI clock (24 per beat, start/stop) on the output port")
     g.add_argument("--latency", type=float, metavar="SECONDS",
                    help="JACK: run this far ahead and write each note at its exact frame "
                         "(default: 2 JACK periods; 0 sends through rtmidi at once)")
@@ -84,7 +89,8 @@ def _config(args: argparse.Namespace, seconds: float | None = None) -> EngineCon
                         tempo=args.tempo or 120.0, seed=args.seed, events=args.events,
                         seconds=seconds, osc_port=args.osc_port, osc_host=args.osc_host,
                         osc_feedback=args.osc_feedback,
-                        osc_allow=allow, latency=args.latency)
+                        osc_allow=allow, latency=args.latency,
+                        midi_in=tuple(args.midi_in), clock_out=args.clock_out)
 
 
 def _say(text: str) -> None:
