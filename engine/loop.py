@@ -73,6 +73,7 @@ class Engine:
         self._taps: list[Callable[[list[Event]], None]] = []
         self._watchers: list[Callable[[Batch, Ack], None]] = []
         self.quiet_sources: set[str] = set()
+        self._handlers: dict[type, Callable[[Any], None]] = {}  # control messages by type
         # timed sources besides the network (MIDI clock out): (next_time, play up to t)
         self._timers: list[tuple[Callable[[], float], Callable[[float], None]]] = []
 
@@ -80,6 +81,11 @@ class Engine:
         """Wake the loop when ``readable`` (a socket, pipe or fd) has data; call ``handler``."""
         self._inputs[readable] = handler
         self._waitables = list(self._inputs)
+
+    def on_message(self, kind: type, handler: Callable[[Any], None]) -> None:
+        """Call ``handler(msg)`` for every message of type ``kind`` from the pipe (controls
+        such as ``protocol.Record``), on the loop thread."""
+        self._handlers[kind] = handler
 
     def add_status(self, key: str, part: Callable[[], object]) -> None:
         """Put ``part()`` (plain builtins) under ``key`` in every status snapshot."""
@@ -168,6 +174,8 @@ class Engine:
             self.apply(msg)
         elif msg == QUIT:
             self._quit = True
+        elif type(msg) in self._handlers:
+            self._handlers[type(msg)](msg)
         else:
             self._tell(Notice(f"engine ignored an unknown message {type(msg).__name__}", "warning"))
 

@@ -48,6 +48,9 @@ class EngineConfig:
     silence: tuple = ()  # raw messages a dead engine's notes need, sent first thing on restart
     midi_in: tuple[str, ...] = ()  # existing input ports to listen to (substring match)
     clock_out: bool = False  # send MIDI clock from the start (the language's clock(True))
+    record: str | None = None  # record into this SQLite file (engine.recorder)
+    replay: str | None = None  # replay this recording into the engine (engine.recording)
+    speed: float = 1.0  # replay speed
 
 
 class EngineDown(RuntimeError):
@@ -77,6 +80,7 @@ def engine_main(conn: Any, config: EngineConfig, sounding: Any = None) -> None:
     for data in config.silence:  # what a dead engine left sounding, before anything plays
         midi.send_bytes(list(data))
     net = Network(seed=config.seed, tempo=config.tempo)
+    replay = _load_replay(config)
     log = EventLog(config.events, append=config.append_events) if config.events else None
     # Logical time 0 is now, once the port is open, unless we carry on a dead engine's time.
     clock = Clock(config.epoch) if midi.latency == 0 else _jack_clock(midi, config.epoch)
@@ -86,14 +90,53 @@ def engine_main(conn: Any, config: EngineConfig, sounding: Any = None) -> None:
     if config.restore is not None:
         net.restore(config.restore, t=clock.now())
     midi_in = _serve_midi(engine, config, conn)
+    recording = _serve_record(engine, config, conn)
+    if replay is not None:
+        from engine.recording import serve_replay
+
+        serve_replay(engine, replay, config.speed, resumed=config.restore is not None)
     if config.initial is not None:
         engine.apply(config.initial, 0.0)
     conn.send(Notice(f"engine up ({priority})"))
     try:
         engine.run()
     finally:
+        recording.stop()  # after the engine's silence: the recording ends with it
         if midi_in is not None:
             midi_in.close()
+
+
+def _load_replay(config: EngineConfig) -> Any:
+    """The recording to replay, with the clock's epoch set so it starts in a moment."""
+    if not config.replay:
+        return None
+    import time
+
+    from engine.recording import load, replay_epoch
+
+    rec = load(config.replay)
+    if config.epoch is None:
+        config.epoch = replay_epoch(rec, config.speed, time.perf_counter())
+    return rec
+
+
+def _serve_record(engine: Any, config: EngineConfig, conn: Any) -> Any:
+    """The recording switch: ``--record`` from the start, ``protocol.Record`` messages later."""
+    from engine.protocol import Record
+    from engine.recorder import RecordSwitch
+
+    switch = RecordSwitch(engine, conn.send)
+
+    def on_record(msg: Record) -> None:
+        if msg.path:
+            switch.start(msg.path, "resume")
+        else:
+            switch.stop()
+
+    engine.on_message(Record, on_record)
+    if config.record:
+        switch.start(config.record, "restart" if config.restore is not None else "start")
+    return switch
 
 
 def _jack_clock(midi: Any, epoch: float | None) -> Any:
@@ -221,6 +264,17 @@ class EngineHandle:
             except (OSError, EOFError, BrokenPipeError) as exc:
                 raise EngineDown("the engine is not running; it is being restarted") from exc
         return batch.id
+
+    def record(self, path: str | None) -> None:
+        """Record into ``path`` from now on (None: stop); a restarted engine carries on."""
+        from engine.protocol import Record
+
+        self.config.record = path
+        with self._send_lock:
+            try:
+                self._conn.send(Record(path))
+            except (OSError, EOFError, BrokenPipeError) as exc:
+                raise EngineDown("the engine is not running; it is being restarted") from exc
 
     def request(self, batch: Batch, timeout: float = 2.0) -> Ack:
         """Send ``batch`` and wait for its acknowledgement."""

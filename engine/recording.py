@@ -122,6 +122,7 @@ class ReplayResult:
     network: Network  # as it stood at the end
     tempo: float  # the tempo at the start (for a .mid file's tempo track)
     tempos: list[tuple[float, float]]  # (beat, bpm) of every tempo in force, from the start
+    per_segment: list[list[Event]]  # the same events, split by the segment that played them
 
 
 def replay_events(rec: Recording, until: float | None = None) -> ReplayResult:
@@ -134,6 +135,7 @@ def replay_events(rec: Recording, until: float | None = None) -> ReplayResult:
     if not rec.segments:
         raise RecordError(f"{rec.path} holds no recording")
     events: list[Event] = []
+    per_segment: list[list[Event]] = []
     tempos: list[tuple[float, float]] = []
     net = Network()
     first_tempo = float(rec.segments[0].snapshot.get("tempo", P.DEFAULT_TEMPO))
@@ -163,7 +165,8 @@ def replay_events(rec: Recording, until: float | None = None) -> ReplayResult:
         else:
             out += net.release_all()
         events += out
-    return ReplayResult(events, net, first_tempo, tempos)
+        per_segment.append(out)
+    return ReplayResult(events, net, first_tempo, tempos, per_segment)
 
 
 # --- live replay (inside the engine process) -------------------------------------------------

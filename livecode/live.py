@@ -49,6 +49,8 @@ class LiveSession:
         self.refused = refused or say
         self.ack_seconds: list[float] = []  # Enter to acknowledgement, for measurements
         self._lock = threading.Lock()  # the REPL and the file watcher both run blocks
+        self.recording: str | None = None  # the file the engine records into
+        self._recorded: set[str] = set()  # files this session recorded into (may append)
 
     # --- blocks --------------------------------------------------------------------------
 
@@ -63,7 +65,11 @@ class LiveSession:
                 result = self.interpreter.run(text, filename)
             except LivecodeError as exc:
                 self.refused(exc.render())
+                self._record_refused(text, exc.render())
                 return False
+            for action in result.actions:  # a block that starts a recording is its first
+                if action[0] == "record" and action[1]:
+                    self.record(action[1])
             if result.ops and not self._send(Batch(result.ops, "repl", text), before):
                 return False
         if result.ops:
@@ -74,9 +80,50 @@ class LiveSession:
         for action in result.actions:
             if action[0] == "save":
                 self.save(action[1])
+            elif action[0] == "record" and not action[1]:
+                self.record(None)
             elif action[0] == "quit":
                 quit_ = True
         return quit_
+
+    # --- recording -----------------------------------------------------------------------
+
+    def record(self, path: str | None) -> bool:
+        """Record the performance into ``path`` from now on (None: stop); True if done."""
+        from engine.recorder import RecordError, prepare
+
+        try:
+            if path is None:
+                if self.recording is None:
+                    self.say("not recording")
+                    return False
+                self.engine.record(None)
+                self.say(f"recording stopped: {self.recording}")
+                self.recording = None
+                return True
+            full = prepare(path, fresh=os.path.abspath(path) not in self._recorded)
+            self.engine.record(full)
+        except (RecordError, EngineDown) as exc:
+            self.refused(f"not recording: {exc}")
+            return False
+        self._recorded.add(full)
+        self.recording = full
+        self.say(f"recording to {path}")
+        return True
+
+    def recording_from_start(self, path: str) -> None:
+        """The engine records into ``path`` from its start (``--record``)."""
+        self.recording = path
+        self._recorded.add(path)
+
+    def _record_refused(self, text: str, error: str) -> None:
+        """Put a block the interpreter refused into the recording (the engine applies nothing)."""
+        if self.recording is None or not text.strip():
+            return
+        try:
+            self.engine.send(Batch((), "repl", text, refused=error))
+        except EngineDown:
+            pass  # the block changed nothing; a recording gap while restarting is all
 
     def _send(self, batch: Batch, before: tuple) -> bool:
         """Send and wait for the ack; on refusal or a dead engine, undo the block."""

@@ -152,6 +152,8 @@ def run_repl(args: argparse.Namespace, config: EngineConfig) -> int:
     monitor = Monitor(_say, osc_port=config.osc_port)
     interp = Interpreter(read_file=file_reader(os.getcwd()), activations=monitor.activations)
     live = LiveSession(interp, None, _say, refused=monitor.refused)
+    if config.record:
+        live.recording_from_start(config.record)
     watcher = None
     if args.watch:  # made before the first read: a save from then on is applied
         watcher = FileWatcher(args.session, lambda text: live.apply_file(text, args.session),
