@@ -111,8 +111,8 @@ def open_midi_inputs(api: str, virtual: str, names: tuple[str, ...] = ()
     for target in (None, *names):
         client = f"{virtual}-in" if target is None else f"{virtual}-in-{len(ports)}"
         try:
-            ports.append(_open_jack(client, target) if api == "jack" else None
-                         or RtMidiIn(api, client, target))
+            port = _open_jack(client, target) if api == "jack" else None
+            ports.append(port or RtMidiIn(api, client, target))
         except MidiUnavailable as exc:
             lines.append(("warning", f"MIDI in: {exc}"))
         except (ImportError, OSError, RuntimeError, ValueError) as exc:

@@ -13,7 +13,10 @@ from .errors import BadType, BadValue, HostError, LimitExceeded, LivecodeError, 
 from .network import control_range, suggest_param, validate
 from .session_text import listing
 from .values import (
+    FollowSource,
     LangFunction,
+    ListenRecipe,
+    MidiSource,
     NeuronRef,
     OscSource,
     Recipe,
@@ -74,12 +77,13 @@ def _tempo(ctx, args, kwargs):
     (bpm,) = bind_args("tempo", [("bpm", None)], args, kwargs)
     if bpm is None:
         return ctx.mirror.tempo
-    if isinstance(bpm, OscSource):
+    if isinstance(bpm, (OscSource, MidiSource)):
         try:
             lo, hi = control_range("tempo", bpm)
         except LivecodeError as e:
             raise with_arg(e, 0) from None
-        ctx.emit(P.Map("osc", bpm.address, "", "tempo", lo, hi, bpm.curve, bpm.arg))
+        source = "osc" if isinstance(bpm, OscSource) else bpm.kind
+        ctx.emit(P.Map(source, bpm.address, "", "tempo", lo, hi, bpm.curve, bpm.arg))
         return None
     value = check_number(bpm, "tempo")
     lo, hi = P.TEMPO_RANGE
@@ -169,12 +173,15 @@ def _osc(ctx, args, kwargs):
     "unmap() for all")
 def _unmap(ctx, args, kwargs):
     what, param = bind_args("unmap", [("what", None), ("param", None)], args, kwargs)
-    maps = [m for m in ctx.mirror.mappings.values() if m.source == "osc"]
+    maps = list(ctx.mirror.mappings.values())
     if what is None:
         found = maps
-    elif isinstance(what, (str, OscSource)):
+    elif isinstance(what, (str, OscSource, MidiSource)):
         address = what if isinstance(what, str) else what.address
-        found = [m for m in maps if m.address == address]
+        source = what.kind if isinstance(what, MidiSource) else "osc"
+        found = [m for m in maps if m.address == address and m.source == source]
+        if isinstance(what, MidiSource):
+            address = show(what)
         if not found:
             known = sorted({m.address for m in maps})
             raise with_arg(BadValue(f"nothing is mapped to {address!r}"
@@ -198,7 +205,122 @@ def _unmap(ctx, args, kwargs):
             raise with_arg(BadValue(f"{', '.join(names)} {'has' if len(names) == 1 else 'have'}"
                                     f" no {param + ' ' if param else ''}mapping to unmap"), 0)
     for m in found:
-        ctx.emit(P.Unmap("osc", m.address, m.name, m.param))
+        ctx.emit(P.Unmap(m.source, m.address, m.name, m.param))
+    return None
+
+
+def _channel(value: object, what: str) -> int:
+    if value is None:
+        return 0
+    try:
+        check_int(value, what)
+    except LivecodeError as e:
+        raise with_arg(e, "ch") from None
+    if not 1 <= value <= 16:  # type: ignore[operator]
+        raise with_arg(BadValue(f"{what} must be in range 1..16 (None for any), got {value}"), "ch")
+    return value  # type: ignore[return-value]
+
+
+def _scale(name: str, lo: object, hi: object, curve: object, kwargs: dict, first: int
+           ) -> tuple[float | None, float | None]:
+    bounds: list[float | None] = []
+    for i, (what, v) in enumerate((("lo", lo), ("hi", hi))):
+        try:
+            bounds.append(None if v is None else check_number(v, f"{name}()'s {what}"))
+        except LivecodeError as e:
+            raise with_arg(e, what if what in kwargs else first + i) from None
+    if curve not in P.MAP_CURVES:
+        hint = suggest(curve, P.MAP_CURVES) if isinstance(curve, str) else None
+        raise with_arg(BadValue(f"{name}()'s curve must be \"lin\" or \"exp\", got "
+                                f"{show(curve, 40)}", suggestion=hint), "curve")
+    if curve == "exp" and any(b is not None and b <= 0 for b in bounds):
+        raise with_arg(BadValue(f"curve=\"exp\" needs lo and hi above 0, got "
+                                f"{show(lo)}..{show(hi)}"), "curve")
+    return bounds[0], bounds[1]
+
+
+@fn("cc", "cc(number, lo=None, hi=None, curve=\"lin\", ch=None)",
+    "a MIDI controller (0..127) to assign: n1.rate = cc(74, 0.25, 8, curve=\"exp\", ch=1); "
+    "n1.fire = cc(64) fires on the press; tempo(cc(20, 60, 180)); ch None: any channel")
+def _cc(ctx, args, kwargs):
+    number, lo, hi, curve, ch = bind_args("cc", [
+        ("number", REQUIRED), ("lo", None), ("hi", None), ("curve", "lin"), ("ch", None)],
+        args, kwargs)
+    try:
+        check_int(number, "cc()'s number")
+        if not 0 <= number <= 127:
+            raise BadValue(f"a controller number must be in range 0..127, got {number}")
+    except LivecodeError as e:
+        raise with_arg(e, 0) from None
+    lo, hi = _scale("cc", lo, hi, curve, kwargs, 1)
+    return MidiSource("cc", number, _channel(ch, "cc()'s ch"), lo, hi, curve)
+
+
+@fn("noteon", "noteon(note=None, ch=None, lo=None, hi=None, curve=\"lin\")",
+    "a MIDI note-on to assign: pad.fire = noteon(36, ch=10) fires on it; n1.vel = noteon(ch=1) "
+    "follows the velocity; note None: any note, ch None: any channel")
+def _noteon(ctx, args, kwargs):
+    note, ch, lo, hi, curve = bind_args("noteon", [
+        ("note", None), ("ch", None), ("lo", None), ("hi", None), ("curve", "lin")],
+        args, kwargs)
+    number = None
+    if note is not None:
+        try:
+            number = P.note_number(note)
+        except P.ProtocolError as e:
+            raise with_arg(BadValue(str(e)), 0) from None
+    lo, hi = _scale("noteon", lo, hi, curve, kwargs, 2)
+    return MidiSource("note", number, _channel(ch, "noteon()'s ch"), lo, hi, curve)
+
+
+@fn("listen", "listen(ch=None, lo=0, hi=127)",
+    "a new input neuron: keys = listen(ch=1) fires on every note-on heard (ch None: any "
+    "channel; lo..hi: a note range); silent (muted) unless you unmute(keys)")
+def _listen(ctx, args, kwargs):
+    ch, lo, hi = bind_args("listen", [("ch", None), ("lo", 0), ("hi", 127)], args, kwargs)
+    channel = _channel(ch, "listen()'s ch")
+    bounds = []
+    for i, (what, v) in enumerate((("lo", lo), ("hi", hi))):
+        try:
+            bounds.append(P.note_number(v))
+        except P.ProtocolError as e:
+            raise with_arg(BadValue(f"listen()'s {what}: {e}"), what if what in kwargs else i + 1) from None
+    if bounds[0] > bounds[1]:
+        raise with_arg(BadValue(f"listen()'s note range is empty: lo {bounds[0]} > hi {bounds[1]}"),
+                       "hi" if "hi" in kwargs else 2)
+    params = (("rate", 0.0), ("mute", True), ("ch", channel or 1))
+    return ListenRecipe(params, channel, bounds[0], bounds[1])
+
+
+@fn("follow", "follow(keys, by=0)",
+    "assign to .note or .vel: n1.note = follow(keys, 7) plays the last note keys heard, "
+    "a fifth up; setting n1.note again stops following")
+def _follow(ctx, args, kwargs):
+    src, by = bind_args("follow", [("src", REQUIRED), ("by", 0)], args, kwargs)
+    if not isinstance(src, NeuronRef):
+        raise with_arg(BadType(f"follow() takes an input neuron made by listen(), got "
+                               f"{type_name(src)} {show(src, 40)}"), 0)
+    if src.name not in ctx.mirror.inputs:
+        raise with_arg(BadValue(f"`{src.name}` does not listen to MIDI: follow() takes an input "
+                                f"neuron, e.g. keys = listen(ch=1)"), 0)
+    try:
+        check_int(by, "follow()'s by")
+        if not -127 <= by <= 127:
+            raise BadValue(f"follow()'s by must be in range -127..127, got {by}")
+    except LivecodeError as e:
+        raise with_arg(e, "by" if "by" in kwargs else 1) from None
+    return FollowSource(src.name, by)
+
+
+@fn("clock", "clock(on=None)",
+    "send MIDI clock (24 per beat, start/stop) on the output port: clock(True); clock() reads it")
+def _clock(ctx, args, kwargs):
+    (on,) = bind_args("clock", [("on", None)], args, kwargs)
+    if on is None:
+        return ctx.mirror.clock_out
+    if not isinstance(on, bool):
+        raise with_arg(BadType(f"clock() takes True or False, got {type_name(on)}"), 0)
+    ctx.emit(P.MidiClock(on))
     return None
 
 
@@ -286,7 +408,7 @@ def _help(ctx, args, kwargs):
 
 
 COMMANDS: dict[str, LangFunction] = {f.name: f for f in (
-    _neuron, _connect, _disconnect, _tempo, _osc, _unmap,
+    _neuron, _connect, _disconnect, _tempo, _osc, _unmap, _cc, _noteon, _listen, _follow, _clock,
     _per_neuron("mute", lambda n: P.Mute(n, True), "silence a neuron (it keeps firing)"),
     _per_neuron("unmute", lambda n: P.Mute(n, False), "let a muted neuron sound again"),
     _per_neuron("solo", lambda n: P.Solo(n, True), "only soloed neurons sound"),

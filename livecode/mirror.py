@@ -35,6 +35,10 @@ class Mirror:
     # controller mappings by (source, neuron or "", param or "fire"/"tempo"), as the engine
     # keeps them: one controller per target and source, a new one replaces the old
     mappings: dict[tuple[str, str, str], P.Map] = field(default_factory=dict)
+    # MIDI input as the engine keeps it (engine.listening): input neurons, follow links
+    inputs: dict[str, P.Listen] = field(default_factory=dict)
+    follows: dict[tuple[str, str], P.Follow] = field(default_factory=dict)
+    clock_out: bool = False
 
     @property
     def muted(self) -> set[str]:
@@ -48,15 +52,20 @@ class Mirror:
             solo=dict(self.solo),
             running=self.running,
             mappings=dict(self.mappings),
+            inputs=dict(self.inputs),
+            follows=dict(self.follows),
+            clock_out=self.clock_out,
         )
 
     def apply(self, op: object) -> None:
         """Change the picture as the engine changes on ``op``; unknown names are ignored."""
         if isinstance(op, P.DefineNeuron):
+            self._unfollow(op.name)  # redefining ends follow links, as in the engine
             params = self.neurons.get(op.name) or default_params()
             params.update(op.params)
             self.neurons[op.name] = params
         elif isinstance(op, P.SetParam):
+            self._unfollow(op.name, op.param)
             if op.name in self.neurons:
                 self.neurons[op.name][op.param] = op.value
         elif isinstance(op, P.Connect):
@@ -84,6 +93,8 @@ class Mirror:
             self.connections.clear()
             self.solo.clear()
             self.mappings = {k: m for k, m in self.mappings.items() if not m.name}  # tempo's
+            self.inputs.clear()
+            self.follows.clear()
         elif isinstance(op, P.Map):
             if op.param == "tempo" or op.name in self.neurons:
                 self.mappings[(op.source, op.name, op.param)] = op
@@ -93,7 +104,25 @@ class Mirror:
                         and (not op.name or m.name == op.name)
                         and (not op.param or m.param == op.param)):
                     del self.mappings[key]
-        # Fire, Reset and Panic change activations and sounding notes, not the picture.
+        elif isinstance(op, P.Listen):
+            if not op.on:
+                self.inputs.pop(op.name, None)
+                self.follows = {k: f for k, f in self.follows.items() if f.src != op.name}
+            elif op.name in self.neurons:
+                self.inputs[op.name] = op
+        elif isinstance(op, P.Follow):
+            if not op.src:
+                self.follows.pop((op.name, op.param), None)
+            elif op.name in self.neurons and op.src in self.neurons:
+                self.follows[(op.name, op.param)] = op
+        elif isinstance(op, P.MidiClock):
+            self.clock_out = bool(op.on)
+        # Fire, Reset, Panic and NoteIn change activations and sounding notes, not the picture.
+
+    def _unfollow(self, name: str, param: str | None = None) -> None:
+        if self.follows:
+            for key in [k for k in self.follows if k[0] == name and param in (None, k[1])]:
+                del self.follows[key]
 
     def _remove(self, name: str) -> None:
         self.neurons.pop(name, None)
@@ -102,6 +131,8 @@ class Mirror:
             del self.connections[key]
         for mkey in [k for k, m in self.mappings.items() if m.name == name]:
             del self.mappings[mkey]
+        self.inputs.pop(name, None)
+        self.follows = {k: f for k, f in self.follows.items() if name not in (k[0], f.src)}
 
     def to_ops(self) -> list:
         """Ops that rebuild this network in an empty engine, in creation order."""
@@ -111,6 +142,9 @@ class Mirror:
                 for (src, dst), (w, delay, kind) in self.connections.items()]
         ops += [P.Solo(name, True) for name in self.solo]
         ops += list(self.mappings.values())
+        ops += list(self.inputs.values()) + list(self.follows.values())
+        if self.clock_out:
+            ops.append(P.MidiClock(True))
         if not self.running:
             ops.append(P.Stop())
         return ops

@@ -17,6 +17,9 @@ from engine import protocol as P
 from .errors import BadType, BadValue, LimitExceeded, UnknownAttribute, suggest
 from .mirror import Mirror, default_params
 from .values import (
+    FollowSource,
+    ListenRecipe,
+    MidiSource,
     NeuronRef,
     OscSource,
     Recipe,
@@ -46,7 +49,7 @@ USUAL_RANGES: dict[str, tuple[float, float]] = {
 }
 
 
-def control_range(target: str, src: OscSource) -> tuple[float, float]:
+def control_range(target: str, src: OscSource | MidiSource) -> tuple[float, float]:
     """``src``'s lo..hi, the target's usual range filling what it leaves out."""
     usual = USUAL_RANGES[target]
     lo = usual[0] if src.lo is None else float(src.lo)
@@ -130,8 +133,14 @@ class NetworkOps:
     def set_param(self, value: object, param: str, new: object) -> None:
         if param in READ_ONLY:
             raise BadValue(f"a neuron's `{param}` cannot be changed")
-        if isinstance(new, OscSource) or param == "fire":
+        if isinstance(new, (OscSource, MidiSource)) or param == "fire":
             self.map_control(value, param, new)
+            return
+        if isinstance(new, FollowSource):
+            if param not in P.FOLLOW_PARAMS:
+                raise BadValue(f"follow() drives .note or .vel, not .{param}")
+            for name in self.neuron_names(value, f"`.{param} =`"):
+                self.emit(P.Follow(name, param, new.src, new.by))
             return
         names = self.neuron_names(value, f"`.{param} =`")
         normalised = validate(param, new)
@@ -140,16 +149,18 @@ class NetworkOps:
 
     def map_control(self, value: object, param: str, src: object) -> None:
         """``n1.thr = osc(...)``, ``n1.fire = osc(...)``: map a controller onto the neurons."""
-        if param == "fire" and not isinstance(src, OscSource):
+        if param == "fire" and not isinstance(src, (OscSource, MidiSource)):
             raise BadType(f"`.fire` takes a control to fire on, got {type_name(src)}: write "
-                          f"n1.fire = osc(\"/1/push1\"), or fire(n1) to fire now")
-        assert isinstance(src, OscSource)
+                          f"n1.fire = osc(\"/1/push1\"), cc(64) or noteon(36), or fire(n1) "
+                          f"to fire now")
+        assert isinstance(src, (OscSource, MidiSource))
         if param != "fire" and param not in P.PARAMS:
             validate(param, 0)  # raises the unknown-parameter error with its suggestion
         names = self.neuron_names(value, f"`.{param} =`")
         lo, hi = control_range(param, src)
+        source = "osc" if isinstance(src, OscSource) else src.kind
         for name in names:
-            self.emit(P.Map("osc", src.address, name, param, lo, hi, src.curve, src.arg))
+            self.emit(P.Map(source, src.address, name, param, lo, hi, src.curve, src.arg))
 
     # --- binding -------------------------------------------------------------------------
 
@@ -186,6 +197,10 @@ class NetworkOps:
         params = default_params()
         params.update(recipe.as_dict())
         self.emit(P.DefineNeuron(name, params))
+        if isinstance(recipe, ListenRecipe):
+            self.emit(P.Listen(name, recipe.ch, recipe.lo, recipe.hi))
+        elif name in self.mirror.inputs:
+            self.emit(P.Listen(name, on=False))  # rebound to a plain neuron
 
     def release(self, old: object, new: object, name: str) -> None:
         """Remove the group members ``name_*`` that ``old`` held and ``new`` no longer does."""

@@ -15,7 +15,7 @@ import re
 from engine import protocol as P
 
 from .mirror import Mirror
-from .values import LangFunction, NeuronRef, OscSource, osc_call
+from .values import LangFunction, MidiSource, NeuronRef, OscSource, listen_call, midi_call, osc_call
 
 __all__ = ["session_text", "listing", "neuron_call"]
 
@@ -25,6 +25,7 @@ _RESERVED = frozenset({
     "reset", "stop", "start", "panic", "clear", "save", "load", "ls", "help", "quit", "range",
     "len", "min", "max", "abs", "round", "int", "float", "str", "bool", "list", "tuple", "sum",
     "sorted", "reversed", "enumerate", "zip", "any", "all", "print", "midi", "osc", "unmap",
+    "cc", "noteon", "listen", "follow", "clock",
 })
 
 
@@ -61,6 +62,7 @@ def _groups(mirror: Mirror, variables: dict | None) -> dict[str, list[str]]:
             while i + len(run) < len(names) and names[i + len(run)] == f"{base}_{len(run)}":
                 run.append(names[i + len(run)])
             usable = (base not in groups and base not in mirror.neurons
+                      and not any(n in mirror.inputs for n in run)
                       and base not in _RESERVED and not keyword.iskeyword(base)
                       and (variables is None or base not in variables
                            or variables[base] == [NeuronRef(n) for n in run]))
@@ -85,6 +87,8 @@ def session_text(mirror: Mirror, variables: dict | None = None) -> str:
             base = first[name]
             items = ",\n    ".join(neuron_call(mirror.neurons[n]) for n in groups[base])
             lines.append(f"{base} = [\n    {items},\n]")
+        elif name in mirror.inputs:
+            lines += input_lines(mirror, name)
         elif name not in ref:
             lines.append(f"{name} = {neuron_call(params)}")
     for (src, dst), (w, delay, kind) in mirror.connections.items():
@@ -93,7 +97,12 @@ def session_text(mirror: Mirror, variables: dict | None = None) -> str:
         lines.append(f"connect({ref.get(src, src)}, {ref.get(dst, dst)}, {w!r}{extra})")
     for name in mirror.solo:
         lines.append(f"solo({ref.get(name, name)})")
-    lines += [mapping_text(m, ref) for m in mirror.mappings.values() if m.source == "osc"]
+    lines += [mapping_text(m, ref) for m in mirror.mappings.values()]
+    for f in mirror.follows.values():
+        by = f", {f.by}" if f.by else ""
+        lines.append(f"{ref.get(f.name, f.name)}.{f.param} = follow({ref.get(f.src, f.src)}{by})")
+    if mirror.clock_out:
+        lines.append("clock(True)")
     if not mirror.running:
         lines.append("stop()")
     lines += _variables(mirror, variables or {}, groups, ref)
@@ -146,14 +155,35 @@ def _value_text(value: object, mirror: Mirror, ref: dict, depth: int) -> str | N
 
 def mapping_text(m: P.Map, ref: dict | None = None) -> str:
     """The statement that makes mapping ``m``: ``n1.thr = osc("/1/fader1", 0.5, 2.0)``."""
-    if m.param == "fire" and (m.lo, m.hi) == (0.0, 1.0):
-        src = OscSource(m.address, None, None, m.curve, m.arg)
-    else:
-        src = OscSource(m.address, m.lo, m.hi, m.curve, m.arg)
+    call = source_call(m)
     if m.param == "tempo":
-        return f"tempo({osc_call(src)})"
+        return f"tempo({call})"
     name = (ref or {}).get(m.name, m.name)
-    return f"{name}.{m.param} = {osc_call(src)}"
+    return f"{name}.{m.param} = {call}"
+
+
+def source_call(m: P.Map) -> str:
+    """The control of mapping ``m`` as language text: ``osc("/1/fader1", 0.5, 2.0)``, ``cc(74)``."""
+    plain = m.param == "fire" and (m.lo, m.hi) == (0.0, 1.0)
+    lo, hi = (None, None) if plain else (m.lo, m.hi)
+    if m.source == "osc":
+        return osc_call(OscSource(m.address, lo, hi, m.curve, m.arg))
+    parts = m.address.split("/")
+    number = int(parts[1]) if len(parts) == 2 else None
+    return midi_call(MidiSource(m.source, number, int(parts[0]), lo, hi, m.curve))
+
+
+def input_lines(mirror: Mirror, name: str) -> list[str]:
+    """``keys = listen(ch=1)`` and the parameters the performer changed since."""
+    src = mirror.inputs[name]
+    given = {"rate": 0.0, "mute": True, "ch": src.ch or 1}
+    lines = [f"{name} = {listen_call(src.ch, src.lo, src.hi)}"]
+    for param, spec in P.PARAMS.items():
+        value = mirror.neurons[name][param]
+        expected = given.get(param, spec.default)
+        if value != expected or type(value) is not type(expected):
+            lines.append(f"{name}.{param} = {_literal(value)}")
+    return lines
 
 
 def listing(mirror: Mirror, activations: dict | None = None) -> str:
@@ -165,6 +195,12 @@ def listing(mirror: Mirror, activations: dict | None = None) -> str:
     for name, params in mirror.neurons.items():
         call = neuron_call(params)[len("neuron("):-1]
         flags = (" [solo]" if name in mirror.solo else "")
+        if name in mirror.inputs:
+            flags += f" [{listen_call(mirror.inputs[name].ch, mirror.inputs[name].lo, mirror.inputs[name].hi)}]"
+        for param in P.FOLLOW_PARAMS:
+            f = mirror.follows.get((name, param))
+            if f is not None:
+                flags += f" [{param} = follow({f.src}{f', {f.by}' if f.by else ''})]"
         act = activations.get(name)
         live = f"  a={act:.3f}" if isinstance(act, (int, float)) else ""
         lines.append(f"  {name:<{width}}  {call}{flags}{live}")
@@ -182,4 +218,14 @@ def listing(mirror: Mirror, activations: dict | None = None) -> str:
             scale = "" if m.param == "fire" else f" {m.lo:g}..{m.hi:g}" + (
                 " exp" if m.curve == "exp" else "")
             lines.append(f"  {m.address}{f' arg {m.arg}' if m.arg else ''} -> {target}{scale}")
+    midi = [m for m in mirror.mappings.values() if m.source != "osc"]
+    if midi:
+        lines.append("midi mappings:")
+        for m in midi:
+            target = "tempo" if m.param == "tempo" else f"{m.name}.{m.param}"
+            scale = "" if m.param == "fire" else f" {m.lo:g}..{m.hi:g}" + (
+                " exp" if m.curve == "exp" else "")
+            lines.append(f"  {source_call(m)} -> {target}{scale}")
+    if mirror.clock_out:
+        lines.append("midi clock out: on")
     return "\n".join(lines)

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from .errors import BadType, BadValue, LimitExceeded
 
 __all__ = [
-    "NeuronRef", "Recipe", "Target", "OscSource", "LangFunction", "Text", "Budget", "Limits",
+    "NeuronRef", "Recipe", "Target", "OscSource", "MidiSource", "ListenRecipe", "FollowSource",
+    "LangFunction", "Text", "Budget", "Limits",
     "type_name", "show", "make_range", "check_int", "check_number", "flatten_neurons",
 ]
 
@@ -140,6 +141,45 @@ class OscSource:
 
 
 @dataclass(frozen=True)
+class MidiSource:
+    """What ``cc(...)`` and ``noteon(...)`` return: a MIDI control to assign like an OSC one.
+
+    ``kind`` is "cc" (``number`` the controller) or "note" (``number`` the note, None for
+    any); ``ch`` 0 means any channel.
+    """
+
+    kind: str
+    number: int | None
+    ch: int = 0
+    lo: float | None = None
+    hi: float | None = None
+    curve: str = "lin"
+    arg: int = 0  # unused: keeps the shape of OscSource for the shared range code
+
+    @property
+    def address(self) -> str:
+        """The protocol's address: "CH/CC", "CH/NOTE" or "CH"."""
+        return f"{self.ch}" if self.number is None else f"{self.ch}/{self.number}"
+
+
+@dataclass(frozen=True)
+class ListenRecipe(Recipe):
+    """What ``listen(...)`` returns: a new input neuron, defined when bound to a name."""
+
+    ch: int = 0
+    lo: int = 0
+    hi: int = 127
+
+
+@dataclass(frozen=True)
+class FollowSource:
+    """What ``follow(keys, 7)`` returns: assigned to ``.note`` or ``.vel`` it links them."""
+
+    src: str
+    by: int = 0
+
+
+@dataclass(frozen=True)
 class LangFunction:
     """One of the language's functions. ``impl(ctx, args, kwargs)`` gets evaluated arguments."""
 
@@ -165,6 +205,10 @@ def type_name(value: object) -> str:
         return "weighted target"
     if isinstance(value, OscSource):
         return "osc control"
+    if isinstance(value, MidiSource):
+        return "midi control"
+    if isinstance(value, FollowSource):
+        return "follow link"
     if isinstance(value, LangFunction):
         return "function"
     if value is None:
@@ -241,6 +285,8 @@ def show(value: object, limit: int = 10_000) -> str:
             return
         if isinstance(v, NeuronRef):
             put(v.name)
+        elif isinstance(v, ListenRecipe):
+            put(listen_call(v.ch, v.lo, v.hi))
         elif isinstance(v, Recipe):
             put("neuron(" + ", ".join(f"{k}={show(x, 200)}" for k, x in v.params) + ")")
         elif isinstance(v, Target):
@@ -250,6 +296,10 @@ def show(value: object, limit: int = 10_000) -> str:
             put(f"<function {v.name}>")
         elif isinstance(v, OscSource):
             put(osc_call(v))
+        elif isinstance(v, MidiSource):
+            put(midi_call(v))
+        elif isinstance(v, FollowSource):
+            put(f"follow({v.src}{f', {v.by}' if v.by else ''})")
         elif isinstance(v, (list, tuple)):
             put("[" if isinstance(v, list) else "(")
             for i, item in enumerate(v):
@@ -296,3 +346,23 @@ def osc_call(src: OscSource) -> str:
     if src.arg:
         parts.append(f"arg={src.arg}")
     return f"osc({', '.join(parts)})"
+
+
+def midi_call(src: MidiSource) -> str:
+    """``cc(74, 0.25, 8, curve="exp", ch=1)`` / ``noteon(36, ch=10)``: the text that makes ``src``."""
+    parts = [] if src.number is None else [repr(src.number)]
+    if src.lo is not None or src.hi is not None:
+        parts += [f"lo={src.lo!r}", f"hi={src.hi!r}"] if src.number is None else [
+            repr(src.lo), repr(src.hi)]
+    if src.curve != "lin":
+        parts.append(f"curve={src.curve!r}")
+    if src.ch:
+        parts.append(f"ch={src.ch}")
+    return f"{'cc' if src.kind == 'cc' else 'noteon'}({', '.join(parts)})"
+
+
+def listen_call(ch: int, lo: int, hi: int) -> str:
+    """``listen(ch=1, lo=36, hi=72)``: the text that makes an input neuron."""
+    parts = ([f"ch={ch}"] if ch else []) + ([f"lo={lo}"] if lo else []) + (
+        [f"hi={hi}"] if hi != 127 else [])
+    return f"listen({', '.join(parts)})"

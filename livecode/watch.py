@@ -59,9 +59,28 @@ def file_ops(current: Mirror, target: Mirror, ran: tuple | list = ()) -> list:
         if mkey not in target.mappings and (not m.name or m.name in target.neurons):
             ops.append(P.Unmap(m.source, m.address, m.name, m.param))
     ops += [m for mkey, m in target.mappings.items() if current.mappings.get(mkey) != m]
+    ops += _midi_ops(current, target, ops)
     if not target.running and current.running:
         ops.append(P.Stop())
     return ops
+
+
+def _midi_ops(current: Mirror, target: Mirror, ops: list) -> list:
+    """Input neurons, follow links and the clock as the file says (after ``ops``)."""
+    out: list = []
+    redefined = {op.name for op in ops if isinstance(op, P.DefineNeuron)}
+    for name in current.inputs:
+        if name in target.neurons and name not in target.inputs:
+            out.append(P.Listen(name, on=False))
+    out += [op for name, op in target.inputs.items() if current.inputs.get(name) != op]
+    for key, f in current.follows.items():
+        if key not in target.follows and key[0] in target.neurons and key[0] not in redefined:
+            out.append(P.Follow(key[0], key[1], ""))
+    out += [f for key, f in target.follows.items()
+            if current.follows.get(key) != f or key[0] in redefined]  # redefining ends them
+    if target.clock_out != current.clock_out:
+        out.append(P.MidiClock(target.clock_out))
+    return out
 
 
 def _stamp(path: str) -> tuple[int, int] | None:
