@@ -15,7 +15,7 @@ from livecode.sessionfile import load_session
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = ("play", "render", "ports", "bench", "repl")
+COMMANDS = ("play", "render", "ports", "bench", "repl", "replay", "export", "plot")
 
 
 def _add_realtime_options(p: argparse.ArgumentParser) -> None:
@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
                        choices=("auto", "alsa", "jack", "coremidi", "winmm", "none"))
     bench.add_argument("--latency", type=float, metavar="SECONDS",
                        help="JACK: how far ahead (default 2 periods; 0: rtmidi)")
+    from livecode.replay import add_commands
+
+    add_commands(sub, _add_realtime_options)
     return parser
 
 
@@ -90,7 +93,17 @@ def _config(args: argparse.Namespace, seconds: float | None = None) -> EngineCon
                         seconds=seconds, osc_port=args.osc_port, osc_host=args.osc_host,
                         osc_feedback=args.osc_feedback,
                         osc_allow=allow, latency=args.latency,
-                        midi_in=tuple(args.midi_in), clock_out=args.clock_out)
+                        midi_in=tuple(args.midi_in), clock_out=args.clock_out,
+                        record=_record_path(args.record))
+
+
+def _record_path(path: str | None) -> str | None:
+    """``--record FILE``: checked (a new file, writable) before the engine starts."""
+    if not path:
+        return None
+    from engine.recorder import prepare
+
+    return prepare(path)
 
 
 def _say(text: str) -> None:
@@ -179,6 +192,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_render(args)
         if args.command == "play":
             return cmd_play(args)
+        if args.command in ("replay", "export", "plot"):
+            from livecode import replay
+
+            if args.command == "replay":
+                return replay.cmd_replay(args, _config, _say)
+            if args.command == "export":
+                return replay.cmd_export(args, _say)
+            return replay.cmd_plot(args, _say)
         if args.command == "ports":
             return cmd_ports(args)
         if args.command == "bench":

@@ -1,0 +1,116 @@
+"""``livecode replay``, ``export`` and ``plot``: the commands that work on recordings.
+
+``replay FILE.sqlite -o OUT.mid|OUT.jsonl`` re-runs the recorded operations through the
+model offline (deterministic: the notes as recorded); without ``-o`` it plays them live
+into a fresh engine, each batch scheduled at its recorded logical time (``--speed``
+scales time, tempo included).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import signal
+import threading
+from collections.abc import Callable
+
+__all__ = ["add_commands", "cmd_replay", "cmd_export", "cmd_plot", "replay_offline"]
+
+
+def add_commands(sub: argparse._SubParsersAction,
+                 realtime_options: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Add the ``replay``, ``export`` and ``plot`` subcommands to the CLI's parser."""
+    replay = sub.add_parser("replay", help="replay a recording, live or offline to a file")
+    replay.add_argument("recording", metavar="FILE.sqlite")
+    replay.add_argument("--speed", type=float, default=1.0, metavar="X",
+                        help="play X times as fast (tempo scaled; live only)")
+    replay.add_argument("-o", "--output", metavar="OUT.mid|OUT.jsonl",
+                        help="offline: write the replayed events here instead of playing")
+    realtime_options(replay)
+
+    export = sub.add_parser("export", help="a recording as .mid, .jsonl, .neu or .txt")
+    export.add_argument("recording", metavar="FILE.sqlite")
+    export.add_argument("-o", "--output", required=True, metavar="OUT.mid|.jsonl|.neu|.txt")
+
+    plot = sub.add_parser("plot", help="a spike raster and piano roll of a session or a "
+                          "recording, as PNG (needs livecode[plot])")
+    plot.add_argument("source", metavar="SESSION.neu|FILE.sqlite")
+    plot.add_argument("--seconds", type=float, metavar="S", help="for a session: how long")
+    plot.add_argument("--seed", type=int, default=0)
+    plot.add_argument("-o", "--output", required=True, metavar="OUT.png")
+
+
+def replay_offline(path: str, out: str) -> int:
+    """Replay the recording at ``path`` through the model into ``out``; how many messages."""
+    from engine.recording import Recording, load, replay_events
+
+    from .export import write_events
+
+    if not out.lower().endswith((".mid", ".midi", ".jsonl")):
+        raise ValueError(f"output must end in .mid or .jsonl, got {out!r}")
+    rec = load(path)
+    result = replay_events(rec)
+    replayed = Recording(path, [dataclasses.replace(seg, events=evs, sent=[None] * len(evs))
+                                for seg, evs in zip(rec.segments, result.per_segment)])
+    return write_events(replayed, out)
+
+
+def cmd_replay(args: argparse.Namespace, config_of: Callable, say: Callable[[str], None]) -> int:
+    if args.output:
+        count = replay_offline(args.recording, args.output)
+        say(f"wrote {count} MIDI messages to {args.output}")
+        return 0
+    from engine.process import EngineHandle
+    from engine.protocol import Ack, Notice
+    from engine.recording import load
+
+    if not args.speed > 0:
+        raise ValueError(f"--speed must be above 0, got {args.speed:g}")
+    rec = load(args.recording)
+    end = max((seg.last_time() for seg in rec.segments), default=0.0)
+    config = config_of(args, seconds=end / args.speed)
+    config.replay = os.path.abspath(args.recording)
+    config.speed = args.speed
+    failures: list[str] = []
+
+    def on_message(msg: object) -> None:
+        if isinstance(msg, Notice):
+            say(msg.text)
+        elif isinstance(msg, Ack) and not msg.ok:
+            failures.append(msg.error)
+            say(f"refused: {msg.error}")
+
+    handle = EngineHandle(config, on_message)
+    stop = threading.Event()
+    old = {s: signal.signal(s, lambda signum, frame: stop.set())
+           for s in (signal.SIGINT, signal.SIGTERM)}
+    say(f"replaying {args.recording}: {end - rec.t0:.1f} s"
+        + (f" at {args.speed:g}x" if args.speed != 1 else ""))
+    try:
+        handle.start()
+        while not stop.is_set() and not handle.exited.is_set():
+            stop.wait(0.1)
+    finally:
+        handle.stop()
+        for s, h in old.items():
+            signal.signal(s, h)
+    return 1 if failures else 0
+
+
+def cmd_export(args: argparse.Namespace, say: Callable[[str], None]) -> int:
+    from .export import export
+
+    say(export(args.recording, args.output))
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace, say: Callable[[str], None]) -> int:
+    from .plot import plot_recording, plot_session
+
+    if args.source.endswith((".sqlite", ".db", ".sqlite3")):
+        say(plot_recording(args.source, args.output))
+        return 0
+    if args.seconds is None:
+        raise ValueError("plot SESSION.neu needs --seconds S (how long to render)")
+    say(plot_session(args.source, args.seconds, args.output, args.seed))
+    return 0
