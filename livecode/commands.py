@@ -1,6 +1,6 @@
 """The language's own functions: neurons, connections, transport, and requests to the host.
 
-``save``, ``load``, ``ls``, ``help`` and ``quit`` do no I/O here: ``save``/``quit``
+``save``, ``load``, ``record``, ``ls``, ``help`` and ``quit`` do no I/O here: ``save``/``record``/``quit``
 append a host action, ``load`` asks the ``read_file`` callable the host gave the
 interpreter, and ``ls``/``help`` return text.
 """
@@ -330,6 +330,17 @@ def _save(ctx, args, kwargs):
     return None
 
 
+@fn("record", "record(path)", "record the performance (code, controllers, every note) into a "
+    "SQLite file: record(\"gig.sqlite\"); record(False) stops")
+def _record(ctx, args, kwargs):
+    (path,) = bind_args("record", [("path", REQUIRED)], args, kwargs)
+    if path is False:
+        ctx.actions.append(("record", None))
+        return None
+    ctx.actions.append(("record", _path("record", [path], {})))
+    return None
+
+
 @fn("load", "load(path)", "run a session file as part of this block")
 def _load(ctx, args, kwargs):
     path = _path("load", args, kwargs)
@@ -419,7 +430,7 @@ COMMANDS: dict[str, LangFunction] = {f.name: f for f in (
     _no_args("start", P.Start(), "run the network again after stop()"),
     _no_args("panic", P.Panic(), "all notes off now; the network keeps running"),
     _no_args("clear", P.Clear(), "remove every neuron and connection (tempo stays)"),
-    _save, _load, _ls, _help, _quit,
+    _save, _load, _record, _ls, _help, _quit,
 )}
 
 FUNCTIONS: dict[str, LangFunction] = {**COMMANDS, **PLAIN}

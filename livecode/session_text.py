@@ -24,7 +24,7 @@ _RESERVED = frozenset({
     "neuron", "connect", "disconnect", "tempo", "mute", "unmute", "solo", "unsolo", "fire",
     "reset", "stop", "start", "panic", "clear", "save", "load", "ls", "help", "quit", "range",
     "len", "min", "max", "abs", "round", "int", "float", "str", "bool", "list", "tuple", "sum",
-    "sorted", "reversed", "enumerate", "zip", "any", "all", "print", "midi", "osc", "unmap",
+    "sorted", "reversed", "enumerate", "zip", "any", "all", "print", "midi", "osc", "unmap", "record",
     "cc", "noteon", "listen", "follow", "clock",
 })
 
