@@ -131,7 +131,7 @@ def _serve_record(engine: Any, config: EngineConfig, conn: Any) -> Any:
         if msg.path:
             switch.start(msg.path, "resume")
         else:
-            switch.stop()
+            switch.stop("stop")
 
     engine.on_message(Record, on_record)
     if config.record:

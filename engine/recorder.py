@@ -49,7 +49,8 @@ CREATE TABLE IF NOT EXISTS segments (
     tempo REAL NOT NULL,
     snapshot TEXT NOT NULL,      -- engine.model Network.snapshot() as JSON
     pid INTEGER NOT NULL,
-    t_end REAL                   -- logical seconds of a clean end (NULL: crashed or running)
+    t_end REAL,                  -- logical seconds of a clean end (NULL: crashed or running)
+    ending TEXT                  -- quit (the engine stopped, notes silenced) | stop (record(False))
 );
 CREATE TABLE IF NOT EXISTS batches (
     id INTEGER PRIMARY KEY,
@@ -173,10 +174,13 @@ class Recorder:
 
     # --- ending --------------------------------------------------------------------------
 
-    def close(self, t_end: float | None) -> None:
-        """Commit what is queued, mark a clean end at ``t_end`` (None: none), stop the writer."""
+    def close(self, t_end: float | None, ending: str = "quit") -> None:
+        """Commit what is queued, mark a clean end at ``t_end`` (None: none), stop the writer.
+
+        ``ending`` is "quit" when the engine stopped (its silence is recorded) and "stop"
+        when only the recording stopped (the notes play on)."""
         if t_end is not None:
-            self._queue.append((_END, t_end))
+            self._queue.append((_END, t_end, ending))
         self._stop.set()
         self._thread.join(5.0)
 
@@ -228,7 +232,7 @@ class Recorder:
                                 int(ack.ok and not error), error, batch.text,
                                 ops_to_json(batch.ops)))
             else:
-                end = item[1]
+                end = item[1:]
         if events:
             db.executemany("INSERT INTO events (segment, t, beat, sent, type, neuron, ch, note, "
                            "vel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", events)
@@ -236,7 +240,7 @@ class Recorder:
             db.executemany("INSERT INTO batches (segment, t, wall, source, ok, error, text, ops) "
                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", batches)
         if end is not None:
-            db.execute("UPDATE segments SET t_end = ? WHERE id = ?", (end, seg))
+            db.execute("UPDATE segments SET t_end = ?, ending = ? WHERE id = ?", (*end, seg))
         if events or batches or end is not None:
             db.commit()
             self.rows += len(events)
@@ -269,7 +273,7 @@ class RecordSwitch:
 
     def start(self, path: str, kind: str = "start") -> None:
         """Record into ``path`` from now on (a new segment, from a snapshot of the network)."""
-        self.stop()
+        self.stop("stop")
         engine = self.engine
         # The model's state is exact at net.now (the last time it was advanced to); every
         # batch from here on is applied at or after it.
@@ -279,11 +283,11 @@ class RecordSwitch:
         self.recorder = Recorder(path, snap, snap["t"], clock.epoch, lambda: clock.now() + lead,
                                  kind)
 
-    def stop(self) -> None:
-        """Stop recording; the segment ends cleanly at the network's time."""
+    def stop(self, ending: str = "quit") -> None:
+        """Stop recording; the segment ends cleanly at the network's time (see Recorder.close)."""
         rec, self.recorder = self.recorder, None
         if rec is not None:
-            rec.close(self.engine.net.now)
+            rec.close(self.engine.net.now, ending)
 
     def status(self) -> dict | None:
         rec = self.recorder

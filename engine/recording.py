@@ -54,6 +54,7 @@ class Segment:
     tempo: float
     snapshot: dict
     t_end: float | None
+    ending: str | None  # "quit": the engine stopped and silenced; "stop": record(False)
     blocks: list[Block] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     sent: list[float | None] = field(default_factory=list)
@@ -93,9 +94,9 @@ def load(path: str) -> Recording:
         try:
             segs = {}
             for row in db.execute("SELECT id, kind, t0, epoch, unix0, seed, tempo, snapshot, "
-                                  "t_end FROM segments ORDER BY id"):
+                                  "t_end, ending FROM segments ORDER BY id"):
                 segs[row[0]] = Segment(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
-                                       json.loads(row[7]), row[8])
+                                       json.loads(row[7]), row[8], row[9])
             for sid, t, wall, source, ok, error, text, ops in db.execute(
                     "SELECT segment, t, wall, source, ok, error, text, ops FROM batches "
                     "ORDER BY id"):
@@ -128,9 +129,11 @@ class ReplayResult:
 def replay_events(rec: Recording, until: float | None = None) -> ReplayResult:
     """Re-run ``rec`` through the model; the events as the engine(s) played them.
 
-    A segment that ended cleanly ends as the engine did (notes released, All Notes Off on
-    the channels it used); one whose engine died ends at its last recorded moment, its
-    notes released there (the new engine silenced them). ``until`` stops early.
+    A segment whose engine stopped ends as the engine did (notes released, All Notes Off
+    on the channels it used); one whose engine died ends at its last recorded moment, its
+    notes released there (the new engine silenced them); one stopped by ``record(False)``
+    ends with its sounding notes released, so a file made from it has no hanging note.
+    ``until`` stops early.
     """
     if not rec.segments:
         raise RecordError(f"{rec.path} holds no recording")
@@ -157,7 +160,7 @@ def replay_events(rec: Recording, until: float | None = None) -> ReplayResult:
             if any(isinstance(op, P.Tempo) for op in block.ops):
                 tempos.append((net.beat, net.tempo))
         out += net.advance(end)
-        if seg.t_end is not None and until is None:  # the engine's own silence at its end
+        if seg.ending == "quit" and until is None:  # the engine's own silence at its end
             channels = sorted({ev.ch for ev in out if ev.type == "note_on"})
             out += net.release_all()
             out += [Event(net.now, net.beat, "control_change", "", ch, ALL_NOTES_OFF, 0)
