@@ -1,7 +1,9 @@
 """Shared fixtures: a real JACK server (dummy driver) and a JACK MIDI receiver."""
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import shutil
 import subprocess
 import threading
@@ -26,6 +28,15 @@ def _need_jack() -> None:
         pytest.skip(f"JACK-Client unusable: {exc}")
 
 
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when the test process dies, so a killed run leaves no jackd
+    (JACK allows only a handful of servers at once)."""
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the fixture's teardown still stops it
+
+
 class JackServer:
     """A ``jackd -d dummy`` server with a unique name, for one test."""
 
@@ -36,7 +47,8 @@ class JackServer:
         self.log = open(f"/tmp/{self.name}.log", "w")  # noqa: SIM115
         self.proc = subprocess.Popen(
             ["jackd", "-n", self.name, "--no-realtime", "-d", "dummy", "-r", str(rate),
-             "-p", str(period)], stdout=self.log, stderr=subprocess.STDOUT)
+             "-p", str(period)], stdout=self.log, stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent)
         self._wait_ready()
 
     def _wait_ready(self) -> None:
@@ -77,10 +89,17 @@ class MidiReceiver:
         self.period = self.client.blocksize
         self.messages: list[tuple[int, float, bytes]] = []  # (frame, perf_counter s, bytes)
         self._lock = threading.Lock()
+        self._prioritised = False
         self.client.set_process_callback(self._process)
         self.client.activate()
 
     def _process(self, frames: int) -> None:
+        if not self._prioritised:
+            self._prioritised = True
+            try:  # a late receiver loses the cycle's messages; the engine runs SCHED_FIFO
+                os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(40))
+            except (AttributeError, OSError):
+                pass  # not allowed here: the receiver then competes at normal priority
         # The dummy driver's frame clock drifts against the system clock (0.1-0.2 % seen),
         # and so does JACK's time estimate; stamp with the monotonic clock the engine
         # uses, at the start of the cycle, plus the frame offset.
