@@ -232,8 +232,9 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
-def main(seconds: float, as_json: bool, midi_api: str, latency: float | None) -> int:
-    report = run_bench(seconds, midi_api, latency)
+def main(seconds: float, as_json: bool, midi_api: str, latency: float | None,
+         osc: bool = True) -> int:
+    report = run_bench(seconds, midi_api, latency, osc)
     print(json.dumps(report) if as_json else format_report(report))
     sys.stdout.flush()
     return 0

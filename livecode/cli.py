@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
                        choices=("auto", "alsa", "jack", "coremidi", "winmm", "none"))
     bench.add_argument("--latency", type=float, metavar="SECONDS",
                        help="JACK: how far ahead (default 2 periods; 0: rtmidi)")
+    bench.add_argument("--no-osc", action="store_true",
+                       help="leave out the OSC load (osc_ms is then null)")
     from livecode.replay import add_commands
 
     add_commands(sub, _add_realtime_options)
@@ -205,7 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "bench":
             from livecode.bench import main as bench_main
 
-            return bench_main(args.seconds, args.json, args.midi_api, args.latency)
+            return bench_main(args.seconds, args.json, args.midi_api, args.latency,
+                              osc=not args.no_osc)
         if args.command == "repl":
             from livecode.repl import run_repl
 
