@@ -133,7 +133,7 @@ def test_notes_and_ccs_play_into_the_network(midi_receiver, midi_sender, tmp_pat
 def test_a_flood_leaves_the_engine_alive_and_on_time(midi_receiver, midi_sender, tmp_path):
     statuses: list[dict] = []
     handle = start(tmp_path, statuses)
-    net = P.Batch((P.DefineNeuron("m", {"note": 48, "rate": 4.0, "dur": 0.05, "ch": 5}),
+    net = P.Batch((P.DefineNeuron("m", {"note": 48, "rate": 8.0, "dur": 0.05, "ch": 5}),
                    P.DefineNeuron("x", {"note": 50, "rate": 0.0}),
                    P.Map("cc", "1/1", "x", "thr", 0.5, 2.0),
                    P.DefineNeuron("keys", {"rate": 0.0, "mute": True}), P.Listen("keys", 2)))
