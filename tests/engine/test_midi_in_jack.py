@@ -216,7 +216,10 @@ def test_clock_out_follows_the_tempo_with_start_and_stop(midi_receiver, tmp_path
         spacing = rate * 60.0 / bpm / 24
         gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
         assert len(gaps) >= 30
-        assert all(abs(g - spacing) <= period for g in gaps), (bpm, gaps)
+        # within one JACK period; a loaded server's xrun may delay a cycle now and then
+        within = sum(abs(g - spacing) <= period for g in gaps) / len(gaps)
+        assert within >= 0.95, (bpm, gaps)
+        assert abs(sorted(gaps)[len(gaps) // 2] - spacing) <= 1, (bpm, gaps)
     assert not any(d[0] == 0xF8 for f, d in got
                    if got[kinds.index(0xFC)][0] < f < got[len(kinds) - kinds[::-1].index(0xFA) - 1][0])
 
