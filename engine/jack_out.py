@@ -45,6 +45,7 @@ class JackOut(MidiOut):
         self._queue: deque[tuple[int, bytes]] = deque()
         self.late = 0  # messages written after their frame (queued too late)
         self._prioritised = False
+        self.cycle: tuple[int, float] | None = None  # (start frame, perf_counter) of the last cycle
         self.client.set_process_callback(self._process)
         # The process callback runs on JACK's thread and needs the GIL; by default a busy
         # engine thread keeps it up to 5 ms, longer than a period, and JACK then replays
@@ -68,6 +69,7 @@ class JackOut(MidiOut):
             _raise_priority()
         self.port.clear_buffer()
         start = self.client.last_frame_time
+        self.cycle = (start, time.perf_counter())  # one tuple: read whole by the clock
         end = start + frames
         queue = self._queue
         while queue and queue[0][0] < end:
@@ -120,11 +122,17 @@ class JackClock(Clock):
         out.frame0 = out.client.frame_time - round(elapsed * self.rate)
 
     def now(self) -> float:
-        # The earliest frame a message can still be written at: once the cycle that
-        # starts at last_frame_time has run, its frames are gone, whatever JACK's
-        # estimate of the current frame (which lags it on a late dummy cycle) says.
-        client = self.out.client
-        frame = max(client.frame_time, client.last_frame_time + self.period)
+        # The earliest frame a message can still be written at: the cycle after the one
+        # that last ran, plus the wall time since it ran (at most one period more).
+        # JACK's own estimate of the current frame (jack_frame_time) wanders by tens of
+        # ms on a non-realtime dummy server; the cycle starts are exact.
+        cycle = self.out.cycle
+        if cycle is None:
+            frame = self.out.client.frame_time + self.period
+        else:
+            start, wall = cycle
+            ahead = min(self.period, (time.perf_counter() - wall) * self.rate)
+            frame = start + self.period + max(0.0, ahead)
         return (frame - self.out.frame0) / self.rate
 
     def wait_until(self, t: float) -> None:
