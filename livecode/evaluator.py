@@ -128,7 +128,7 @@ class Evaluator(Statements, NetworkOps):
 
     # --- expressions ---------------------------------------------------------------------
 
-    def eval(self, node: ast.expr) -> object:
+    def evaluate(self, node: ast.expr) -> object:
         self.budget.visit()
         handler = self._expr.get(type(node))
         if handler is None:
@@ -167,7 +167,7 @@ class Evaluator(Statements, NetworkOps):
         out: list = []
         for elt in nodes:
             if isinstance(elt, ast.Starred):
-                value = self.eval(elt.value)
+                value = self.evaluate(elt.value)
                 if isinstance(value, dict):
                     value = list(value)
                 if not isinstance(value, (list, tuple, range, str)):
@@ -176,7 +176,7 @@ class Evaluator(Statements, NetworkOps):
                 self.budget.build(len(out) + len(value), "list")
                 out.extend(value)
             else:
-                out.append(self.eval(elt))
+                out.append(self.evaluate(elt))
         self.budget.build(len(out), "list")
         return out
 
@@ -190,15 +190,15 @@ class Evaluator(Statements, NetworkOps):
         out: dict = {}
         for key, value in zip(node.keys, node.values, strict=True):
             if key is None:
-                merged = self.eval(value)
+                merged = self.evaluate(value)
                 if not isinstance(merged, dict):
                     raise self.make_error(BadType, f"`**` needs a dict, got "
                                           f"{type_name(merged)}", value)
                 out.update(merged)
             else:
-                k = self.eval(key)
+                k = self.evaluate(key)
                 self.check_key(k, key)
-                out[k] = self.eval(value)
+                out[k] = self.evaluate(value)
         self.budget.build(len(out), "dict")
         return out
 
@@ -217,8 +217,8 @@ class Evaluator(Statements, NetworkOps):
         return ops.binop(op, a, b, self.budget)
 
     def e_binop(self, node: ast.BinOp) -> object:
-        left = self.eval(node.left)
-        right = self.eval(node.right)
+        left = self.evaluate(node.left)
+        right = self.evaluate(node.right)
         if isinstance(node.op, ast.RShift) and not isinstance(left, (NeuronRef, Recipe, Target,
                                                                       list, tuple)):
             raise BadType(f"`>>` connects neurons: the left side is {type_name(left)} "
@@ -226,20 +226,20 @@ class Evaluator(Statements, NetworkOps):
         return self.operate(type(node.op), left, right, node)
 
     def e_unary(self, node: ast.UnaryOp) -> object:
-        return ops.unary(type(node.op), self.eval(node.operand))
+        return ops.unary(type(node.op), self.evaluate(node.operand))
 
     def e_boolop(self, node: ast.BoolOp) -> object:
         value: object = None
         for part in node.values:
-            value = self.eval(part)
+            value = self.evaluate(part)
             if ops.truth(value) == isinstance(node.op, ast.Or):
                 return value
         return value
 
     def e_compare(self, node: ast.Compare) -> bool:
-        left = self.eval(node.left)
+        left = self.evaluate(node.left)
         for op, right_node in zip(node.ops, node.comparators, strict=True):
-            right = self.eval(right_node)
+            right = self.evaluate(right_node)
             for side in (left, right):
                 if isinstance(side, (list, tuple, dict, str)):
                     self.budget.work(len(side))
@@ -249,10 +249,10 @@ class Evaluator(Statements, NetworkOps):
         return True
 
     def e_ifexp(self, node: ast.IfExp) -> object:
-        return self.eval(node.body if ops.truth(self.eval(node.test)) else node.orelse)
+        return self.evaluate(node.body if ops.truth(self.evaluate(node.test)) else node.orelse)
 
     def e_attribute(self, node: ast.Attribute) -> object:
-        owner = self.eval(node.value)
+        owner = self.evaluate(node.value)
         if isinstance(owner, (NeuronRef, list, tuple)) and owner:
             return self.get_param(owner, node.attr)
         if isinstance(owner, Recipe):
@@ -262,13 +262,13 @@ class Evaluator(Statements, NetworkOps):
                               f"parameters)", node, attr=True)
 
     def e_subscript(self, node: ast.Subscript) -> object:
-        container = self.eval(node.value)
+        container = self.evaluate(node.value)
         if isinstance(node.slice, ast.Slice):
-            parts = [None if p is None else self.eval(p)
+            parts = [None if p is None else self.evaluate(p)
                      for p in (node.slice.lower, node.slice.upper, node.slice.step)]
             index: object = slice(*parts)
         else:
-            index = self.eval(node.slice)
+            index = self.evaluate(node.slice)
         return ops.subscript(container, index, self.budget)
 
     def e_call(self, node: ast.Call) -> object:
@@ -277,14 +277,14 @@ class Evaluator(Statements, NetworkOps):
             raise self.make_error(UnknownFunction, f"`{node.func.id}` is not a function of "
                                   f"the language", node.func,
                                   suggestion=suggest(node.func.id, known))
-        fn = self.eval(node.func)
+        fn = self.evaluate(node.func)
         if not isinstance(fn, LangFunction):
             raise self.make_error(BadType, f"{type_name(fn)} {show(fn, 40)} cannot be "
                                   f"called", node.func)
         args = self.elements(node.args)
         kwargs: dict = {}
         for kw in node.keywords:
-            value = self.eval(kw.value)
+            value = self.evaluate(kw.value)
             if kw.arg is not None:
                 kwargs[kw.arg] = value
                 continue
@@ -311,9 +311,9 @@ class Evaluator(Statements, NetworkOps):
     def _generate(self, generators: list[ast.comprehension], i: int, produce) -> None:
         gen = generators[i]
         # the first iterable is evaluated outside the comprehension's scope, as in Python
-        for item in self.iterate(self.eval(gen.iter), gen.iter):
+        for item in self.iterate(self.evaluate(gen.iter), gen.iter):
             self.assign(gen.target, item)
-            if all(ops.truth(self.eval(cond)) for cond in gen.ifs):
+            if all(ops.truth(self.evaluate(cond)) for cond in gen.ifs):
                 if i + 1 < len(generators):
                     self._generate(generators, i + 1, produce)
                 else:
@@ -321,7 +321,7 @@ class Evaluator(Statements, NetworkOps):
 
     def e_listcomp(self, node: ast.ListComp | ast.GeneratorExp) -> list:
         out: list = []
-        self.comprehend(node.generators, lambda: out.append(self.eval(node.elt)))
+        self.comprehend(node.generators, lambda: out.append(self.evaluate(node.elt)))
         self.budget.build(len(out), "list")
         return out
 
@@ -329,9 +329,9 @@ class Evaluator(Statements, NetworkOps):
         out: dict = {}
 
         def produce() -> None:
-            key = self.eval(node.key)
+            key = self.evaluate(node.key)
             self.check_key(key, node.key)
-            out[key] = self.eval(node.value)
+            out[key] = self.evaluate(node.value)
 
         self.comprehend(node.generators, produce)
         self.budget.build(len(out), "dict")
@@ -344,7 +344,7 @@ class Evaluator(Statements, NetworkOps):
                 parts.append(str(part.value))
                 continue
             assert isinstance(part, ast.FormattedValue)
-            value = self.eval(part.value)
+            value = self.evaluate(part.value)
             text = str(value) if isinstance(value, str) and part.conversion != ord("r") \
                 else show(value)
             parts.append(text)

@@ -42,7 +42,7 @@ class Statements:
         output: list[str]
         _stmt: dict
 
-        def eval(self, node: ast.expr) -> object: ...
+        def evaluate(self, node: ast.expr) -> object: ...
         def lookup(self, name: str, node: ast.AST) -> object: ...
         def locate(self, err: _Error, node: ast.AST, attr: bool = False) -> _Error: ...
         def make_error(self, cls: type, message: str, node: ast.AST, attr: bool = False,
@@ -76,7 +76,7 @@ class Statements:
             raise self.convert(e, node) from None
 
     def s_expr(self, node: ast.Expr) -> None:
-        value = self.eval(node.value)
+        value = self.evaluate(node.value)
         if isinstance(value, Recipe):
             raise self.make_error(BadValue, "a new neuron must be bound to a name, or it "
                                   "would have none: write `x = neuron(...)`", node.value)
@@ -87,7 +87,7 @@ class Statements:
         self.output.append(str(value) if isinstance(value, Text) else show(value))
 
     def s_assign(self, node: ast.Assign) -> None:
-        value = self.eval(node.value)
+        value = self.evaluate(node.value)
         for target in node.targets:
             self.assign(target, value, owner=True)
 
@@ -107,7 +107,7 @@ class Statements:
             elif isinstance(target, ast.Attribute):
                 if isinstance(value, Recipe):
                     raise BadType(UNBOUND_HINT)
-                self.set_param(self.eval(target.value), target.attr, value)
+                self.set_param(self.evaluate(target.value), target.attr, value)
             else:
                 raise Refused("you can assign to a name, a neuron's parameter or a tuple "
                               "of names")
@@ -130,12 +130,12 @@ class Statements:
         op = type(node.op)
         if isinstance(node.target, ast.Name):
             old = self.lookup(node.target.id, node.target)
-            self.assign(node.target, self.operate(op, old, self.eval(node.value), node))
+            self.assign(node.target, self.operate(op, old, self.evaluate(node.value), node))
             return
         if not isinstance(node.target, ast.Attribute):
             raise Refused("`op=` works on a name or a neuron's parameter")
-        owner = self.eval(node.target.value)
-        operand = self.eval(node.value)
+        owner = self.evaluate(node.target.value)
+        operand = self.evaluate(node.value)
         try:
             names = self.neuron_names(owner, f"`.{node.target.attr} {ops.SYMBOLS[op]}=`")
             for name in names:
@@ -146,7 +146,7 @@ class Statements:
             raise self.locate(e, node.target, attr=True) from None
 
     def s_for(self, node: ast.For) -> None:
-        for item in self.iterate(self.eval(node.iter), node.iter):
+        for item in self.iterate(self.evaluate(node.iter), node.iter):
             self.assign(node.target, item)
             try:
                 self.exec_body(node.body)
@@ -164,7 +164,7 @@ class Statements:
         raise _Continue
 
     def s_if(self, node: ast.If) -> None:
-        self.exec_body(node.body if ops.truth(self.eval(node.test)) else node.orelse)
+        self.exec_body(node.body if ops.truth(self.evaluate(node.test)) else node.orelse)
 
     def s_delete(self, node: ast.Delete) -> None:
         for target in node.targets:
