@@ -1,6 +1,6 @@
 """Statements of the language: assignment, augmented assignment, for, if, del, expressions.
 
-Mixed into the evaluator, which supplies ``eval``, ``lookup``, ``locate`` and the
+Mixed into the evaluator, which supplies ``evaluate``, ``lookup``, ``locate`` and the
 network operations.
 """
 from __future__ import annotations
