@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import protocol as P
+from .drops import DropLog
 from .midi_out import RTMIDI_APIS, MidiUnavailable, quiet_stderr
 from .midi_routes import MidiParser, MidiRouter
 
@@ -161,10 +162,7 @@ class MidiInput:
         self.coalesced = 0  # control changes superseded by a later value in the same drain
         self.running_status = 0
         self.ignored = 0  # note-offs, real-time, program change, pitch bend...
-        self.dropped = dict.fromkeys(REASONS, 0)
-        self._last_drop = ""
-        self._logged = 0
-        self._next_log = 0.0
+        self.drops = DropLog(REASONS, self.tell, "MIDI in", "message(s)", LOG_SECONDS)
         for i, port in enumerate(ports):
             port.connect(i, self._push)
 
@@ -173,7 +171,7 @@ class MidiInput:
     def _push(self, index: int, data: list[int] | bytes) -> None:
         if len(self._queue) >= MAX_QUEUE:
             with self._lock:
-                self.dropped["overflow"] += 1
+                self.drops.add("overflow")
             return
         self._queue.append((index, data))
         if not self._armed:
@@ -216,7 +214,7 @@ class MidiInput:
                     self.ccs += 1
                     fires, mapped = router.cc_fires(ch, d1, d2)
                     if not mapped:
-                        self._drop("unmapped", f"nothing is mapped to CC {d1} on channel {ch}")
+                        self.drops.add("unmapped", f"nothing is mapped to CC {d1} on channel {ch}")
                         continue
                     if fires:
                         self._flush(pending)
@@ -225,7 +223,7 @@ class MidiInput:
                         self.coalesced += 1
                     pending[(ch, d1)] = d2
                 elif kind in ("sysex", "malformed"):
-                    self._drop(kind, "a SysEx message (not used)" if kind == "sysex"
+                    self.drops.add(kind, "a SysEx message (not used)" if kind == "sysex"
                                else "a malformed MIDI message")
                 else:
                     self.ignored += 1
@@ -238,8 +236,7 @@ class MidiInput:
                 self._wake_w.send(b"!")
             except OSError:
                 pass
-        if self._logged != sum(self.dropped.values()):
-            self._log_drops()
+        self.drops.flush()
 
     def _flush(self, pending: dict) -> None:
         if not pending:
@@ -259,7 +256,7 @@ class MidiInput:
         assert router is not None
         ops, heard = router.note_ops(ch, note, vel)
         if not ops:
-            self._drop("unmapped", f"nothing listens to note {note} on channel {ch}")
+            self.drops.add("unmapped", f"nothing listens to note {note} on channel {ch}")
             return
         if self._apply(ops) and heard:
             self.engine.mark_fired(heard)
@@ -269,23 +266,8 @@ class MidiInput:
         if ack.ok:
             self.applied += 1
             return True
-        self._drop("refused", ack.error)
+        self.drops.add("refused", ack.error)
         return False
-
-    def _drop(self, reason: str, detail: str) -> None:
-        self.dropped[reason] += 1
-        self._last_drop = detail
-
-    def _log_drops(self) -> None:
-        now = time.monotonic()
-        if now < self._next_log:
-            return
-        total = sum(self.dropped.values())
-        counts = ", ".join(f"{k} {v}" for k, v in self.dropped.items() if v)
-        self.tell(P.Notice(f"MIDI in: dropped {total - self._logged} message(s) (so far: "
-                           f"{counts}); last: {self._last_drop}", "warning"))
-        self._logged = total
-        self._next_log = now + LOG_SECONDS
 
     def status(self) -> dict:
         """Counters for the engine's status snapshot (plain builtins)."""
@@ -293,7 +275,7 @@ class MidiInput:
                 "applied": self.applied, "notes": self.notes, "ccs": self.ccs,
                 "coalesced": self.coalesced, "running_status": self.running_status,
                 "ignored": self.ignored, "pending": len(self._queue),
-                "dropped": dict(self.dropped)}
+                "dropped": dict(self.drops.counts)}
 
     def close(self) -> None:
         for port in self.ports:

@@ -29,6 +29,7 @@ from pythonosc import osc_packet
 from pythonosc.parsing import osc_types
 
 from . import protocol as P
+from .drops import DropLog
 from .osc_feedback import Feedback, OscError, parse_hostport, resolve
 from .osc_routes import REASONS, Drop, Router, unmap_value
 
@@ -101,13 +102,10 @@ class OscServer:
         self.received = 0
         self.applied = 0
         self.ignored = 0
-        self.dropped = dict.fromkeys(REASONS, 0)
+        self.drops = DropLog(REASONS, self.tell, "OSC", "datagram(s)", LOG_SECONDS)
         self._latency: deque[float] = deque(maxlen=4096)  # arrival -> applied, seconds
         self._inflight: dict[int, list] = {}  # id(batch) -> [batch, packet state]
         self._pending = 0  # datagrams with a batch still waiting for its timetag
-        self._last_drop = ""
-        self._drops_logged = 0
-        self._next_log = 0.0
         self._quiet = _QuietParser()
         logging.getLogger().addFilter(self._quiet)
 
@@ -159,15 +157,14 @@ class OscServer:
             self.handle(data, addr[0], arrival, wall_offset)
             if time.perf_counter() > deadline:
                 break
-        if self._drops_logged != sum(self.dropped.values()):
-            self._log_drops()
+        self.drops.flush()
 
     def handle(self, data: bytes, sender: str, arrival: float | None = None,
                wall_offset: float | None = None) -> None:
         """Count, check, parse, route and apply (or schedule) one datagram."""
         self.received += 1
         if self.allow and sender not in self.allow:
-            self._drop("sender", f"sender {sender} is not in --osc-allow")
+            self.drops.add("sender", f"sender {sender} is not in --osc-allow")
             return
         try:
             messages = self._parse(data)
@@ -178,7 +175,7 @@ class OscServer:
                 msg = timed.message
                 groups.setdefault(timed.time, []).extend(router.ops(msg.address, msg.params))
         except Drop as drop:
-            self._drop(drop.reason, drop.detail)
+            self.drops.add(drop.reason, drop.detail)
             return
         batches = [(when, P.Batch(tuple(ops), source="osc")) for when, ops in groups.items() if ops]
         if not batches:
@@ -247,7 +244,7 @@ class OscServer:
         state[0] -= 1
         if not ack.ok:
             state[1] = False
-            self._last_drop = ack.error
+            self.drops.last = ack.error
         if state[0] == 0:
             if state[2] is None:
                 self._pending -= 1
@@ -256,22 +253,7 @@ class OscServer:
                 if state[2] is not None:
                     self._latency.append(time.perf_counter() - state[2])
             else:
-                self.dropped["refused"] += 1
-
-    def _drop(self, reason: str, detail: str) -> None:
-        self.dropped[reason] += 1
-        self._last_drop = detail
-
-    def _log_drops(self) -> None:
-        now = time.monotonic()
-        if now < self._next_log:
-            return
-        total = sum(self.dropped.values())
-        counts = ", ".join(f"{k} {v}" for k, v in self.dropped.items() if v)
-        self.tell(P.Notice(f"OSC: dropped {total - self._drops_logged} datagram(s) "
-                           f"(so far: {counts}); last: {self._last_drop}", "warning"))
-        self._drops_logged = total
-        self._next_log = now + LOG_SECONDS
+                self.drops.add("refused")
 
     # --- feedback ------------------------------------------------------------------------
 
@@ -334,7 +316,7 @@ class OscServer:
 
         out = {"host": self.host, "port": self.port, "received": self.received,
                "applied": self.applied, "ignored": self.ignored, "pending": self._pending,
-               "dropped": dict(self.dropped), "latency_ms_p50": pct(0.5),
+               "dropped": dict(self.drops.counts), "latency_ms_p50": pct(0.5),
                "latency_ms_p99": pct(0.99), "latency_ms_max": pct(1.0),
                "latency_n": len(lat)}
         if self.feedback is not None:
