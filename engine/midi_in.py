@@ -22,7 +22,7 @@ from typing import Any
 
 from . import protocol as P
 from .drops import DropLog
-from .midi_out import RTMIDI_APIS, MidiUnavailable, quiet_stderr
+from .midi_out import RTMIDI_APIS, MidiUnavailable, open_rtmidi_port, quiet_stderr
 from .midi_routes import MidiParser, MidiRouter
 
 __all__ = ["MidiInPort", "RtMidiIn", "FakeIn", "MidiInput", "open_midi_inputs",
@@ -73,18 +73,7 @@ class RtMidiIn(MidiInPort):
             self._rt = rtmidi.MidiIn(rtapi=RTMIDI_APIS[api](), name=client)
             # SysEx is let through to be counted; clock and active sensing are not wanted
             self._rt.ignore_types(sysex=False, timing=True, active_sense=True)
-            if port is None:
-                self._rt.open_virtual_port(client)
-                self.name = client
-            else:
-                names = self._rt.get_ports()
-                matches = [i for i, n in enumerate(names) if port.lower() in n.lower()]
-                if not matches:
-                    self._rt.delete()
-                    raise MidiUnavailable(f"no {api} input port matches {port!r}; inputs: "
-                                          f"{', '.join(names) or 'none'}")
-                self._rt.open_port(matches[0], name="in")
-                self.name = names[matches[0]]
+            self.name = open_rtmidi_port(self._rt, api, client, port, "in")
         self._rt.set_callback(self._callback)
 
     def _callback(self, event: tuple, data: object = None) -> None:

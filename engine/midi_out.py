@@ -9,11 +9,12 @@ import contextlib
 import os
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import mido
 
 __all__ = ["MidiOut", "RtMidiOut", "NullOut", "RecordingOut", "open_midi_out", "list_ports",
-           "API_NAMES", "MidiUnavailable", "quiet_stderr"]
+           "API_NAMES", "MidiUnavailable", "quiet_stderr", "open_rtmidi_port"]
 
 # DESIGN §5 --midi-api names -> rtmidi API names as mido spells them.
 def _rtmidi_api(name: str) -> Callable[[], int]:
@@ -124,18 +125,7 @@ class RtMidiOut(MidiOut):
         self.api = api
         with quiet_stderr():
             self._rt = rtmidi.MidiOut(rtapi=RTMIDI_APIS[api](), name=client)
-            if port is None:
-                self._rt.open_virtual_port(client)
-                self.name = client
-            else:
-                names = self._rt.get_ports()
-                matches = [i for i, n in enumerate(names) if port.lower() in n.lower()]
-                if not matches:
-                    del self._rt
-                    raise MidiUnavailable(
-                        f"no {api} output port matches {port!r}; ports: {', '.join(names) or 'none'}")
-                self._rt.open_port(matches[0], name="out")
-                self.name = names[matches[0]]
+            self.name = open_rtmidi_port(self._rt, api, client, port, "out")
         if api == "jack":
             # JACK makes the port and its connection live at a later cycle; what is
             # sent before then is lost, so give it a few periods.
@@ -152,6 +142,24 @@ class RtMidiOut(MidiOut):
         time.sleep(self.DRAIN_SECONDS)
         self._rt.close_port()
         del self._rt
+
+
+def open_rtmidi_port(rt: Any, api: str, client: str, port: str | None, side: str) -> str:
+    """Open a virtual port named ``client`` on ``rt`` (an rtmidi MidiIn or MidiOut), or
+    connect to the first existing port whose name contains ``port``; return the port name.
+    """
+    if port is None:
+        rt.open_virtual_port(client)
+        return client
+    names = rt.get_ports()
+    matches = [i for i, n in enumerate(names) if port.lower() in n.lower()]
+    if not matches:
+        rt.delete()
+        kind = "input" if side == "in" else "output"
+        raise MidiUnavailable(f"no {api} {kind} port matches {port!r}; "
+                              f"ports: {', '.join(names) or 'none'}")
+    rt.open_port(matches[0], name=side)
+    return names[matches[0]]
 
 
 def _compiled_apis() -> tuple[str, ...]:
