@@ -51,6 +51,7 @@ class LiveSession:
         self._lock = threading.Lock()  # the REPL and the file watcher both run blocks
         self.recording: str | None = None  # the file the engine records into
         self._recorded: set[str] = set()  # files this session recorded into (may append)
+        self._applied_t = 0.0  # logical time the engine applied the last block at
 
     # --- blocks --------------------------------------------------------------------------
 
@@ -60,6 +61,7 @@ class LiveSession:
             return False
         start = time.perf_counter()
         with self._lock:
+            self._catch_up()
             before = self.interpreter.state()
             try:
                 result = self.interpreter.run(text, filename)
@@ -136,7 +138,30 @@ class LiveSession:
         if not ack.ok:
             self.interpreter.adopt(*before)  # the engine's Ack already told the performer
             return False
+        self._applied_t = ack.t
         return True
+
+    def _catch_up(self) -> None:
+        """Take in the values controllers (OSC, MIDI) set in the engine since the last block.
+
+        Without this, ``n1.thr *= 2`` after a fader move would start from the value last
+        typed, and ``save()`` would write it. Only a snapshot taken after the last block
+        was applied counts; parameters a ``follow`` link drives stay as the code says.
+        """
+        status = getattr(self.engine, "last_status", None)
+        if not status or status.get("t", 0.0) <= self._applied_t:
+            return
+        snap = status.get("snapshot") or {}
+        mirror = self.interpreter.mirror
+        for name, engine_side in snap.get("neurons", {}).items():
+            mine = mirror.neurons.get(name)
+            if mine is None:
+                continue
+            for param, value in engine_side.get("params", {}).items():
+                if param in mine and mine[param] != value and (name, param) not in mirror.follows:
+                    mine[param] = value
+        if snap.get("tempo"):
+            mirror.tempo = snap["tempo"]
 
     def panic(self) -> None:
         """All notes off now; the network keeps running."""
@@ -153,6 +178,7 @@ class LiveSession:
         """Write the network as language text to ``path`` (relative to the working dir)."""
         full = os.path.abspath(os.path.expanduser(path))
         with self._lock:
+            self._catch_up()
             mirror, variables = self.interpreter.state()
             text = session_text(mirror, variables)
         try:
