@@ -55,7 +55,7 @@ def write_events(rec: Recording, out: str) -> int:
 
         log = EventLog(out)
         for seg in rec.segments:
-            for ev, sent in zip(seg.events, seg.sent):
+            for ev, sent in zip(seg.events, seg.sent, strict=True):
                 log.add(ev, sent)
         log.close()
         return len(rec.events)

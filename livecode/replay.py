@@ -51,7 +51,7 @@ def replay_offline(path: str, out: str) -> int:
     rec = load(path)
     result = replay_events(rec)
     replayed = Recording(path, [dataclasses.replace(seg, events=evs, sent=[None] * len(evs))
-                                for seg, evs in zip(rec.segments, result.per_segment)])
+                                for seg, evs in zip(rec.segments, result.per_segment, strict=True)])
     return write_events(replayed, out)
 
 
