@@ -2,6 +2,7 @@
 at most 250 ms, an engine restart appends to the same file, the schema and the op codec."""
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -242,3 +243,38 @@ def test_sigkill_of_the_whole_program_loses_at_most_250_ms(tmp_path):
     replayed = [n for n in notes(replay_events(rec).events) if n[0] < last]
     assert replayed == [n for n in notes(seg.events) if n[0] < last]
     assert len(replayed) > 20
+
+
+SHORT = [
+    (0.0, Batch((DefineNeuron("a", {"note": 60, "rate": 6.0, "dur": 0.1}),
+                 DefineNeuron("b", {"note": 64, "rate": 2.5, "prob": 0.7}),
+                 Connect("a", "b", 0.2, 0.25)), "repl", "a = ...; b = ...")),
+    (0.6, Batch((SetParam("a", "rate", 9.0), Tempo(150.0)), "osc", "")),
+    (1.1, Batch((SetParam("b", "rate", 4.0),), "repl", "b.rate = 4")),
+]
+
+
+@pytest.mark.parametrize("speed", [1.0, 4.0])
+def test_live_replay_plays_the_recorded_notes(tmp_path, speed):
+    """``replay`` into a fresh engine: each batch scheduled at its recorded time gives the
+    recorded notes at the same logical times (divided by ``speed``)."""
+    from tests.livecode.test_replay_export import make_recording
+
+    path = str(tmp_path / "short.sqlite")
+    played = make_recording(path, SHORT, end=1.6, seed=3)
+    events = tmp_path / "replayed.jsonl"
+    handle = EngineHandle(EngineConfig(midi_api="none", osc_port=0, replay=path, speed=speed,
+                                       seconds=1.6 / speed, events=str(events)))
+    handle.start()
+    try:
+        assert handle.wait(20)
+    finally:
+        handle.stop()
+    got = [json.loads(x) for x in events.read_text().splitlines()]
+    got = [(x["t"] * speed, x["type"], x["neuron"], x["note"]) for x in got
+           if x["type"] != "control_change" and x["t"] < 1.6 / speed - 1e-6]
+    want = [(e.t, e.type, e.neuron, e.note) for e in played
+            if e.type != "control_change" and e.t < 1.6 - 1e-6]
+    assert [g[1:] for g in got] == [w[1:] for w in want]
+    assert [g[0] for g in got] == pytest.approx([w[0] for w in want], abs=1e-6)
+    assert len(want) > 15
