@@ -15,6 +15,7 @@ import sys
 import time
 from collections import deque
 
+import jack
 import mido
 
 from engine.clock import Clock
@@ -30,8 +31,6 @@ class JackOut(MidiOut):
 
     def __init__(self, client_name: str = "livecode", port: str | None = None,
                  latency: float | None = None, servername: str | None = None) -> None:
-        import jack
-
         with quiet_stderr():
             try:
                 self.client = jack.Client(client_name, no_start_server=True, servername=servername)
@@ -44,6 +43,7 @@ class JackOut(MidiOut):
         self.frame0 = 0  # frame of logical time 0; set by JackClock
         self._queue: deque[tuple[int, bytes]] = deque()
         self.late = 0  # messages written after their frame (queued too late)
+        self.dropped = 0  # messages JACK's port buffer had no room for
         self._prioritised = False
         self.cycle: tuple[int, float] | None = None  # (start frame, perf_counter) of the last cycle
         self.client.set_process_callback(self._process)
@@ -72,12 +72,17 @@ class JackOut(MidiOut):
         self.cycle = (start, time.perf_counter())  # one tuple: read whole by the clock
         end = start + frames
         queue = self._queue
+        offset = 0  # JACK refuses an event earlier than the one before it in the cycle
         while queue and queue[0][0] < end:
             frame, data = queue.popleft()
-            if frame < start:
-                self.late += 1
-                frame = start
-            self.port.write_midi_event(frame - start, data)
+            if frame < start + offset:
+                self.late += frame < start
+                frame = start + offset
+            offset = frame - start
+            try:
+                self.port.write_midi_event(offset, data)
+            except jack.JackError:
+                self.dropped += 1  # buffer full: lose this message, never the callback
 
     def send_at(self, data: list[int], t: float) -> None:
         self._queue.append((self.frame0 + round(t * self.rate), bytes(data)))

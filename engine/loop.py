@@ -187,7 +187,9 @@ class Engine:
         By default ``t`` is the earliest time not yet handed to the port: now, plus the
         port's latency on JACK.
         """
-        t = self.clock.now() + self.lead if t is None else t
+        # Never in the past: what is handed to the port already is played (a bundle timed
+        # inside the latency, or a late wake-up, applies at the first time still open).
+        t = max(self.clock.now() + self.lead if t is None else t, self.net.now)
         self._advance(t)  # anything due up to now goes out first
         try:
             events = self.net.apply(batch, t)
@@ -275,6 +277,7 @@ class Engine:
             "midi": f"{self.midi.api}:{self.midi.name}",
             "latency_ms": self.lead * 1e3,
             "port_late": getattr(self.midi, "late", 0),  # JACK: written after their frame
+            "port_dropped": getattr(self.midi, "dropped", 0),  # JACK: no room in the buffer
             "frame0": getattr(self.midi, "frame0", None),  # JACK: the frame of logical 0
             "sounding": self.net.sounding(),
             "snapshot": snap,

@@ -29,6 +29,10 @@ from .protocol import Event
 __all__ = ["ModelError", "UnknownNeuron", "Network", "EPS"]
 
 EPS = 1e-9  # beats: crossings closer than this are the same instant
+# A neuron fires at most once per this many beats (a 1/512 note; 1 ms at 120 BPM). Only a
+# runaway (a huge rate, a loop of near-zero delays) ever meets it; without it one value
+# typed or sent over OSC could make the engine fire without end inside one instant.
+MIN_INTERVAL = 1.0 / 128
 _OFF, _PULSE, _FIRE, _GROUP = 0, 1, 2, 3
 _FORCED = -1  # version tag of a Fire op: fires whatever the activation
 _MEMBER = -2  # candidate from a cont group: re-checked against the group state
@@ -317,12 +321,13 @@ class Network(Patching):
             heappush(heap, (t + n.dur, _OFF, tok, ch, note, tok))
         re = t + n.refr
         n.refr_end = re
+        n.last_fire = t
         g = n.group
         if g is None:
             n.ver += 1
             n.a0 = 0.0
             n.t0 = re
-            n.tc = n.due = tc = re + n.rise
+            n.tc = n.due = tc = max(re + n.rise, t + MIN_INTERVAL)
             if tc < _INF:
                 heappush(heap, (tc, _FIRE, next(seq), n, n.ver, None))
         else:
@@ -352,6 +357,14 @@ class Network(Patching):
         n.t0 = t
         thr = n.thr
         if a >= thr:
+            soon = n.last_fire + MIN_INTERVAL
+            if t < soon:  # it fired a moment ago: it fires again as soon as allowed
+                n.tc = soon
+                if soon < n.due:
+                    n.ver += 1
+                    n.due = soon
+                    heappush(self._heap, (soon, _FIRE, next(self._seq), n, n.ver, None))
+                return False
             n.tc = t
             if push:
                 n.ver += 1

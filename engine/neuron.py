@@ -27,7 +27,7 @@ class Neuron:
 
     __slots__ = ("name", "order", "params", "thr", "rate", "leak", "refr", "floor", "phase",
                  "vel", "dur", "ch", "prob", "mute", "notes", "note_index", "a0", "t0",
-                 "refr_end", "tc", "due", "big_a", "rise", "ver", "vstamp", "out0", "outd", "group", "alive",
+                 "refr_end", "last_fire", "tc", "due", "big_a", "rise", "ver", "vstamp", "out0", "outd", "group", "alive",
                  "fnote", "fvel")
 
     def __init__(self, name: str, order: int, params: dict) -> None:
@@ -44,6 +44,7 @@ class Neuron:
         self.fnote = None
         self.fvel = None
         self.refr_end = -_INF
+        self.last_fire = -_INF
         self.tc = self.due = _INF  # crossing time; time of the live heap entry
         self.set_params(params)
 

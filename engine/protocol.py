@@ -59,7 +59,7 @@ class ParamSpec:
 PARAMS: dict[str, ParamSpec] = {p.name: p for p in (
     ParamSpec("note", 60, 0, 127, "note", "MIDI note; a list is cycled one step per firing"),
     ParamSpec("thr", 1.0, 1e-6, None, "float", "threshold the activation must reach to fire"),
-    ParamSpec("rate", 1.0, 0.0, None, "float", "activation gained per beat"),
+    ParamSpec("rate", 1.0, 0.0, 10000.0, "float", "activation gained per beat"),
     ParamSpec("leak", 0.0, 0.0, None, "float", "per beat: da/dt = rate - leak*a"),
     ParamSpec("refr", 0.0, 0.0, None, "float", "beats after firing when pulses are ignored"),
     ParamSpec("floor", -1.0, None, 0.0, "float", "activation never drops below this"),

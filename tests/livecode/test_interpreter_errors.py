@@ -154,7 +154,7 @@ def test_errors_in_loaded_files_name_that_file():
     it = Interpreter(read_file=files.__getitem__)
     err = error(it, "load('set.neu')")
     assert (err.filename, err.line, err.col) == ("set.neu", 2, 15)
-    assert str(err).startswith("set.neu:2:15: rate must be in range 0..inf, got -1")
+    assert str(err).startswith("set.neu:2:15: rate must be in range 0..10000, got -1")
     assert it.mirror.neurons == {}
 
 

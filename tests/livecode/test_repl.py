@@ -133,7 +133,7 @@ def test_completion_offers_functions_neurons_and_parameters(repl):
     assert names["kick"].startswith("neuron(36")
     assert "snare" not in names
     assert set(params) == {"rate", "refr"}
-    assert "activation gained per beat" in params["rate"] and "0..inf" in params["rate"]
+    assert "activation gained per beat" in params["rate"] and "0..10000" in params["rate"]
     assert "threshold" in kwargs["thr="]
     assert funcs["connect"].startswith("connect(src, dst")
     assert len(repl.engine.batches) == 2  # Ctrl-C cleared each half-typed line
