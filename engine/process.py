@@ -66,6 +66,8 @@ def engine_main(conn: Any, config: EngineConfig, sounding: Any = None) -> None:
     # Ctrl-C in the terminal reaches the whole process group; the parent decides.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    if hasattr(signal, "SIGHUP"):  # a closed terminal hangs up the whole process group
+        signal.signal(signal.SIGHUP, _stop_on_sigterm)
     from engine.clock import Clock, ask_for_realtime
     from engine.eventlog import EventLog
     from engine.loop import Engine

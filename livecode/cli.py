@@ -154,7 +154,8 @@ def cmd_play(args: argparse.Namespace) -> int:
     def on_signal(signum: int, frame: object) -> None:
         stop.set()
 
-    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    stops = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    old = {s: signal.signal(s, on_signal) for s in stops}
     try:
         handle.start()
         if watcher is not None:

@@ -215,17 +215,19 @@ def test_ack_carries_the_refusal(tmp_path):
         handle.stop()
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_play_stops_on_signal_with_every_note_off(midi_receiver, sig):
+    # Sent to the whole process group, engine included, as a terminal does (Ctrl-C, or
+    # closing the window: SIGHUP).
     proc = subprocess.Popen([sys.executable, "-m", "livecode.cli", "play", str(DEMO),
                              "--midi-api", "jack", "--port", "lcrecv", "--osc-port", "0"],
-                            cwd=ROOT, stderr=subprocess.PIPE, text=True)
+                            cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         assert wait_for(lambda: len(note_ons(midi_receiver.received())) >= 4, 10)
-        proc.send_signal(sig)
+        os.killpg(proc.pid, sig)
         assert proc.wait(10) == 0
     finally:
         if proc.poll() is None:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
     wait_for(lambda: unmatched_note_ons(midi_receiver.received()) == [], 2)
     assert unmatched_note_ons(midi_receiver.received()) == []
