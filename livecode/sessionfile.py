@@ -22,12 +22,15 @@ def file_reader(base_dir: str):
     def read_file(path: str) -> str:
         full = path if os.path.isabs(path) else os.path.join(base_dir, path)
         try:
-            if os.path.getsize(full) > MAX_SESSION_BYTES:
-                raise SessionFileError(f"{path}: session files are at most 4 MiB")
+            if not os.path.isfile(full):  # a FIFO or /dev/zero would block or never end
+                raise SessionFileError(f"cannot read {path}: not a regular file")
             with open(full, encoding="utf-8") as f:
-                return f.read()
+                text = f.read(MAX_SESSION_BYTES + 1)  # bounded even if the file grows
         except (OSError, UnicodeDecodeError) as exc:
             raise SessionFileError(f"cannot read {path}: {exc}") from exc
+        if len(text) > MAX_SESSION_BYTES:
+            raise SessionFileError(f"{path}: session files are at most 4 MiB")
+        return text
 
     return read_file
 

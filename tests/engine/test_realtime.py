@@ -231,3 +231,26 @@ def test_play_stops_on_signal_with_every_note_off(midi_receiver, sig):
             os.killpg(proc.pid, signal.SIGKILL)
     wait_for(lambda: unmatched_note_ons(midi_receiver.received()) == [], 2)
     assert unmatched_note_ons(midi_receiver.received()) == []
+
+
+def test_panic_sends_all_notes_off_on_every_channel(tmp_path):
+    handle = EngineHandle(EngineConfig(midi_api="none", events=str(tmp_path / "ev.jsonl"),
+                                       status_interval=0.05))
+    handle.start()
+    try:
+        assert handle.request(Batch((DefineNeuron("pad", {"rate": 4.0, "dur": 4.0}),)), 10).ok
+        assert wait_for(lambda: handle.last_status and handle.last_status["sounding"])
+        from engine.protocol import Panic
+
+        assert handle.request(Batch((Panic(),))).ok
+        assert wait_for(lambda: len([e for e in read_jsonl(str(tmp_path / "ev.jsonl"))
+                                     if e["type"] == "control_change"]) >= 16)
+    finally:
+        handle.stop()
+    events = read_jsonl(str(tmp_path / "ev.jsonl"))
+    first_cc = next(i for i, e in enumerate(events) if e["type"] == "control_change")
+    burst = events[first_cc:first_cc + 16]
+    assert sorted(e["ch"] for e in burst) == list(range(1, 17))
+    assert all(e["note"] == 123 and e["vel"] == 0 for e in burst)
+    # The sounding note was ended just before.
+    assert events[first_cc - 1]["type"] == "note_off"
