@@ -36,6 +36,8 @@ from .osc_routes import REASONS, Drop, Router, unmap_value
 __all__ = ["OscServer", "Feedback", "OscError", "parse_hostport", "DRAIN_SECONDS"]
 
 DRAIN_SECONDS = 0.001  # most work per wake-up before the loop gets to play what is due
+MAX_AHEAD = 600.0  # seconds a bundle's timetag may lie in the future
+MAX_PENDING = 1000  # bundles waiting for their time at once
 LOG_SECONDS = 5.0  # at most one notice about dropped datagrams this often
 RCVBUF = 4 << 20  # room for bursts (a 10,000-packet flood) while a note is being played
 _KNOWN_TAGS = frozenset("ifdsbrmtTFNh[]")
@@ -185,12 +187,19 @@ class OscServer:
         now = engine.clock.now()
         if wall_offset is None:
             wall_offset = time.time() - time.perf_counter()
+        timed = [(when - wall_offset - engine.clock.epoch, batch)  # python-osc: Unix seconds
+                 for when, batch in batches]
+        if any(t > now for t, _ in timed) and (
+                self._pending >= MAX_PENDING or max(t for t, _ in timed) > now + MAX_AHEAD):
+            # a sender must not fill the engine's memory with bundles for next year
+            self.drops.add("ahead", f"bundles may wait {MAX_AHEAD:g} s at most, "
+                                    f"{MAX_PENDING} at a time")
+            return
         state: list[Any] = [len(batches), True,
                             arrival if arrival is not None else time.perf_counter()]
         later = []
-        for when, batch in batches:
+        for t, batch in timed:
             self._inflight[id(batch)] = [batch, state]
-            t = when - wall_offset - engine.clock.epoch  # python-osc gives Unix seconds
             if t <= now:
                 engine.apply(batch)
             else:

@@ -26,7 +26,7 @@ from .mapping import control_op, map_value, unmap_value  # shared with MIDI mapp
 __all__ = ["Router", "Drop", "map_value", "unmap_value", "REASONS", "PATTERN_CHARS"]
 
 # Why a datagram was dropped; every one of them is counted in the status.
-REASONS = ("sender", "malformed", "address", "type", "value", "refused")
+REASONS = ("sender", "malformed", "address", "type", "value", "refused", "ahead")
 PATTERN_CHARS = frozenset("*?[]{}")
 MAX_PATTERN = 256  # characters in an address pattern; exact addresses may be longer (and unknown)
 TRIGGERS = {"panic": P.Panic, "stop": P.Stop, "start": P.Start}

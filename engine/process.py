@@ -208,6 +208,7 @@ class EngineHandle:
         self._status_pid: int | None = None  # the engine process that sent the last status
         self._quick_deaths = 0  # engines in a row that died before their first status
         self._send_lock = threading.Lock()
+        self._life = threading.Lock()  # stop() and a restart never cross
         self.exited = threading.Event()
 
     # --- life cycle ----------------------------------------------------------------------
@@ -233,7 +234,8 @@ class EngineHandle:
 
     def stop(self, timeout: float = 3.0) -> None:
         """Ask the engine to finish (silencing every note); kill and rescue if it won't."""
-        self._stopping = True
+        with self._life:  # a restart in progress finishes first, then is stopped too
+            self._stopping = True
         if self._process is None:
             return
         try:
@@ -342,7 +344,11 @@ class EngineHandle:
         self.config.restore = self.last_status["snapshot"] if self.last_status else None
         self.config.initial = None if self.last_status else self.config.initial
         self.config.append_events = True
-        self.start()
+        with self._life:
+            if self._stopping:  # stop() came while we were silencing: start nothing
+                self.exited.set()
+                return
+            self.start()
         for batch in replay:  # patches the last snapshot had not seen yet
             self.send(dataclasses.replace(batch, source="restore"))
         self.on_message(Notice("engine restarted; network restored"))

@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from engine.protocol import Connect, DefineNeuron
-from tests.engine.osc_rig import OscRig, bundle, message
+from tests.engine.osc_rig import OscRig, bundle, message, wait_for
 
 
 def _pad(b: bytes) -> bytes:
@@ -129,3 +129,14 @@ def test_ten_thousand_hostile_datagrams(rig):
     ons_n = sum('"note_on"' in e for e in events)
     offs_n = sum('"note_off"' in e for e in events)
     assert ons_n == offs_n  # no note left hanging
+
+
+def test_bundles_for_the_far_future_are_dropped_not_kept(tmp_path):
+    rig = OscRig(tmp_path)
+    try:
+        rig.patch(DefineNeuron("a", {"rate": 0.0}))
+        rig.send(bundle(time.time() + 10 * 3600, message("/neuron/a/fire")))
+        assert wait_for(lambda: rig.osc()["dropped"]["ahead"] == 1)
+        assert rig.osc()["pending"] == 0
+    finally:
+        rig.close()
