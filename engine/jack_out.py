@@ -30,7 +30,8 @@ class JackOut(MidiOut):
     api = "jack"
 
     def __init__(self, client_name: str = "livecode", port: str | None = None,
-                 latency: float | None = None, servername: str | None = None) -> None:
+                 latency: float | None = None, servername: str | None = None,
+                 reconnect: tuple[str, ...] = ()) -> None:
         with quiet_stderr():
             try:
                 self.client = jack.Client(client_name, no_start_server=True, servername=servername)
@@ -53,6 +54,11 @@ class JackOut(MidiOut):
         sys.setswitchinterval(min(sys.getswitchinterval(), self.period / self.rate / 4))
         self.client.activate()
         self.name = self.port.name
+        for target in reconnect:  # a restarted engine takes back its predecessor's cables
+            try:
+                self.client.connect(self.port, target)
+            except jack.JackError:
+                pass  # that synth is gone; the others are still worth reaching
         if port is not None:
             targets = [p.name for p in self.client.get_ports(is_midi=True, is_input=True)
                        if port.lower() in p.name.lower()]
@@ -83,6 +89,10 @@ class JackOut(MidiOut):
                 self.port.write_midi_event(offset, data)
             except jack.JackError:
                 self.dropped += 1  # buffer full: lose this message, never the callback
+
+    def connections(self) -> list[str]:
+        """The ports this output is connected to (so a new engine can reconnect them)."""
+        return [p.name for p in self.client.get_all_connections(self.port)]
 
     def send_at(self, data: list[int], t: float) -> None:
         self._queue.append((self.frame0 + round(t * self.rate), bytes(data)))
@@ -150,7 +160,8 @@ class JackClock(Clock):
             time.sleep(min(remaining, 0.0005))
 
 
-def open_jack_out(virtual: str, port: str | None, latency: float | None) -> tuple[JackOut, str]:
-    out = JackOut(virtual, port, latency)
+def open_jack_out(virtual: str, port: str | None, latency: float | None,
+                  reconnect: tuple[str, ...] = ()) -> tuple[JackOut, str]:
+    out = JackOut(virtual, port, latency, reconnect=reconnect)
     return out, (f"MIDI out: sample-accurate JACK port {out.name!r}, "
                  f"{out.latency * 1e3:.2f} ms ahead ({out.period} frames at {out.rate} Hz)")

@@ -290,6 +290,9 @@ class Engine:
             "port_late": getattr(self.midi, "late", 0),  # JACK: written after their frame
             "port_dropped": getattr(self.midi, "dropped", 0),  # JACK: no room in the buffer
             "frame0": getattr(self.midi, "frame0", None),  # JACK: the frame of logical 0
+            # JACK: where the output goes, so a restarted engine can reconnect a virtual port
+            "midi_connections": self.midi.connections() if hasattr(self.midi, "connections")
+            else [],
             "sounding": self.net.sounding(),
             "snapshot": snap,
             **{key: part() for key, part in self._status_parts.items()},

@@ -169,8 +169,8 @@ def _compiled_apis() -> tuple[str, ...]:
     return tuple(a for a in AUTO_ORDER if a in compiled or a[:4] in compiled)
 
 
-def _sample_accurate_jack(virtual: str, port: str | None,
-                          latency: float | None) -> tuple[MidiOut, str] | None:
+def _sample_accurate_jack(virtual: str, port: str | None, latency: float | None,
+                          reconnect: tuple[str, ...]) -> tuple[MidiOut, str] | None:
     """The JACK-Client port, if that optional extra is installed and not turned off."""
     if latency == 0:
         return None  # --latency 0: rtmidi, sending at once
@@ -178,11 +178,12 @@ def _sample_accurate_jack(virtual: str, port: str | None,
         from engine.jack_out import open_jack_out
     except (ImportError, OSError):
         return None  # livecode[jack] not installed: rtmidi's JACK backend instead
-    return open_jack_out(virtual, port, latency)
+    return open_jack_out(virtual, port, latency, reconnect)
 
 
-def open_midi_out(api: str = "auto", virtual: str = "livecode",
-                  port: str | None = None, latency: float | None = None) -> tuple[MidiOut, str]:
+def open_midi_out(api: str = "auto", virtual: str = "livecode", port: str | None = None,
+                  latency: float | None = None,
+                  reconnect: tuple[str, ...] = ()) -> tuple[MidiOut, str]:
     """Open the output the options ask for; return it and a one-line description.
 
     With ``api="auto"`` the first API that opens wins. On JACK the sample-accurate port
@@ -196,7 +197,8 @@ def open_midi_out(api: str = "auto", virtual: str = "livecode",
     reasons = []
     for name in apis:
         try:
-            found = _sample_accurate_jack(virtual, port, latency) if name == "jack" else None
+            found = (_sample_accurate_jack(virtual, port, latency, reconnect)
+                     if name == "jack" else None)
             if found is not None:
                 return found
             out = RtMidiOut(name, virtual, port)

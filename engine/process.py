@@ -46,6 +46,7 @@ class EngineConfig:
     append_events: bool = False
     latency: float | None = None  # JACK: seconds ahead of the clock (None: 2 periods; 0: rtmidi)
     silence: tuple = ()  # raw messages a dead engine's notes need, sent first thing on restart
+    reconnect: tuple = ()  # ports a dead engine's JACK output was connected to
     midi_in: tuple[str, ...] = ()  # existing input ports to listen to (substring match)
     clock_out: bool = False  # send MIDI clock from the start (the language's clock(True))
     record: str | None = None  # record into this SQLite file (engine.recorder)
@@ -76,7 +77,7 @@ def engine_main(conn: Any, config: EngineConfig, sounding: Any = None) -> None:
 
     priority = ask_for_realtime()
     midi, description = open_midi_out(config.midi_api, config.virtual, config.port,
-                                      config.latency)
+                                      config.latency, config.reconnect)
     level = "warning" if isinstance(midi, NullOut) and config.midi_api != "none" else "info"
     conn.send(Notice(description, level))
     for data in config.silence:  # what a dead engine left sounding, before anything plays
@@ -337,6 +338,8 @@ class EngineHandle:
         # server to drop the dead client), and the new process starts at once.
         pending = self.config.silence if quick else ()  # the last one died before sending
         self.config.silence = tuple(dict.fromkeys(pending + self._silence_messages()))
+        if self.last_status and self.last_status.get("midi_connections"):
+            self.config.reconnect = tuple(self.last_status["midi_connections"])
         self._clear_sounding()
         self.on_message(Notice(f"engine died (exit code {code}); restarting, silencing its "
                                f"notes", "error"))

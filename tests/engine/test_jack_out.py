@@ -67,3 +67,31 @@ def test_a_patch_lands_after_the_latency(midi_receiver, tmp_path):
     logged = [e for e in read_jsonl(str(tmp_path / "ev.jsonl")) if e["type"] == "note_on"]
     assert logged[0]["t"] == ack.t or abs(logged[0]["t"] - ack.t) < 1e-9
     assert unmatched_note_ons(midi_receiver.received()) == []
+
+
+def test_a_restarted_engine_reconnects_its_virtual_port(midi_receiver, tmp_path):
+    import os
+    import signal
+
+    statuses: list[dict] = []
+    cfg = EngineConfig(midi_api="jack", virtual="lcvirt", status_interval=0.1)
+    handle = EngineHandle(cfg, lambda m: isinstance(m, Status) and statuses.append(m.data))
+    handle.start()
+    try:
+        # The performer's patchbay connects the engine's virtual port to the synth.
+        assert wait_for(lambda: bool(statuses), 10)
+        midi_receiver.client.connect("lcvirt:lcvirt", midi_receiver.port_name)
+        assert handle.request(Batch((DefineNeuron("pad", {"note": 60, "rate": 4.0,
+                                                          "dur": 8.0}),)), 5).ok
+        assert wait_for(lambda: len(note_ons(midi_receiver.received())) >= 2)
+        assert wait_for(lambda: statuses[-1]["midi_connections"] == ["lcrecv:in"])
+        first = handle.pid
+        os.kill(first, signal.SIGKILL)
+        # The new engine's port is a new port: it reconnects, silences, plays on.
+        count = len(note_ons(midi_receiver.received()))
+        assert wait_for(lambda: handle.pid != first and
+                        len(note_ons(midi_receiver.received())) > count + 2, 5)
+        assert bytes([0xB0, 123, 0]) in [d for _, d in midi_receiver.received()]
+    finally:
+        handle.stop()
+    assert unmatched_note_ons(midi_receiver.received()) == []
