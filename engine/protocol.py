@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Union
 
 __all__ = [
     "ParamSpec", "PARAMS", "CONN_KINDS", "DEFAULT_WEIGHT", "DEFAULT_TEMPO",
@@ -340,8 +339,9 @@ class MidiClock:
     on: bool = True
 
 
-Op = Union[DefineNeuron, SetParam, Connect, Disconnect, Remove, Tempo, Mute, Solo, Fire,
-           Reset, Stop, Start, Panic, Clear, Map, Unmap, Listen, Follow, NoteIn, MidiClock]
+Op = (DefineNeuron | SetParam | Connect | Disconnect | Remove | Tempo | Mute
+      | Solo | Fire | Reset | Stop | Start | Panic | Clear
+      | Map | Unmap | Listen | Follow | NoteIn | MidiClock)
 
 
 @dataclass(frozen=True)

@@ -92,16 +92,28 @@ class _JackProbe:
         self.client.close()
 
 
+def _encode(e: dict) -> bytes:
+    status = 0x90 if e["type"] == "note_on" else 0x80
+    return bytes([status | (e["ch"] - 1), e["note"], e["vel"]])
+
+
 def _jack_errors(probe: _JackProbe, logged: list[dict], frame0: int | None) -> dict | None:
     """Received frame minus intended frame, per message, in ms (messages matched in order)."""
     channel = [e for e in logged if e["type"] != "control_change"]
-    got = [f for f, d in probe.frames if d[0] & 0xF0 != 0xB0]
+    got = [(f, d) for f, d in probe.frames if d[0] & 0xF0 != 0xB0]
     if not got or not channel:
         return None
     if frame0 is None:  # rtmidi path: no frame of logical 0, align on the first message
-        frame0 = got[0] - round(channel[0]["t"] * probe.rate)
-    errors = [(f - frame0 - round(e["t"] * probe.rate)) / probe.rate
-              for f, e in zip(got, channel)]
+        frame0 = got[0][0] - round(channel[0]["t"] * probe.rate)
+    errors = []
+    j = 0
+    for frame, data in got:  # in order, skipping any message a late JACK cycle lost
+        while j < len(channel) and _encode(channel[j]) != data:
+            j += 1
+        if j == len(channel):
+            break
+        errors.append((frame - frame0 - round(channel[j]["t"] * probe.rate)) / probe.rate)
+        j += 1
     return {"error_ms": percentiles([abs(x) for x in errors]), "period_frames": probe.period}
 
 

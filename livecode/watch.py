@@ -73,7 +73,7 @@ def _midi_ops(current: Mirror, target: Mirror, ops: list) -> list:
         if name in target.neurons and name not in target.inputs:
             out.append(P.Listen(name, on=False))
     out += [op for name, op in target.inputs.items() if current.inputs.get(name) != op]
-    for key, f in current.follows.items():
+    for key in current.follows:
         if key not in target.follows and key[0] in target.neurons and key[0] not in redefined:
             out.append(P.Follow(key[0], key[1], ""))
     out += [f for key, f in target.follows.items()
