@@ -65,7 +65,8 @@ class JackOut(MidiOut):
             if not targets:
                 self.client.close()
                 raise MidiUnavailable(f"no jack MIDI input port matches {port!r}")
-            self.client.connect(self.port, targets[0])
+            if not self.port.is_connected_to(targets[0]):  # a reconnect may have done it
+                self.client.connect(self.port, targets[0])
             self.name = targets[0]
 
     def _process(self, frames: int) -> None:
