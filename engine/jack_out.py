@@ -65,8 +65,12 @@ class JackOut(MidiOut):
             if not targets:
                 self.client.close()
                 raise MidiUnavailable(f"no jack MIDI input port matches {port!r}")
-            if not self.port.is_connected_to(targets[0]):  # a reconnect may have done it
-                self.client.connect(self.port, targets[0])
+            try:
+                if not self.port.is_connected_to(targets[0]):  # a reconnect may have done it
+                    self.client.connect(self.port, targets[0])
+            except jack.JackError as exc:
+                self.client.close()
+                raise MidiUnavailable(f"jack: cannot connect to {targets[0]!r}: {exc}") from exc
             self.name = targets[0]
 
     def _process(self, frames: int) -> None:
