@@ -71,7 +71,7 @@ def engine_main(conn: Any, config: EngineConfig, sounding: Any = None) -> None:
         signal.signal(signal.SIGHUP, _stop_on_sigterm)
     from engine.clock import Clock, ask_for_realtime
     from engine.eventlog import EventLog
-    from engine.loop import Engine
+    from engine.loop import Engine, prepare_gc
     from engine.midi_out import NullOut, open_midi_out
     from engine.model import Network
 
@@ -84,7 +84,9 @@ def engine_main(conn: Any, config: EngineConfig, sounding: Any = None) -> None:
         midi.send_bytes(list(data))
     net = Network(seed=config.seed, tempo=config.tempo)
     replay = _load_replay(config)
-    log = EventLog(config.events, append=config.append_events) if config.events else None
+    log = (EventLog(config.events, append=config.append_events, background=True)
+           if config.events else None)
+    prepare_gc()  # the one full collection, before logical time starts
     # Logical time 0 is now, once the port is open, unless we carry on a dead engine's time.
     clock = Clock(config.epoch) if midi.latency == 0 else _jack_clock(midi, config.epoch)
     engine = Engine(conn, midi, net, clock, log, sounding, config.status_interval, config.seconds)
