@@ -19,7 +19,7 @@ import jack
 import mido
 
 from engine.clock import Clock
-from engine.midi_out import MidiOut, MidiUnavailable, quiet_stderr
+from engine.midi_out import MidiOut, MidiUnavailable, RtMidiOut, quiet_stderr
 
 __all__ = ["JackOut", "JackClock", "open_jack_out"]
 
@@ -72,6 +72,20 @@ class JackOut(MidiOut):
                 self.client.close()
                 raise MidiUnavailable(f"jack: cannot connect to {targets[0]!r}: {exc}") from exc
             self.name = targets[0]
+        if reconnect or port is not None:
+            # A connection is live from a later cycle on; a restarted engine's first
+            # messages are the note-offs of its predecessor and must not go missing.
+            self._settle()
+
+    def _settle(self, cycles: int = 4, timeout: float = 1.0) -> None:
+        """Wait until JACK has run a few cycles since the connections were made."""
+        deadline = time.monotonic() + timeout
+        seen, count = self.cycle, 0
+        while count < cycles and time.monotonic() < deadline:
+            time.sleep(self.period / self.rate)
+            if self.cycle is not seen:
+                seen, count = self.cycle, count + 1
+        time.sleep(RtMidiOut.SETTLE_SECONDS)
 
     def _process(self, frames: int) -> None:
         # JACK's real-time thread: only pop, compute an offset and write.
