@@ -7,6 +7,7 @@ differ, and this one is shared and noisy.
 """
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import json
 import math
@@ -98,23 +99,28 @@ def _encode(e: dict) -> bytes:
 
 
 def _jack_errors(probe: _JackProbe, logged: list[dict], frame0: int | None) -> dict | None:
-    """Received frame minus intended frame, per message, in ms (messages matched in order)."""
+    """How far each received message is from the intended frame of the nearest logged
+    message with the same bytes, in ms. Matching by content and nearness, not by order,
+    keeps one lost or repeated message (a late JACK cycle) from shifting all the others.
+    """
     channel = [e for e in logged if e["type"] != "control_change"]
     got = [(f, d) for f, d in probe.frames if d[0] & 0xF0 != 0xB0]
     if not got or not channel:
         return None
     if frame0 is None:  # rtmidi path: no frame of logical 0, align on the first message
         frame0 = got[0][0] - round(channel[0]["t"] * probe.rate)
+    intended: dict[bytes, list[int]] = {}
+    for e in channel:
+        intended.setdefault(_encode(e), []).append(frame0 + round(e["t"] * probe.rate))
     errors = []
-    j = 0
-    for frame, data in got:  # in order, skipping any message a late JACK cycle lost
-        while j < len(channel) and _encode(channel[j]) != data:
-            j += 1
-        if j == len(channel):
-            break
-        errors.append((frame - frame0 - round(channel[j]["t"] * probe.rate)) / probe.rate)
-        j += 1
-    return {"error_ms": percentiles([abs(x) for x in errors]), "period_frames": probe.period}
+    for frame, data in got:
+        frames = intended.get(data)
+        if not frames:
+            continue  # not something the engine logged (another client's message)
+        i = bisect.bisect_left(frames, frame)
+        near = [frames[k] for k in (i - 1, i) if 0 <= k < len(frames)]
+        errors.append(min(abs(frame - f) for f in near) / probe.rate)
+    return {"error_ms": percentiles(errors), "period_frames": probe.period}
 
 
 def run_bench(seconds: float = 10.0, midi_api: str = "none", latency: float | None = None,
