@@ -358,21 +358,16 @@ class Network(Patching):
         thr = n.thr
         if a >= thr:
             soon = n.last_fire + MIN_INTERVAL
-            if t < soon:  # it fired a moment ago: it fires again as soon as allowed
-                n.tc = soon
-                if soon < n.due:
+            if t >= soon:
+                n.tc = t
+                if push:
                     n.ver += 1
-                    n.due = soon
-                    heappush(self._heap, (soon, _FIRE, next(self._seq), n, n.ver, None))
-                return False
-            n.tc = t
-            if push:
-                n.ver += 1
-                n.due = t
-                heappush(self._heap, (t, _FIRE, next(self._seq), n, n.ver, None))
-            return True
+                    n.due = t
+                    heappush(self._heap, (t, _FIRE, next(self._seq), n, n.ver, None))
+                return True
+            tc = soon  # it fired a moment ago: it fires again as soon as allowed
         # the closed forms of Neuron.crossing, inlined: this is the hottest path
-        if leak == 0.0:
+        elif leak == 0.0:
             tc = t + (thr - a) / n.rate if n.rate > 0.0 else _INF
         elif n.big_a > thr:
             tc = t + _log1p((thr - a) / (n.big_a - thr)) / leak

@@ -213,19 +213,20 @@ def listing(mirror: Mirror, activations: dict | None = None) -> str:
     maps = [m for m in mirror.mappings.values() if m.source == "osc"]
     if maps:
         lines.append("osc mappings:")
-        for m in maps:
-            target = "tempo" if m.param == "tempo" else f"{m.name}.{m.param}"
-            scale = "" if m.param == "fire" else f" {m.lo:g}..{m.hi:g}" + (
-                " exp" if m.curve == "exp" else "")
-            lines.append(f"  {m.address}{f' arg {m.arg}' if m.arg else ''} -> {target}{scale}")
+        lines += [f"  {m.address}{f' arg {m.arg}' if m.arg else ''} -> {_drives(m)}"
+                  for m in maps]
     midi = [m for m in mirror.mappings.values() if m.source != "osc"]
     if midi:
         lines.append("midi mappings:")
-        for m in midi:
-            target = "tempo" if m.param == "tempo" else f"{m.name}.{m.param}"
-            scale = "" if m.param == "fire" else f" {m.lo:g}..{m.hi:g}" + (
-                " exp" if m.curve == "exp" else "")
-            lines.append(f"  {source_call(m)} -> {target}{scale}")
+        lines += [f"  {source_call(m)} -> {_drives(m)}" for m in midi]
     if mirror.clock_out:
         lines.append("midi clock out: on")
     return "\n".join(lines)
+
+
+def _drives(m: P.Map) -> str:
+    """What a mapping moves, for ls(): "n1.rate 0.25..8 exp", "tempo 60..180", "pad.fire"."""
+    target = "tempo" if m.param == "tempo" else f"{m.name}.{m.param}"
+    if m.param == "fire":
+        return target
+    return f"{target} {m.lo:g}..{m.hi:g}" + (" exp" if m.curve == "exp" else "")
