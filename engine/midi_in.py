@@ -94,8 +94,8 @@ def open_midi_inputs(api: str, virtual: str, names: tuple[str, ...] = ()
     port that does not open is reported, never fatal.
     """
     if api not in RTMIDI_APIS:
-        why = "--midi-api none" if api == "none" else "no MIDI system"
-        return [], [("info" if api == "none" else "warning", f"MIDI in off ({why})")]
+        # the output already said why (--midi-api none, or no MIDI system): once is enough
+        return [], [("info", "MIDI in off, as MIDI out")]
     ports: list[MidiInPort] = []
     lines: list[tuple[str, str]] = []
     for target in (None, *names):

@@ -139,7 +139,7 @@ def test_flood_from_another_thread_overflows_counted_and_drains_in_slices():
 
 def test_open_midi_inputs_without_a_midi_system_says_so():
     ports, lines = open_midi_inputs("none", "livecode")
-    assert ports == [] and lines == [("info", "MIDI in off (--midi-api none)")]
+    assert ports == [] and lines == [("info", "MIDI in off, as MIDI out")]
 
 
 def test_clock_out_on_a_recording_port():
