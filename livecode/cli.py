@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 import time
 from collections.abc import Sequence
 
 from engine.process import EngineConfig, EngineHandle
-from engine.protocol import Ack, Notice
 from livecode.errors import LivecodeError
+from livecode.headless import run_until_done
 from livecode.sessionfile import load_session
 
 __all__ = ["main", "build_parser"]
@@ -126,49 +124,23 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_play(args: argparse.Namespace) -> int:
-    watcher = None
-    if args.watch:  # made before the first read: a save from then on is applied
-        from livecode.watch import FileWatcher
+    from livecode.live import LiveSession
+    from livecode.watch import FileWatcher
 
-        watcher = FileWatcher(args.session, lambda text: live.apply_file(text, args.session),
-                              on_error=_say)
+    sessions: list[LiveSession] = []
+    # made before the first read: a save from then on is applied
+    watcher = FileWatcher(args.session,
+                          lambda text: sessions[0].apply_file(text, args.session),
+                          on_error=_say) if args.watch else None
     interp, batch = load_session(args.session)
     config = _config(args, seconds=args.seconds)
     config.initial = batch
-    failures: list[str] = []
 
-    def on_message(msg: object) -> None:
-        if isinstance(msg, Notice):
-            _say(msg.text)
-        elif isinstance(msg, Ack) and not msg.ok:
-            failures.append(msg.error)
-            _say(f"refused: {msg.error}")
+    def watch(handle: EngineHandle) -> object:
+        sessions.append(LiveSession(interp, handle, _say))
+        return watcher
 
-    handle = EngineHandle(config, on_message)
-    if watcher is not None:
-        from livecode.live import LiveSession
-
-        live = LiveSession(interp, handle, _say)
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: object) -> None:
-        stop.set()
-
-    stops = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
-    old = {s: signal.signal(s, on_signal) for s in stops}
-    try:
-        handle.start()
-        if watcher is not None:
-            watcher.start()
-        while not stop.is_set() and not handle.exited.is_set():
-            stop.wait(0.1)
-    finally:
-        if watcher is not None:
-            watcher.stop()
-        handle.stop()
-        for s, h in old.items():
-            signal.signal(s, h)
-    return 1 if failures else 0
+    return run_until_done(config, _say, watch if watcher is not None else None)
 
 
 def cmd_ports(args: argparse.Namespace) -> int:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import signal
-import threading
 from collections.abc import Callable
 
 __all__ = ["add_commands", "cmd_replay", "cmd_export", "cmd_plot", "replay_offline"]
@@ -60,9 +58,9 @@ def cmd_replay(args: argparse.Namespace, config_of: Callable, say: Callable[[str
         count = replay_offline(args.recording, args.output)
         say(f"wrote {count} MIDI messages to {args.output}")
         return 0
-    from engine.process import EngineHandle
-    from engine.protocol import Ack, Notice
     from engine.recording import load
+
+    from .headless import run_until_done
 
     if not args.speed > 0:
         raise ValueError(f"--speed must be above 0, got {args.speed:g}")
@@ -71,30 +69,9 @@ def cmd_replay(args: argparse.Namespace, config_of: Callable, say: Callable[[str
     config = config_of(args, seconds=end / args.speed)
     config.replay = os.path.abspath(args.recording)
     config.speed = args.speed
-    failures: list[str] = []
-
-    def on_message(msg: object) -> None:
-        if isinstance(msg, Notice):
-            say(msg.text)
-        elif isinstance(msg, Ack) and not msg.ok:
-            failures.append(msg.error)
-            say(f"refused: {msg.error}")
-
-    handle = EngineHandle(config, on_message)
-    stop = threading.Event()
-    old = {s: signal.signal(s, lambda signum, frame: stop.set())
-           for s in (signal.SIGINT, signal.SIGTERM)}
     say(f"replaying {args.recording}: {end - rec.t0:.1f} s"
         + (f" at {args.speed:g}x" if args.speed != 1 else ""))
-    try:
-        handle.start()
-        while not stop.is_set() and not handle.exited.is_set():
-            stop.wait(0.1)
-    finally:
-        handle.stop()
-        for s, h in old.items():
-            signal.signal(s, h)
-    return 1 if failures else 0
+    return run_until_done(config, say)
 
 
 def cmd_export(args: argparse.Namespace, say: Callable[[str], None]) -> int:

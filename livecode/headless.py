@@ -1,0 +1,51 @@
+"""Running the engine from the command line without a REPL (``play``, ``replay``)."""
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from engine.process import EngineConfig, EngineHandle
+from engine.protocol import Ack, Notice
+
+__all__ = ["run_until_done", "STOP_SIGNALS"]
+
+# Ctrl-C, a kill, and a closed terminal all end a run with every note off.
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                     if hasattr(signal, name))
+
+
+def run_until_done(config: EngineConfig, say: Callable[[str], None],
+                   companion: Callable[[EngineHandle], Any] | None = None) -> int:
+    """Run the engine until its ``seconds`` are up or a stop signal; 1 if a batch was refused.
+
+    ``companion(handle)`` may return something with ``start()``/``stop()`` (a file
+    watcher) that runs alongside the engine.
+    """
+    failures: list[str] = []
+
+    def on_message(msg: object) -> None:
+        if isinstance(msg, Notice):
+            say(msg.text)
+        elif isinstance(msg, Ack) and not msg.ok:
+            failures.append(msg.error)
+            say(f"refused: {msg.error}")
+
+    handle = EngineHandle(config, on_message)
+    extra = companion(handle) if companion is not None else None
+    stop = threading.Event()
+    old = {s: signal.signal(s, lambda signum, frame: stop.set()) for s in STOP_SIGNALS}
+    try:
+        handle.start()
+        if extra is not None:
+            extra.start()
+        while not stop.is_set() and not handle.exited.is_set():
+            stop.wait(0.1)
+    finally:
+        if extra is not None:
+            extra.stop()
+        handle.stop()
+        for s, h in old.items():
+            signal.signal(s, h)
+    return 1 if failures else 0
