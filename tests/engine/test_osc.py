@@ -15,15 +15,6 @@ from tests.engine.osc_rig import IMMEDIATELY, Listener, OscRig, bundle, message,
 QUIET = {"rate": 0.0, "dur": 8.0}  # never fires by itself; a fired note sounds a while
 
 
-@pytest.fixture
-def rig(tmp_path):
-    r = OscRig(tmp_path)
-    try:
-        yield r
-    finally:
-        r.close()
-
-
 def test_every_address_of_design_6(rig):
     rig.patch(DefineNeuron("a", dict(QUIET)), DefineNeuron("b", dict(QUIET)),
               Connect("a", "b", 0.2, 0.5, "pulse"))

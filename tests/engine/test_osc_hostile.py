@@ -73,15 +73,6 @@ def hostile(rng: random.Random) -> tuple[bytes, str]:
     return rng.randbytes(rng.randrange(0, 8)).replace(b"/", b"_").replace(b"#", b"_"), "malformed"
 
 
-@pytest.fixture
-def rig(tmp_path):
-    r = OscRig(tmp_path)
-    try:
-        yield r
-    finally:
-        r.close()
-
-
 def test_ten_thousand_hostile_datagrams(rig):
     rig.patch(DefineNeuron("a", {"rate": 0.0}), DefineNeuron("b", {"rate": 0.0}),
               DefineNeuron("c", {"rate": 8.0, "dur": 0.1, "note": 42}),  # plays throughout
