@@ -121,13 +121,24 @@ def _engine_pid(repl_pid: int) -> int:
     """The engine process: the REPL's multiprocessing child that is not a helper."""
     for task in Path(f"/proc/{repl_pid}/task").iterdir():
         for pid in (task / "children").read_text().split():
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+            except (FileNotFoundError, ProcessLookupError):
+                continue  # it ended while we looked
             if b"spawn_main" in cmdline and b"resource_tracker" not in cmdline:
                 return int(pid)
     raise AssertionError("no engine process found")
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def _dead(pid: int) -> bool:
+    """The process is gone or a zombie (it can vanish between two reads of /proc)."""
+    try:
+        return "Z" in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
 def test_sigkill_to_the_engine_during_a_session(tmp_path):
     pty = Pty(tmp_path)
     try:
@@ -136,8 +147,7 @@ def test_sigkill_to_the_engine_during_a_session(tmp_path):
         pty.wait_events("both playing", lambda evs: len(_ons(evs, "n2")) >= 4)
         engine = _engine_pid(pty.child.pid)
         os.kill(engine, signal.SIGKILL)
-        while Path(f"/proc/{engine}").exists() and \
-                "Z" not in Path(f"/proc/{engine}/stat").read_text().split()[2]:
+        while not _dead(engine):
             time.sleep(0.01)
         before = len(pty.read_events())  # a dead engine appends nothing more
         out = pty.expect(r"engine restarted")
