@@ -3,6 +3,7 @@
 ``time.perf_counter`` is CLOCK_MONOTONIC on Linux, shared by every process, so a parent
 can hand its epoch to a new engine and logical time carries on across a restart.
 """
+
 from __future__ import annotations
 
 import ctypes

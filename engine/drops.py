@@ -1,4 +1,5 @@
 """Counting what an input refused, by reason, and saying so without flooding the performer."""
+
 from __future__ import annotations
 
 import time
@@ -16,8 +17,14 @@ class DropLog:
     :class:`Notice` to the performer.
     """
 
-    def __init__(self, reasons: Iterable[str], tell: Callable[[Notice], None], label: str,
-                 unit: str, every: float = 5.0) -> None:
+    def __init__(
+        self,
+        reasons: Iterable[str],
+        tell: Callable[[Notice], None],
+        label: str,
+        unit: str,
+        every: float = 5.0,
+    ) -> None:
         self.counts = dict.fromkeys(reasons, 0)
         self.last = ""  # what the most recent drop was, for the notice
         self._tell = tell
@@ -42,7 +49,12 @@ class DropLog:
         if total == self._told or now < self._next:
             return
         so_far = ", ".join(f"{k} {v}" for k, v in self.counts.items() if v)
-        self._tell(Notice(f"{self._label}: dropped {total - self._told} {self._unit} "
-                          f"(so far: {so_far}); last: {self.last}", "warning"))
+        self._tell(
+            Notice(
+                f"{self._label}: dropped {total - self._told} {self._unit} "
+                f"(so far: {so_far}); last: {self.last}",
+                "warning",
+            )
+        )
         self._told = total
         self._next = now + self._every

@@ -1,4 +1,5 @@
 """The JSON-lines event log of DESIGN §5, one object per MIDI message."""
+
 from __future__ import annotations
 
 import json
@@ -71,8 +72,10 @@ def format_event(ev: Event, sent: float | None) -> str:
     if name is None:
         name = _names[ev.neuron] = json.dumps(ev.neuron)
     sent_text = "null" if sent is None else repr(round(sent, 9))
-    return (f'{{"t": {round(ev.t, 9)!r}, "sent": {sent_text}, "type": "{ev.type}", '
-            f'"neuron": {name}, "ch": {ev.ch}, "note": {ev.note}, "vel": {ev.vel}}}')
+    return (
+        f'{{"t": {round(ev.t, 9)!r}, "sent": {sent_text}, "type": "{ev.type}", '
+        f'"neuron": {name}, "ch": {ev.ch}, "note": {ev.note}, "vel": {ev.vel}}}'
+    )
 
 
 def write_jsonl(events: Iterable[Event], path: str) -> int:

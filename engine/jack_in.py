@@ -6,6 +6,7 @@ callback needs the GIL to finish the cycle the server waits on, so the two stall
 other for a second. JACK-Client releases the GIL in its calls. The process callback
 (JACK's thread) only hands each event to the sink; the engine's loop does the rest.
 """
+
 from __future__ import annotations
 
 from .midi_in import MidiInPort
@@ -31,8 +32,11 @@ class JackIn(MidiInPort):
         self.client.activate()
         self.name = self.port.name
         if port is not None:
-            sources = [p.name for p in self.client.get_ports(is_midi=True, is_output=True)
-                       if port.lower() in p.name.lower()]
+            sources = [
+                p.name
+                for p in self.client.get_ports(is_midi=True, is_output=True)
+                if port.lower() in p.name.lower()
+            ]
             if not sources:
                 self.close()
                 raise MidiUnavailable(f"no jack MIDI output port matches {port!r}")

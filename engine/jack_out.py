@@ -8,6 +8,7 @@ depends on when Python woke up, only on the frame the model computed.
 Logical time here *is* JACK's frame clock: ``t`` seconds sits at frame
 ``frame0 + round(t * samplerate)``. :class:`JackClock` gives the engine that time.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,9 +30,14 @@ class JackOut(MidiOut):
 
     api = "jack"
 
-    def __init__(self, client_name: str = "livecode", port: str | None = None,
-                 latency: float | None = None, servername: str | None = None,
-                 reconnect: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        client_name: str = "livecode",
+        port: str | None = None,
+        latency: float | None = None,
+        servername: str | None = None,
+        reconnect: tuple[str, ...] = (),
+    ) -> None:
         with quiet_stderr():
             try:
                 self.client = jack.Client(client_name, no_start_server=True, servername=servername)
@@ -60,8 +66,11 @@ class JackOut(MidiOut):
             except jack.JackError:
                 pass  # that synth is gone; the others are still worth reaching
         if port is not None:
-            targets = [p.name for p in self.client.get_ports(is_midi=True, is_input=True)
-                       if port.lower() in p.name.lower()]
+            targets = [
+                p.name
+                for p in self.client.get_ports(is_midi=True, is_input=True)
+                if port.lower() in p.name.lower()
+            ]
             if not targets:
                 self.client.close()
                 raise MidiUnavailable(f"no jack MIDI input port matches {port!r}")
@@ -179,8 +188,11 @@ class JackClock(Clock):
             time.sleep(min(remaining, 0.0005))
 
 
-def open_jack_out(virtual: str, port: str | None, latency: float | None,
-                  reconnect: tuple[str, ...] = ()) -> tuple[JackOut, str]:
+def open_jack_out(
+    virtual: str, port: str | None, latency: float | None, reconnect: tuple[str, ...] = ()
+) -> tuple[JackOut, str]:
     out = JackOut(virtual, port, latency, reconnect=reconnect)
-    return out, (f"MIDI out: sample-accurate JACK port {out.name!r}, "
-                 f"{out.latency * 1e3:.2f} ms ahead ({out.period} frames at {out.rate} Hz)")
+    return out, (
+        f"MIDI out: sample-accurate JACK port {out.name!r}, "
+        f"{out.latency * 1e3:.2f} ms ahead ({out.period} frames at {out.rate} Hz)"
+    )

@@ -7,6 +7,7 @@ crossing, a fall onto the floor, the end of a hold at the floor -- by sampling t
 solution at modest steps and bisecting the first step where something happened. Only
 numpy; pulse-only neurons never come here.
 """
+
 from __future__ import annotations
 
 import math
@@ -18,14 +19,27 @@ __all__ = ["expm", "Group", "NORMAL", "REFRACTORY", "HELD"]
 NORMAL, REFRACTORY, HELD = 0, 1, 2
 
 # Higham (2005) Padé 13 coefficients; accurate for any norm after scaling.
-_B = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0,
-      129060195264000.0, 10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0,
-      40840800.0, 960960.0, 16380.0, 182.0, 1.0)
+_B = (
+    64764752532480000.0,
+    32382376266240000.0,
+    7771770303897600.0,
+    1187353796428800.0,
+    129060195264000.0,
+    10559470521600.0,
+    670442572800.0,
+    33522128640.0,
+    1323241920.0,
+    40840800.0,
+    960960.0,
+    16380.0,
+    182.0,
+    1.0,
+)
 _THETA13 = 5.371920351148152
 
-HORIZON = 16.0     # beats searched ahead before a checkpoint event re-bases the group
+HORIZON = 16.0  # beats searched ahead before a checkpoint event re-bases the group
 MAX_STEP = 1 / 32  # beats between samples of the exact solution
-TOL = 1e-10        # bisection stops below this width (beats)
+TOL = 1e-10  # bisection stops below this width (beats)
 
 
 def expm(a: np.ndarray) -> np.ndarray:
@@ -35,16 +49,26 @@ def expm(a: np.ndarray) -> np.ndarray:
     s = 0
     if norm > _THETA13:
         s = max(0, int(math.ceil(math.log2(norm / _THETA13))))
-        a = a / (2.0 ** s)
+        a = a / (2.0**s)
     b = _B
     ident = np.eye(n)
     a2 = a @ a
     a4 = a2 @ a2
     a6 = a4 @ a2
-    u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2)
-             + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * ident)
-    v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 \
+    u = a @ (
+        a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2)
+        + b[7] * a6
+        + b[5] * a4
+        + b[3] * a2
+        + b[1] * ident
+    )
+    v = (
+        a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2)
+        + b[6] * a6
+        + b[4] * a4
+        + b[2] * a2
         + b[0] * ident
+    )
     r = np.linalg.solve(v - u, v + u)
     for _ in range(s):
         r = r @ r
@@ -58,11 +82,23 @@ class Group:
     ``refr_end``); ``coupling`` maps (dst_index, src_index) to the summed weight.
     """
 
-    __slots__ = ("members", "index", "t0", "z", "mode", "ver", "alive", "_full", "_aug",
-                 "thr", "floor")
+    __slots__ = (
+        "members",
+        "index",
+        "t0",
+        "z",
+        "mode",
+        "ver",
+        "alive",
+        "_full",
+        "_aug",
+        "thr",
+        "floor",
+    )
 
-    def __init__(self, members: list, coupling: dict, t0: float, x: list[float],
-                 mode: list[int]) -> None:
+    def __init__(
+        self, members: list, coupling: dict, t0: float, x: list[float], mode: list[int]
+    ) -> None:
         self.members = members
         self.index = {id(n): i for i, n in enumerate(members)}
         k = len(members)
@@ -154,8 +190,11 @@ class Group:
                 self.set_mode(i, HELD)
             elif m == HELD and deriv[i] > 0.0:
                 self.set_mode(i, NORMAL)
-        return [i for i in range(k)
-                if self.mode[i] == NORMAL and self.z[i] >= self.thr[i] - tol * max(1.0, self.thr[i])]
+        return [
+            i
+            for i in range(k)
+            if self.mode[i] == NORMAL and self.z[i] >= self.thr[i] - tol * max(1.0, self.thr[i])
+        ]
 
     def next_event(self, include_now: bool = False) -> float:
         """Beat of the next event after ``t0`` (or at ``t0`` if ``include_now``)."""

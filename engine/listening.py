@@ -12,6 +12,7 @@ note arrives, by overriding the follower's effective note/velocity (``Neuron.fno
 ``Neuron.fvel``) outside the firing hot path: a firing reads ``notes``/``vel`` as always.
 Everything here is plain data in :meth:`snapshot`, so it survives an engine restart.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -31,7 +32,9 @@ class MidiState:
     """What :class:`Listening` keeps; created with the network, replaced on restore."""
 
     inputs: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # name -> (ch, lo, hi)
-    follows: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)  # (name, param) -> (src, by)
+    follows: dict[tuple[str, str], tuple[str, int]] = field(
+        default_factory=dict
+    )  # (name, param) -> (src, by)
     heard: dict[str, tuple[int, int]] = field(default_factory=dict)  # input name -> (note, vel)
     clock: bool = False  # send MIDI clock on the output port
 
@@ -74,8 +77,11 @@ class Listening:
 
     def listeners(self, ch: int, note: int) -> list[str]:
         """The input neurons a note-on on ``ch`` (1..16) with ``note`` fires, in creation order."""
-        return [name for name, (c, lo, hi) in self.midi.inputs.items()
-                if (c == 0 or c == ch) and lo <= note <= hi]
+        return [
+            name
+            for name, (c, lo, hi) in self.midi.inputs.items()
+            if (c == 0 or c == ch) and lo <= note <= hi
+        ]
 
     def follows(self) -> dict[tuple[str, str], tuple[str, int]]:
         """Follow links: ``(name, param) -> (src, by)`` (do not modify)."""
@@ -105,14 +111,19 @@ class Listening:
         if isinstance(op, P.Follow):
             name = need(op.name)
             if op.param not in P.FOLLOW_PARAMS:
-                raise ModelError(f"{where}: follow drives {' or '.join(P.FOLLOW_PARAMS)}, "
-                                 f"got {op.param!r}")
+                raise ModelError(
+                    f"{where}: follow drives {' or '.join(P.FOLLOW_PARAMS)}, got {op.param!r}"
+                )
             src = need(op.src) if op.src else ""
             by = _whole("by", op.by, -127, 127, where)
             return ("follow", name, op.param, src, by)
         if isinstance(op, P.NoteIn):
-            return ("note_in", _whole("ch", op.ch, 1, 16, where),
-                    _whole("note", op.note, 0, 127, where), _whole("vel", op.vel, 1, 127, where))
+            return (
+                "note_in",
+                _whole("ch", op.ch, 1, 16, where),
+                _whole("note", op.note, 0, 127, where),
+                _whole("vel", op.vel, 1, 127, where),
+            )
         if isinstance(op, P.MidiClock):
             if not isinstance(op.on, bool):
                 raise ModelError(f"{where}: on must be True or False, got {op.on!r}")
@@ -219,12 +230,17 @@ class Listening:
     # -- snapshot ------------------------------------------------------------------------------
     def _midi_snapshot(self) -> dict:
         st = self.midi
-        return {"inputs": {name: {"ch": ch, "lo": lo, "hi": hi}
-                           for name, (ch, lo, hi) in st.inputs.items()},
-                "follows": [{"name": name, "param": param, "src": src, "by": by}
-                            for (name, param), (src, by) in st.follows.items()],
-                "heard": {name: list(h) for name, h in st.heard.items()},
-                "clock": st.clock}
+        return {
+            "inputs": {
+                name: {"ch": ch, "lo": lo, "hi": hi} for name, (ch, lo, hi) in st.inputs.items()
+            },
+            "follows": [
+                {"name": name, "param": param, "src": src, "by": by}
+                for (name, param), (src, by) in st.follows.items()
+            ],
+            "heard": {name: list(h) for name, h in st.heard.items()},
+            "clock": st.clock,
+        }
 
     def _midi_restore(self, snap: dict) -> None:
         st = self._midi_state = MidiState()

@@ -4,6 +4,7 @@
 model, the MIDI output and the clock; it knows nothing of processes (engine.process
 starts it in one) and takes every part as an argument so tests can hand it fakes.
 """
+
 from __future__ import annotations
 
 import gc
@@ -54,10 +55,17 @@ class Engine:
     mirrors which notes sound, so a parent can silence them if this process dies.
     """
 
-    def __init__(self, conn: Any, midi: MidiOut | None = None, network: Network | None = None,
-                 clock: Clock | None = None, event_log: EventLog | None = None,
-                 sounding: Any = None, status_interval: float = 0.25,
-                 until: float | None = None) -> None:
+    def __init__(
+        self,
+        conn: Any,
+        midi: MidiOut | None = None,
+        network: Network | None = None,
+        clock: Clock | None = None,
+        event_log: EventLog | None = None,
+        sounding: Any = None,
+        status_interval: float = 0.25,
+        until: float | None = None,
+    ) -> None:
         self.conn = conn
         self.midi = midi or NullOut()
         self.net = network or Network()
@@ -149,8 +157,11 @@ class Engine:
         play_at = due - self.lead
         now = self.clock.now()
         status_at = self._next_status
-        if (status_at < play_at and play_at - max(status_at, now) < STATUS_ROOM
-                and not self._status_overdue(now)):
+        if (
+            status_at < play_at
+            and play_at - max(status_at, now) < STATUS_ROOM
+            and not self._status_overdue(now)
+        ):
             status_at = play_at  # no room before that note: the status waits until after it
         wake = min(play_at, status_at)
         timeout = wake - now - EARLY_SECONDS
@@ -301,7 +312,11 @@ class Engine:
         lates = sorted(self._late_window)
         snap = self.net.snapshot()
         return {
-            "t": now, "epoch": self.clock.epoch, "beat": self.net.beat, "tempo": self.net.tempo, "running": self.net.running,
+            "t": now,
+            "epoch": self.clock.epoch,
+            "beat": self.net.beat,
+            "tempo": self.net.tempo,
+            "running": self.net.running,
             "neurons": len(snap["neurons"]),
             "activations": {n: v["a"] for n, v in snap["neurons"].items()},
             "fired": list(dict.fromkeys(self._fired)),
@@ -315,7 +330,8 @@ class Engine:
             "port_dropped": getattr(self.midi, "dropped", 0),  # JACK: no room in the buffer
             "frame0": getattr(self.midi, "frame0", None),  # JACK: the frame of logical 0
             # JACK: where the output goes, so a restarted engine can reconnect a virtual port
-            "midi_connections": self.midi.connections() if hasattr(self.midi, "connections")
+            "midi_connections": self.midi.connections()
+            if hasattr(self.midi, "connections")
             else [],
             "sounding": self.net.sounding(),
             "snapshot": snap,

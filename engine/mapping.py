@@ -5,6 +5,7 @@ position ``x`` in 0..1 into a value on ``lo..hi`` along its curve, and that valu
 patch operation it stands for. No sockets, no ports: :mod:`engine.osc_routes` and
 :mod:`engine.midi_routes` both call these.
 """
+
 from __future__ import annotations
 
 import math

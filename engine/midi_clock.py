@@ -8,6 +8,7 @@ the clock is turned on while the network runs, or the network starts while the c
 on; ``0xFC`` (stop) when either stops. A restarted engine carries on its pulses without
 a new start, so a drum machine that was following keeps its place.
 """
+
 from __future__ import annotations
 
 import math
@@ -78,5 +79,10 @@ class ClockOut:
             self.stops += 1
 
     def status(self) -> dict:
-        return {"on": bool(self.engine.net.clock_out), "active": self.active,
-                "ticks": self.ticks, "starts": self.starts, "stops": self.stops}
+        return {
+            "on": bool(self.engine.net.clock_out),
+            "active": self.active,
+            "ticks": self.ticks,
+            "starts": self.starts,
+            "stops": self.stops,
+        }

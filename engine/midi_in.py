@@ -11,6 +11,7 @@ of work so a flood cannot hold back a due note; the queue holds at most ``MAX_QU
 messages and counts the rest as dropped. Nothing here raises on bad input: every
 message ends counted (see :meth:`MidiInput.status`).
 """
+
 from __future__ import annotations
 
 import socket
@@ -25,8 +26,16 @@ from .drops import DropLog
 from .midi_out import RTMIDI_APIS, MidiUnavailable, open_rtmidi_port, quiet_stderr
 from .midi_routes import MidiParser, MidiRouter
 
-__all__ = ["MidiInPort", "RtMidiIn", "FakeIn", "MidiInput", "open_midi_inputs",
-           "DRAIN_SECONDS", "MAX_QUEUE", "REASONS"]
+__all__ = [
+    "MidiInPort",
+    "RtMidiIn",
+    "FakeIn",
+    "MidiInput",
+    "open_midi_inputs",
+    "DRAIN_SECONDS",
+    "MAX_QUEUE",
+    "REASONS",
+]
 
 DRAIN_SECONDS = 0.001
 MAX_QUEUE = 20_000
@@ -86,8 +95,9 @@ class RtMidiIn(MidiInPort):
         self._rt.delete()
 
 
-def open_midi_inputs(api: str, virtual: str, names: tuple[str, ...] = ()
-                     ) -> tuple[list[MidiInPort], list[tuple[str, str]]]:
+def open_midi_inputs(
+    api: str, virtual: str, names: tuple[str, ...] = ()
+) -> tuple[list[MidiInPort], list[tuple[str, str]]]:
     """The virtual input ``virtual + "-in"`` and one port per ``names`` (substring match).
 
     Returns the ports that opened and ``(level, text)`` lines to tell the performer; a
@@ -107,12 +117,26 @@ def open_midi_inputs(api: str, virtual: str, names: tuple[str, ...] = ()
             lines.append(("warning", f"MIDI in: {exc}"))
         except (ImportError, OSError, RuntimeError, ValueError) as exc:
             what = "virtual port" if target is None else repr(target)
-            lines.append(("warning", f"MIDI in: cannot open {what} on {api}: "
-                                     f"{str(exc).strip() or type(exc).__name__}"))
+            lines.append(
+                (
+                    "warning",
+                    f"MIDI in: cannot open {what} on {api}: "
+                    f"{str(exc).strip() or type(exc).__name__}",
+                )
+            )
     if ports:
-        lines.append(("info", "MIDI in: " + ", ".join(
-            f"{'virtual port ' if i == 0 and not isinstance(p, FakeIn) and p.name == f'{virtual}-in' else ''}"
-            f"{p.name!r}" for i, p in enumerate(ports)) + f" on {api}"))
+        lines.append(
+            (
+                "info",
+                "MIDI in: "
+                + ", ".join(
+                    f"{'virtual port ' if i == 0 and not isinstance(p, FakeIn) and p.name == f'{virtual}-in' else ''}"
+                    f"{p.name!r}"
+                    for i, p in enumerate(ports)
+                )
+                + f" on {api}",
+            )
+        )
     return ports, lines
 
 
@@ -131,8 +155,9 @@ def _open_jack(client: str, target: str | None) -> MidiInPort | None:
 class MidiInput:
     """MIDI input for one engine: ``ports`` feed it, :meth:`attach` hooks it into the loop."""
 
-    def __init__(self, ports: list[MidiInPort], tell: Callable[[object], None] | None = None
-                 ) -> None:
+    def __init__(
+        self, ports: list[MidiInPort], tell: Callable[[object], None] | None = None
+    ) -> None:
         self.ports = ports
         self.tell = tell or (lambda msg: None)
         self.engine: Any = None
@@ -212,8 +237,12 @@ class MidiInput:
                         self.coalesced += 1
                     pending[(ch, d1)] = d2
                 elif kind in ("sysex", "malformed"):
-                    self.drops.add(kind, "a SysEx message (not used)" if kind == "sysex"
-                               else "a malformed MIDI message")
+                    self.drops.add(
+                        kind,
+                        "a SysEx message (not used)"
+                        if kind == "sysex"
+                        else "a malformed MIDI message",
+                    )
                 else:
                     self.ignored += 1
             if time.perf_counter() > deadline:
@@ -260,11 +289,18 @@ class MidiInput:
 
     def status(self) -> dict:
         """Counters for the engine's status snapshot (plain builtins)."""
-        return {"ports": [p.name for p in self.ports], "received": self.received,
-                "applied": self.applied, "notes": self.notes, "ccs": self.ccs,
-                "coalesced": self.coalesced, "running_status": self.running_status,
-                "ignored": self.ignored, "pending": len(self._queue),
-                "dropped": dict(self.drops.counts)}
+        return {
+            "ports": [p.name for p in self.ports],
+            "received": self.received,
+            "applied": self.applied,
+            "notes": self.notes,
+            "ccs": self.ccs,
+            "coalesced": self.coalesced,
+            "running_status": self.running_status,
+            "ignored": self.ignored,
+            "pending": len(self._queue),
+            "dropped": dict(self.drops.counts),
+        }
 
     def close(self) -> None:
         for port in self.ports:

@@ -3,6 +3,7 @@
 Nothing here opens a device at import time; :func:`open_midi_out` is the factory the
 engine calls once it runs in its own process.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -13,8 +14,19 @@ from typing import Any
 
 import mido
 
-__all__ = ["MidiOut", "RtMidiOut", "NullOut", "RecordingOut", "open_midi_out", "list_ports",
-           "API_NAMES", "MidiUnavailable", "quiet_stderr", "open_rtmidi_port"]
+__all__ = [
+    "MidiOut",
+    "RtMidiOut",
+    "NullOut",
+    "RecordingOut",
+    "open_midi_out",
+    "list_ports",
+    "API_NAMES",
+    "MidiUnavailable",
+    "quiet_stderr",
+    "open_rtmidi_port",
+]
+
 
 # DESIGN §5 --midi-api names -> rtmidi API names as mido spells them.
 def _rtmidi_api(name: str) -> Callable[[], int]:
@@ -26,13 +38,19 @@ def _rtmidi_api(name: str) -> Callable[[], int]:
     return lookup
 
 
-API_NAMES = {"alsa": "LINUX_ALSA", "jack": "UNIX_JACK", "coremidi": "MACOSX_CORE",
-             "winmm": "WINDOWS_MM"}
+API_NAMES = {
+    "alsa": "LINUX_ALSA",
+    "jack": "UNIX_JACK",
+    "coremidi": "MACOSX_CORE",
+    "winmm": "WINDOWS_MM",
+}
 RTMIDI_APIS = {api: _rtmidi_api(name) for api, name in API_NAMES.items()}
 AUTO_ORDER = ("alsa", "jack", "coremidi", "winmm")
-NO_MIDI_HINT = ("no MIDI system found ({why}); playing silent. Start a JACK server "
-                "(jackd -d dummy, or your audio setup), load snd-seq for ALSA, "
-                "or pass --midi-api none to silence this line.")
+NO_MIDI_HINT = (
+    "no MIDI system found ({why}); playing silent. Start a JACK server "
+    "(jackd -d dummy, or your audio setup), load snd-seq for ALSA, "
+    "or pass --midi-api none to silence this line."
+)
 
 
 class MidiUnavailable(RuntimeError):
@@ -156,8 +174,9 @@ def open_rtmidi_port(rt: Any, api: str, client: str, port: str | None, side: str
     if not matches:
         rt.delete()
         kind = "input" if side == "in" else "output"
-        raise MidiUnavailable(f"no {api} {kind} port matches {port!r}; "
-                              f"ports: {', '.join(names) or 'none'}")
+        raise MidiUnavailable(
+            f"no {api} {kind} port matches {port!r}; ports: {', '.join(names) or 'none'}"
+        )
     rt.open_port(matches[0], name=side)
     return names[matches[0]]
 
@@ -169,8 +188,9 @@ def _compiled_apis() -> tuple[str, ...]:
     return tuple(a for a in AUTO_ORDER if a in compiled or a[:4] in compiled)
 
 
-def _sample_accurate_jack(virtual: str, port: str | None, latency: float | None,
-                          reconnect: tuple[str, ...]) -> tuple[MidiOut, str] | None:
+def _sample_accurate_jack(
+    virtual: str, port: str | None, latency: float | None, reconnect: tuple[str, ...]
+) -> tuple[MidiOut, str] | None:
     """The JACK-Client port, if that optional extra is installed and not turned off."""
     if latency == 0:
         return None  # --latency 0: rtmidi, sending at once
@@ -181,9 +201,13 @@ def _sample_accurate_jack(virtual: str, port: str | None, latency: float | None,
     return open_jack_out(virtual, port, latency, reconnect)
 
 
-def open_midi_out(api: str = "auto", virtual: str = "livecode", port: str | None = None,
-                  latency: float | None = None,
-                  reconnect: tuple[str, ...] = ()) -> tuple[MidiOut, str]:
+def open_midi_out(
+    api: str = "auto",
+    virtual: str = "livecode",
+    port: str | None = None,
+    latency: float | None = None,
+    reconnect: tuple[str, ...] = (),
+) -> tuple[MidiOut, str]:
     """Open the output the options ask for; return it and a one-line description.
 
     With ``api="auto"`` the first API that opens wins. On JACK the sample-accurate port
@@ -197,8 +221,9 @@ def open_midi_out(api: str = "auto", virtual: str = "livecode", port: str | None
     reasons = []
     for name in apis:
         try:
-            found = (_sample_accurate_jack(virtual, port, latency, reconnect)
-                     if name == "jack" else None)
+            found = (
+                _sample_accurate_jack(virtual, port, latency, reconnect) if name == "jack" else None
+            )
             if found is not None:
                 return found
             out = RtMidiOut(name, virtual, port)
@@ -222,8 +247,10 @@ def list_ports() -> dict[str, dict[str, list[str]] | str]:
         try:
             with quiet_stderr():
                 api = RTMIDI_APIS[name]()
-                found[name] = {"outputs": rtmidi.MidiOut(rtapi=api, name="livecode-ports").get_ports(),
-                               "inputs": rtmidi.MidiIn(rtapi=api, name="livecode-ports").get_ports()}
+                found[name] = {
+                    "outputs": rtmidi.MidiOut(rtapi=api, name="livecode-ports").get_ports(),
+                    "inputs": rtmidi.MidiIn(rtapi=api, name="livecode-ports").get_ports(),
+                }
         except (OSError, RuntimeError, ValueError) as exc:
             found[name] = f"unavailable: {str(exc).strip() or type(exc).__name__}"
     return found

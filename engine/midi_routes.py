@@ -14,6 +14,7 @@ a note mapped to a parameter sets it from the velocity (0..127 as 0..1). A ``fir
 mapped to a CC fires when the value rises through 64 (a pedal or button press; a knob
 turned up fires once), and to a note on every matching note-on.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -110,7 +111,8 @@ def parse_address(source: str, address: str) -> tuple[int, int | None]:
     """``(ch, number)`` of a cc (``"CH/CC"``) or note (``"CH"``, ``"CH/NOTE"``) address; ValueError."""
     parts = address.split("/")
     if len(parts) not in ((2,) if source == "cc" else (1, 2)) or not all(
-            p.isdigit() and len(p) <= 3 for p in parts):
+        p.isdigit() and len(p) <= 3 for p in parts
+    ):
         form = "CH/CC" if source == "cc" else "CH or CH/NOTE"
         raise ValueError(f"a {source} address is {form} (CH 0..16, 0 for any), got {address!r}")
     ch = int(parts[0])

@@ -11,6 +11,7 @@ neuron's version, a note-off the token of the note-on it ends, a pulse its neuro
 may have died). Everything within ``EPS`` beats of the earliest entry is one instant:
 its note-offs, then its pulses, then one volley.
 """
+
 from __future__ import annotations
 
 import math
@@ -188,8 +189,7 @@ class Network(Patching):
                             t = beat
                         beat = t
                         del sounding[key]
-                        out.append(Event(s0 + (t - b0) * spb, t, "note_off", s[0], e[3], e[4],
-                                         0))
+                        out.append(Event(s0 + (t - b0) * spb, t, "note_off", s[0], e[3], e[4], 0))
                 else:
                     heappush(heap, e)
                     if t < beat:
@@ -274,8 +274,11 @@ class Network(Patching):
             for n in rnd:
                 for dst, w in n.out0:
                     if dst.vstamp != vid and dst.alive:
-                        hit = (self._pulse(dst, w, t, False) if dst.group is None
-                               else self._member_pulse(dst, w, t))
+                        hit = (
+                            self._pulse(dst, w, t, False)
+                            if dst.group is None
+                            else self._member_pulse(dst, w, t)
+                        )
                         if hit:
                             dst.vstamp = vid
                             nxt.append(dst)
@@ -443,11 +446,12 @@ class Network(Patching):
     def release_all(self) -> list[Event]:
         """Note-off now for every sounding note; pending note-offs are dropped."""
         sec, b = self.now, self.beat
-        out = [Event(sec, b, "note_off", who, ch, note, 0)
-               for (ch, note), (who, _tok) in self._sounding.items()]
+        out = [
+            Event(sec, b, "note_off", who, ch, note, 0)
+            for (ch, note), (who, _tok) in self._sounding.items()
+        ]
         self._sounding.clear()
         return out
-
 
 
 def _order_key(n: Neuron) -> int:

@@ -1,4 +1,5 @@
 """One neuron: parameters, closed-form activation and crossing time; the model's errors."""
+
 from __future__ import annotations
 
 import math
@@ -25,10 +26,40 @@ class UnknownNeuron(ModelError, KeyError):
 class Neuron:
     """A neuron's parameters and, when not in a ``cont`` group, its state ``(a0, t0)``."""
 
-    __slots__ = ("name", "order", "params", "thr", "rate", "leak", "refr", "floor", "phase",
-                 "vel", "dur", "ch", "prob", "mute", "notes", "note_index", "a0", "t0",
-                 "refr_end", "last_fire", "tc", "due", "big_a", "rise", "ver", "vstamp", "out0", "outd", "group", "alive",
-                 "fnote", "fvel")
+    __slots__ = (
+        "name",
+        "order",
+        "params",
+        "thr",
+        "rate",
+        "leak",
+        "refr",
+        "floor",
+        "phase",
+        "vel",
+        "dur",
+        "ch",
+        "prob",
+        "mute",
+        "notes",
+        "note_index",
+        "a0",
+        "t0",
+        "refr_end",
+        "last_fire",
+        "tc",
+        "due",
+        "big_a",
+        "rise",
+        "ver",
+        "vstamp",
+        "out0",
+        "outd",
+        "group",
+        "alive",
+        "fnote",
+        "fvel",
+    )
 
     def __init__(self, name: str, order: int, params: dict) -> None:
         self.name, self.order = name, order

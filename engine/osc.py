@@ -12,6 +12,7 @@ and drops are reported in a rate-limited notice.
 :class:`Feedback` sends ``/fired name note vel`` for every note played and echoes the
 parameters the language changes to the controls mapped to them, so faders follow code.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -42,9 +43,14 @@ LOG_SECONDS = 5.0  # at most one notice about dropped datagrams this often
 RCVBUF = 4 << 20  # room for bursts (a 10,000-packet flood) while a note is being played
 _KNOWN_TAGS = frozenset("ifdsbrmtTFNh[]")
 # Python does not export SO_TIMESTAMPNS; 35 is its value on Linux's common architectures
-_SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35 if sys.platform.startswith("linux") and
-                          platform.machine() in ("x86_64", "aarch64", "i686", "armv7l")
-                          else None)
+_SO_TIMESTAMPNS = getattr(
+    socket,
+    "SO_TIMESTAMPNS",
+    35
+    if sys.platform.startswith("linux")
+    and platform.machine() in ("x86_64", "aarch64", "i686", "armv7l")
+    else None,
+)
 _TIMESPEC = struct.Struct("@qq")
 
 
@@ -70,9 +76,14 @@ class OscServer:
     ``"HOST:PORT"`` or None; ``tell`` receives :class:`protocol.Notice` objects.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 8000, allow: Iterable[str] = (),
-                 feedback: str | None = None,
-                 tell: Callable[[object], None] | None = None) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        allow: Iterable[str] = (),
+        feedback: str | None = None,
+        tell: Callable[[object], None] | None = None,
+    ) -> None:
         try:
             self.allow = frozenset(str(ipaddress.ip_address(a.strip())) for a in allow)
         except ValueError as exc:
@@ -161,8 +172,13 @@ class OscServer:
                 break
         self.drops.flush()
 
-    def handle(self, data: bytes, sender: str, arrival: float | None = None,
-               wall_offset: float | None = None) -> None:
+    def handle(
+        self,
+        data: bytes,
+        sender: str,
+        arrival: float | None = None,
+        wall_offset: float | None = None,
+    ) -> None:
         """Count, check, parse, route and apply (or schedule) one datagram."""
         self.received += 1
         if self.allow and sender not in self.allow:
@@ -187,16 +203,23 @@ class OscServer:
         now = engine.clock.now()
         if wall_offset is None:
             wall_offset = time.time() - time.perf_counter()
-        timed = [(when - wall_offset - engine.clock.epoch, batch)  # python-osc: Unix seconds
-                 for when, batch in batches]
+        timed = [
+            (when - wall_offset - engine.clock.epoch, batch)  # python-osc: Unix seconds
+            for when, batch in batches
+        ]
         if any(t > now for t, _ in timed) and (
-                self._pending >= MAX_PENDING or max(t for t, _ in timed) > now + MAX_AHEAD):
+            self._pending >= MAX_PENDING or max(t for t, _ in timed) > now + MAX_AHEAD
+        ):
             # a sender must not fill the engine's memory with bundles for next year
-            self.drops.add("ahead", f"bundles may wait {MAX_AHEAD:g} s at most, "
-                                    f"{MAX_PENDING} at a time")
+            self.drops.add(
+                "ahead", f"bundles may wait {MAX_AHEAD:g} s at most, {MAX_PENDING} at a time"
+            )
             return
-        state: list[Any] = [len(batches), True,
-                            arrival if arrival is not None else time.perf_counter()]
+        state: list[Any] = [
+            len(batches),
+            True,
+            arrival if arrival is not None else time.perf_counter(),
+        ]
         later = []
         for t, batch in timed:
             self._inflight[id(batch)] = [batch, state]
@@ -230,7 +253,9 @@ class OscServer:
         for timed in messages:
             dgram = timed.message.dgram
             if len(dgram) % 4:
-                raise Drop("malformed", f"an OSC message is a multiple of 4 bytes, got {len(dgram)}")
+                raise Drop(
+                    "malformed", f"an OSC message is a multiple of 4 bytes, got {len(dgram)}"
+                )
             try:
                 _, index = osc_types.get_string(dgram, 0)
                 tags = osc_types.get_string(dgram, index)[0][1:] if index < len(dgram) else ""
@@ -323,11 +348,19 @@ class OscServer:
         def pct(q: float) -> float:
             return lat[int(q * (len(lat) - 1))] * 1e3 if lat else 0.0
 
-        out = {"host": self.host, "port": self.port, "received": self.received,
-               "applied": self.applied, "ignored": self.ignored, "pending": self._pending,
-               "dropped": dict(self.drops.counts), "latency_ms_p50": pct(0.5),
-               "latency_ms_p99": pct(0.99), "latency_ms_max": pct(1.0),
-               "latency_n": len(lat)}
+        out = {
+            "host": self.host,
+            "port": self.port,
+            "received": self.received,
+            "applied": self.applied,
+            "ignored": self.ignored,
+            "pending": self._pending,
+            "dropped": dict(self.drops.counts),
+            "latency_ms_p50": pct(0.5),
+            "latency_ms_p99": pct(0.99),
+            "latency_ms_max": pct(1.0),
+            "latency_n": len(lat),
+        }
         if self.feedback is not None:
             out["feedback_sent"] = self.feedback.sent
             out["feedback_errors"] = self.feedback.errors
@@ -346,7 +379,7 @@ def _check_bundle(dgram: bytes, depth: int = 0) -> None:
             if size <= 0 or size % 4 or index + size > len(dgram):
                 raise Drop("malformed", f"an OSC bundle element of {size} bytes does not fit")
             if dgram.startswith(b"#bundle", index):
-                _check_bundle(dgram[index:index + size], depth + 1)
+                _check_bundle(dgram[index : index + size], depth + 1)
             index += size
     except osc_types.ParseError:
         raise Drop("malformed", "a cut-off OSC bundle") from None

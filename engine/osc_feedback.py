@@ -3,6 +3,7 @@
 :class:`Feedback` sends without ever blocking the engine's loop; a full buffer or a
 target that is not listening only counts an error (feedback is best effort).
 """
+
 from __future__ import annotations
 
 import socket

@@ -13,6 +13,7 @@ controls send 0..1, clamped, and the mapping scales that onto ``lo..hi``.
 Triggers (``fire``, ``/panic``, ``/stop``, ``/start``, mapped pushes) act on a message
 with no argument or a first argument above 0.5 (a press), and ignore the release.
 """
+
 from __future__ import annotations
 
 import math
@@ -44,8 +45,11 @@ class Drop(Exception):
 def number(args: list | tuple, i: int, address: str) -> float:
     """Argument ``i`` as a finite float (booleans are 0 and 1), or :class:`Drop`."""
     if i >= len(args):
-        raise Drop("type", f"{address} needs a number as argument {i + 1}, got "
-                           f"{len(args)} argument{'' if len(args) == 1 else 's'}")
+        raise Drop(
+            "type",
+            f"{address} needs a number as argument {i + 1}, got "
+            f"{len(args)} argument{'' if len(args) == 1 else 's'}",
+        )
     v = args[i]
     if isinstance(v, bool):
         return 1.0 if v else 0.0
@@ -198,8 +202,9 @@ def _check_pattern(address: str) -> None:
     # python-osc turns each `*` into `[^/]*` for Python's backtracking regex engine: bound
     # the pattern so a hostile one cannot take exponential time.
     if len(address) > MAX_PATTERN:
-        raise Drop("address", f"address patterns are at most {MAX_PATTERN} characters, "
-                              f"got {len(address)}")
+        raise Drop(
+            "address", f"address patterns are at most {MAX_PATTERN} characters, got {len(address)}"
+        )
     opened = ""
     for c in address:
         if c in "[{" and not opened:
@@ -214,8 +219,9 @@ def _check_pattern(address: str) -> None:
         raise Drop("address", f"a malformed address pattern {_short(address)}")
     for segment in address.split("/"):
         if segment.count("*") > 2:
-            raise Drop("address", f"at most two `*` per part of an address pattern, got "
-                                  f"{_short(segment)}")
+            raise Drop(
+                "address", f"at most two `*` per part of an address pattern, got {_short(segment)}"
+            )
 
 
 def _short(text: str, limit: int = 60) -> str:

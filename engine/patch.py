@@ -3,6 +3,7 @@
 Split out of :mod:`engine.model` for size; :class:`Patching` is a mixin of
 :class:`engine.model.Network` and uses its internals freely.
 """
+
 from __future__ import annotations
 
 import math
@@ -31,14 +32,19 @@ _OSC_FORBIDDEN = frozenset(" #*,?[]{}")
 def _map_record(op: P.Map, need: Any, where: str) -> dict:
     """Check a :class:`protocol.Map`; return it as the plain dict the network keeps."""
     if op.source not in P.MAP_SOURCES:
-        raise ModelError(f"{where}: source must be one of {', '.join(P.MAP_SOURCES)}, got {op.source!r}")
+        raise ModelError(
+            f"{where}: source must be one of {', '.join(P.MAP_SOURCES)}, got {op.source!r}"
+        )
     addr = op.address
     if not isinstance(addr, str) or not addr or len(addr) > 256:
         raise ModelError(f"{where}: a mapping needs an address of 1..256 characters, got {addr!r}")
-    if op.source == "osc" and (not addr.startswith("/") or _OSC_FORBIDDEN & set(addr)
-                               or not addr.isprintable()):
-        raise ModelError(f"{where}: an OSC address starts with / and has no spaces or # * , ? [ ] "
-                         f"{{ }}, got {addr!r}")
+    if op.source == "osc" and (
+        not addr.startswith("/") or _OSC_FORBIDDEN & set(addr) or not addr.isprintable()
+    ):
+        raise ModelError(
+            f"{where}: an OSC address starts with / and has no spaces or # * , ? [ ] "
+            f"{{ }}, got {addr!r}"
+        )
     if op.source in ("cc", "note"):
         try:
             parse_address(op.source, addr)
@@ -52,17 +58,29 @@ def _map_record(op: P.Map, need: Any, where: str) -> dict:
     elif op.param in P.PARAMS:
         need(op.name)
     else:
-        raise ModelError(f"{where}: a mapping drives a parameter ({', '.join(P.PARAMS)}), \"fire\" "
-                         f"or \"tempo\", got {op.param!r}")
+        raise ModelError(
+            f'{where}: a mapping drives a parameter ({", ".join(P.PARAMS)}), "fire" '
+            f'or "tempo", got {op.param!r}'
+        )
     lo, hi = P._number("lo", op.lo), P._number("hi", op.hi)
     if op.curve not in P.MAP_CURVES:
-        raise ModelError(f"{where}: curve must be one of {', '.join(P.MAP_CURVES)}, got {op.curve!r}")
+        raise ModelError(
+            f"{where}: curve must be one of {', '.join(P.MAP_CURVES)}, got {op.curve!r}"
+        )
     if op.curve == "exp" and (lo <= 0 or hi <= 0):
-        raise ModelError(f"{where}: curve \"exp\" needs lo and hi above 0, got {lo:g}..{hi:g}")
+        raise ModelError(f'{where}: curve "exp" needs lo and hi above 0, got {lo:g}..{hi:g}')
     if isinstance(op.arg, bool) or not isinstance(op.arg, int) or not 0 <= op.arg <= 255:
         raise ModelError(f"{where}: arg must be a whole number 0..255, got {op.arg!r}")
-    return {"source": op.source, "address": addr, "name": op.name, "param": op.param,
-            "lo": lo, "hi": hi, "curve": op.curve, "arg": op.arg}
+    return {
+        "source": op.source,
+        "address": addr,
+        "name": op.name,
+        "param": op.param,
+        "lo": lo,
+        "hi": hi,
+        "curve": op.curve,
+        "arg": op.arg,
+    }
 
 
 class Patching(Listening):
@@ -87,8 +105,9 @@ class Patching(Listening):
             try:
                 if isinstance(op, P.DefineNeuron):
                     if not isinstance(op.name, str) or not op.name:
-                        raise ModelError(f"{where}: a neuron name must be a non-empty string, "
-                                         f"got {op.name!r}")
+                        raise ModelError(
+                            f"{where}: a neuron name must be a non-empty string, got {op.name!r}"
+                        )
                     if not isinstance(op.params, dict):
                         raise ModelError(f"{where}: params must be a dict, got {op.params!r}")
                     for k in op.params:
@@ -97,8 +116,9 @@ class Patching(Listening):
                     done.append(("define", op.name, full_params(op.params)))
                     names.add(op.name)
                 elif isinstance(op, P.SetParam):
-                    done.append(("set", need(op.name, i), op.param,
-                                 P.validate_param(op.param, op.value)))
+                    done.append(
+                        ("set", need(op.name, i), op.param, P.validate_param(op.param, op.value))
+                    )
                 elif isinstance(op, (P.Mute, P.Solo)):
                     on = P.validate_param("mute", op.on)
                     kind = "mute" if isinstance(op, P.Mute) else "solo"
@@ -113,8 +133,10 @@ class Patching(Listening):
                     if delay < 0:
                         raise ModelError(f"{where}: delay must be >= 0 beats, got {op.delay!r}")
                     if op.kind not in P.CONN_KINDS:
-                        raise ModelError(f"{where}: kind must be one of "
-                                         f"{', '.join(P.CONN_KINDS)}, got {op.kind!r}")
+                        raise ModelError(
+                            f"{where}: kind must be one of "
+                            f"{', '.join(P.CONN_KINDS)}, got {op.kind!r}"
+                        )
                     done.append(("connect", src, dst, w, delay, op.kind))
                 elif isinstance(op, P.Disconnect):
                     done.append(("disconnect", need(op.src, i), need(op.dst, i)))
@@ -134,8 +156,10 @@ class Patching(Listening):
                     done.append(("map", _map_record(op, lambda n, i=i: need(n, i), where)))
                 elif isinstance(op, P.Unmap):
                     if op.source not in P.MAP_SOURCES or not isinstance(op.address, str):
-                        raise ModelError(f"{where}: source must be one of "
-                                         f"{', '.join(P.MAP_SOURCES)}, got {op.source!r}")
+                        raise ModelError(
+                            f"{where}: source must be one of "
+                            f"{', '.join(P.MAP_SOURCES)}, got {op.source!r}"
+                        )
                     done.append(("unmap", op.source, op.address, str(op.name), str(op.param)))
                 else:
                     midi = self._check_midi(op, where, lambda n, i=i: need(n, i))
@@ -160,8 +184,12 @@ class Patching(Listening):
         out = self.advance(t)
         when = self.beat
         cont = any(o[0] == "connect" and o[5] == "cont" for o in todo) or (
-            bool(self._groups) and any(o[0] in ("define", "set", "connect", "disconnect",
-                                                "remove", "reset", "clear") for o in todo))
+            bool(self._groups)
+            and any(
+                o[0] in ("define", "set", "connect", "disconnect", "remove", "reset", "clear")
+                for o in todo
+            )
+        )
         loose = self._dissolve(when) if cont else []
         wired = False
         for o in todo:
@@ -214,15 +242,19 @@ class Patching(Listening):
         elif op == "unmap":
             _, source, address, name, param = o
             for key, rec in list(self._maps.items()):
-                if (rec["source"] == source and rec["address"] == address
-                        and (not name or rec["name"] == name)
-                        and (not param or rec["param"] == param)):
+                if (
+                    rec["source"] == source
+                    and rec["address"] == address
+                    and (not name or rec["name"] == name)
+                    and (not param or rec["param"] == param)
+                ):
                     del self._maps[key]
                     self.shape += 1
         elif op == "fire":
             if self.running:
-                heappush(self._heap, (t, _FIRE, next(self._seq), self._neurons[o[1]], _FORCED,
-                                      None))
+                heappush(
+                    self._heap, (t, _FIRE, next(self._seq), self._neurons[o[1]], _FORCED, None)
+                )
         elif op == "reset":
             n = self._neurons[o[1]]
             n.refr_end = -math.inf
@@ -380,17 +412,30 @@ class Patching(Listening):
             params = dict(n.params)
             if isinstance(params["note"], tuple):
                 params["note"] = list(params["note"])
-            neurons[name] = {"params": params, "a": self._value(n, self.beat),
-                             "note_index": n.note_index,
-                             "refr_left": max(0.0, n.refr_end - self.beat)}
-        conns = [{"src": s, "dst": d, "w": w, "delay": delay, "kind": kind}
-                 for (s, d), (w, delay, kind) in self._conns.items()]
+            neurons[name] = {
+                "params": params,
+                "a": self._value(n, self.beat),
+                "note_index": n.note_index,
+                "refr_left": max(0.0, n.refr_end - self.beat),
+            }
+        conns = [
+            {"src": s, "dst": d, "w": w, "delay": delay, "kind": kind}
+            for (s, d), (w, delay, kind) in self._conns.items()
+        ]
         state = self._rng.getstate()
-        return {"t": self.now, "beat": self.beat, "tempo": self.tempo, "running": self.running,
-                "solo": [n for n in self._neurons if n in self._solo], "neurons": neurons,
-                "connections": conns, "seed": self.seed,
-                "mappings": [dict(m) for m in self._maps.values()], **self._midi_snapshot(),
-                "rng": [state[0], list(state[1]), state[2]]}
+        return {
+            "t": self.now,
+            "beat": self.beat,
+            "tempo": self.tempo,
+            "running": self.running,
+            "solo": [n for n in self._neurons if n in self._solo],
+            "neurons": neurons,
+            "connections": conns,
+            "seed": self.seed,
+            "mappings": [dict(m) for m in self._maps.values()],
+            **self._midi_snapshot(),
+            "rng": [state[0], list(state[1]), state[2]],
+        }
 
     def restore(self, snap: dict, t: float | None = None) -> None:
         """Rebuild from :meth:`snapshot` output, keeping activations (no notes sound).
@@ -421,8 +466,11 @@ class Patching(Listening):
             self._neurons[name] = n
             self._schedule(n)
         for c in snap["connections"]:
-            self._conns[(c["src"], c["dst"])] = (float(c["w"]), float(c["delay"]),
-                                                 c.get("kind", "pulse"))
+            self._conns[(c["src"], c["dst"])] = (
+                float(c["w"]),
+                float(c["delay"]),
+                c.get("kind", "pulse"),
+            )
         self._solo = set(snap.get("solo", ()))
         self._midi_restore(snap)
         for m in snap.get("mappings", ()):

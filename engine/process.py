@@ -5,6 +5,7 @@ The engine mirrors its sounding notes into a shared byte array, so when it dies 
 SIGKILL the parent knows exactly which notes to silence through a fresh port before it
 starts a new engine from the last status snapshot.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -76,16 +77,20 @@ def engine_main(conn: Any, config: EngineConfig, sounding: Any = None) -> None:
     from engine.model import Network
 
     priority = ask_for_realtime()
-    midi, description = open_midi_out(config.midi_api, config.virtual, config.port,
-                                      config.latency, config.reconnect)
+    midi, description = open_midi_out(
+        config.midi_api, config.virtual, config.port, config.latency, config.reconnect
+    )
     level = "warning" if isinstance(midi, NullOut) and config.midi_api != "none" else "info"
     conn.send(Notice(description, level))
     for data in config.silence:  # what a dead engine left sounding, before anything plays
         midi.send_bytes(list(data))
     net = Network(seed=config.seed, tempo=config.tempo)
     replay = _load_replay(config)
-    log = (EventLog(config.events, append=config.append_events, background=True)
-           if config.events else None)
+    log = (
+        EventLog(config.events, append=config.append_events, background=True)
+        if config.events
+        else None
+    )
     prepare_gc()  # the one full collection, before logical time starts
     # Logical time 0 is now, once the port is open, unless we carry on a dead engine's time.
     clock = Clock(config.epoch) if midi.latency == 0 else _jack_clock(midi, config.epoch)
@@ -155,8 +160,9 @@ def _serve_osc(engine: Any, config: EngineConfig, conn: Any) -> None:
     from engine.osc import OscError, OscServer
 
     try:
-        server = OscServer(config.osc_host, config.osc_port, config.osc_allow,
-                           config.osc_feedback, tell=conn.send)
+        server = OscServer(
+            config.osc_host, config.osc_port, config.osc_allow, config.osc_feedback, tell=conn.send
+        )
     except OscError as exc:
         conn.send(Notice(f"OSC is off: {exc} (choose another --osc-port, or 0)", "warning"))
         return
@@ -190,8 +196,12 @@ class EngineHandle:
     and :class:`Notice`, including the handle's own notices about restarts.
     """
 
-    def __init__(self, config: EngineConfig, on_message: Callable[[object], None] | None = None,
-                 restart: bool = True) -> None:
+    def __init__(
+        self,
+        config: EngineConfig,
+        on_message: Callable[[object], None] | None = None,
+        restart: bool = True,
+    ) -> None:
         self.config = dataclasses.replace(config)
         self.on_message = on_message or (lambda msg: None)
         self.restart = restart
@@ -219,8 +229,12 @@ class EngineHandle:
     def start(self) -> None:
         parent, child = self._ctx.Pipe()
         self._sounding = self._ctx.Array("B", 16 * 128, lock=False)
-        self._process = self._ctx.Process(target=engine_main, name="livecode-engine",
-                                          args=(child, self.config, self._sounding), daemon=True)
+        self._process = self._ctx.Process(
+            target=engine_main,
+            name="livecode-engine",
+            args=(child, self.config, self._sounding),
+            daemon=True,
+        )
         self._process.start()
         child.close()
         self._conn = parent
@@ -328,10 +342,13 @@ class EngineHandle:
         quick = self.last_status is None or self._status_pid != self._process.pid
         self._quick_deaths = self._quick_deaths + 1 if quick else 0
         if not self.restart or self._quick_deaths > MAX_QUICK_DEATHS:
-            why = "" if not self.restart else f", {self._quick_deaths} times before it ran; giving up"
+            why = (
+                "" if not self.restart else f", {self._quick_deaths} times before it ran; giving up"
+            )
             self.rescue()
-            self.on_message(Notice(f"engine stopped (exit code {code}){why}; notes silenced",
-                                   "error"))
+            self.on_message(
+                Notice(f"engine stopped (exit code {code}){why}; notes silenced", "error")
+            )
             self.exited.set()
             return
         self.restarts += 1
@@ -343,8 +360,9 @@ class EngineHandle:
         if self.last_status and self.last_status.get("midi_connections"):
             self.config.reconnect = tuple(self.last_status["midi_connections"])
         self._clear_sounding()
-        self.on_message(Notice(f"engine died (exit code {code}); restarting, silencing its "
-                               f"notes", "error"))
+        self.on_message(
+            Notice(f"engine died (exit code {code}); restarting, silencing its notes", "error")
+        )
         replay = list(self._since_status)
         self.config.restore = self.last_status["snapshot"] if self.last_status else None
         self.config.initial = None if self.last_status else self.config.initial
@@ -383,8 +401,9 @@ class EngineHandle:
         from engine.midi_out import open_midi_out
 
         messages = tuple(dict.fromkeys(self.config.silence + self._silence_messages()))
-        out, _ = open_midi_out(self.config.midi_api, self.config.virtual, self.config.port,
-                               latency=0)  # send at once
+        out, _ = open_midi_out(
+            self.config.midi_api, self.config.virtual, self.config.port, latency=0
+        )  # send at once
         for data in messages:
             out.send_bytes(list(data))
         out.close()

@@ -8,18 +8,54 @@ at one instant, or not at all.
 The parameter table :data:`PARAMS` lives here too because both sides need it: the
 interpreter to validate and complete, the engine (model, OSC) to clamp.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
 __all__ = [
-    "ParamSpec", "PARAMS", "CONN_KINDS", "DEFAULT_WEIGHT", "DEFAULT_TEMPO",
-    "note_number", "note_name", "validate_param", "clamp_param", "ProtocolError",
-    "DefineNeuron", "SetParam", "Connect", "Disconnect", "Remove", "Tempo", "Mute",
-    "Solo", "Fire", "Reset", "Stop", "Start", "Panic", "Clear", "Map", "Unmap", "MAP_SOURCES",
-    "MAP_CURVES", "Listen", "Follow", "FOLLOW_PARAMS", "NoteIn", "MidiClock", "Op", "Batch", "Record",
-    "Event", "Ack", "Status", "Notice", "validate_tempo",
+    "ParamSpec",
+    "PARAMS",
+    "CONN_KINDS",
+    "DEFAULT_WEIGHT",
+    "DEFAULT_TEMPO",
+    "note_number",
+    "note_name",
+    "validate_param",
+    "clamp_param",
+    "ProtocolError",
+    "DefineNeuron",
+    "SetParam",
+    "Connect",
+    "Disconnect",
+    "Remove",
+    "Tempo",
+    "Mute",
+    "Solo",
+    "Fire",
+    "Reset",
+    "Stop",
+    "Start",
+    "Panic",
+    "Clear",
+    "Map",
+    "Unmap",
+    "MAP_SOURCES",
+    "MAP_CURVES",
+    "Listen",
+    "Follow",
+    "FOLLOW_PARAMS",
+    "NoteIn",
+    "MidiClock",
+    "Op",
+    "Batch",
+    "Record",
+    "Event",
+    "Ack",
+    "Status",
+    "Notice",
+    "validate_tempo",
 ]
 
 DEFAULT_TEMPO = 120.0
@@ -47,7 +83,7 @@ class ParamSpec:
         if self.kind == "bool":
             rng = "True/False"
         elif self.kind == "note":
-            rng = "0..127, a name like \"C4\", or a list"
+            rng = '0..127, a name like "C4", or a list'
         else:
             hi = "inf" if self.hi is None else f"{self.hi:g}"
             lo = "-inf" if self.lo is None else f"{self.lo:g}"
@@ -55,20 +91,23 @@ class ParamSpec:
         return f"{self.name} ({rng}, default {self.default!r}): {self.meaning}"
 
 
-PARAMS: dict[str, ParamSpec] = {p.name: p for p in (
-    ParamSpec("note", 60, 0, 127, "note", "MIDI note; a list is cycled one step per firing"),
-    ParamSpec("thr", 1.0, 1e-6, None, "float", "threshold the activation must reach to fire"),
-    ParamSpec("rate", 1.0, 0.0, 10000.0, "float", "activation gained per beat"),
-    ParamSpec("leak", 0.0, 0.0, None, "float", "per beat: da/dt = rate - leak*a"),
-    ParamSpec("refr", 0.0, 0.0, None, "float", "beats after firing when pulses are ignored"),
-    ParamSpec("floor", -1.0, None, 0.0, "float", "activation never drops below this"),
-    ParamSpec("phase", 0.0, 0.0, 1.0, "float", "starting activation as a fraction of thr"),
-    ParamSpec("vel", 100, 1, 127, "int", "MIDI velocity"),
-    ParamSpec("dur", 0.25, 0.0, None, "float", "note length in beats"),
-    ParamSpec("ch", 1, 1, 16, "int", "MIDI channel"),
-    ParamSpec("prob", 1.0, 0.0, 1.0, "float", "probability that a firing sounds"),
-    ParamSpec("mute", False, None, None, "bool", "fires and resets, but sends nothing"),
-)}
+PARAMS: dict[str, ParamSpec] = {
+    p.name: p
+    for p in (
+        ParamSpec("note", 60, 0, 127, "note", "MIDI note; a list is cycled one step per firing"),
+        ParamSpec("thr", 1.0, 1e-6, None, "float", "threshold the activation must reach to fire"),
+        ParamSpec("rate", 1.0, 0.0, 10000.0, "float", "activation gained per beat"),
+        ParamSpec("leak", 0.0, 0.0, None, "float", "per beat: da/dt = rate - leak*a"),
+        ParamSpec("refr", 0.0, 0.0, None, "float", "beats after firing when pulses are ignored"),
+        ParamSpec("floor", -1.0, None, 0.0, "float", "activation never drops below this"),
+        ParamSpec("phase", 0.0, 0.0, 1.0, "float", "starting activation as a fraction of thr"),
+        ParamSpec("vel", 100, 1, 127, "int", "MIDI velocity"),
+        ParamSpec("dur", 0.25, 0.0, None, "float", "note length in beats"),
+        ParamSpec("ch", 1, 1, 16, "int", "MIDI channel"),
+        ParamSpec("prob", 1.0, 0.0, 1.0, "float", "probability that a firing sounds"),
+        ParamSpec("mute", False, None, None, "bool", "fires and resets, but sends nothing"),
+    )
+}
 
 _NOTE_RE = re.compile(r"^([A-Ga-g])([#b]?)(-?\d)$")
 _PITCH = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
@@ -78,7 +117,7 @@ _NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 def note_number(value: object) -> int:
     """Turn ``60``, ``"C4"``, ``"F#3"`` or ``"Bb2"`` into a MIDI note 0..127 (C4 = 60)."""
     if isinstance(value, bool):
-        raise ProtocolError(f"a note must be 0..127 or a name like \"C4\", got {value!r}")
+        raise ProtocolError(f'a note must be 0..127 or a name like "C4", got {value!r}')
     if isinstance(value, int):
         n = value
     elif isinstance(value, float) and value.is_integer():
@@ -86,11 +125,11 @@ def note_number(value: object) -> int:
     elif isinstance(value, str):
         m = _NOTE_RE.match(value.strip())
         if not m:
-            raise ProtocolError(f"a note name looks like \"C4\", \"F#3\" or \"Bb2\", got {value!r}")
+            raise ProtocolError(f'a note name looks like "C4", "F#3" or "Bb2", got {value!r}')
         letter, accidental, octave = m.groups()
         n = _PITCH[letter.upper()] + {"": 0, "#": 1, "b": -1}[accidental] + (int(octave) + 1) * 12
     else:
-        raise ProtocolError(f"a note must be 0..127 or a name like \"C4\", got {value!r}")
+        raise ProtocolError(f'a note must be 0..127 or a name like "C4", got {value!r}')
     if not 0 <= n <= 127:
         raise ProtocolError(f"a note must be in range 0..127, got {value!r}")
     return n
@@ -159,11 +198,14 @@ def clamp_param(name: str, value: float) -> object:
 def validate_tempo(bpm: object) -> float:
     v = _number("tempo", bpm)
     if not TEMPO_RANGE[0] <= v <= TEMPO_RANGE[1]:
-        raise ProtocolError(f"tempo must be in range {TEMPO_RANGE[0]:g}..{TEMPO_RANGE[1]:g} BPM, got {bpm!r}")
+        raise ProtocolError(
+            f"tempo must be in range {TEMPO_RANGE[0]:g}..{TEMPO_RANGE[1]:g} BPM, got {bpm!r}"
+        )
     return v
 
 
 # --- operations ------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class DefineNeuron:
@@ -339,9 +381,28 @@ class MidiClock:
     on: bool = True
 
 
-Op = (DefineNeuron | SetParam | Connect | Disconnect | Remove | Tempo | Mute
-      | Solo | Fire | Reset | Stop | Start | Panic | Clear
-      | Map | Unmap | Listen | Follow | NoteIn | MidiClock)
+Op = (
+    DefineNeuron
+    | SetParam
+    | Connect
+    | Disconnect
+    | Remove
+    | Tempo
+    | Mute
+    | Solo
+    | Fire
+    | Reset
+    | Stop
+    | Start
+    | Panic
+    | Clear
+    | Map
+    | Unmap
+    | Listen
+    | Follow
+    | NoteIn
+    | MidiClock
+)
 
 
 @dataclass(frozen=True)
@@ -384,11 +445,19 @@ class Event:
 
     def as_dict(self, sent: float | None = None) -> dict:
         """The JSON-lines record of DESIGN §5."""
-        return {"t": round(self.t, 9), "sent": sent, "type": self.type, "neuron": self.neuron,
-                "ch": self.ch, "note": self.note, "vel": self.vel}
+        return {
+            "t": round(self.t, 9),
+            "sent": sent,
+            "type": self.type,
+            "neuron": self.neuron,
+            "ch": self.ch,
+            "note": self.note,
+            "vel": self.vel,
+        }
 
 
 # --- engine replies ----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Ack:

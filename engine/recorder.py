@@ -15,6 +15,7 @@ at logical time ``t0``, so replay (:mod:`engine.recording`) rebuilds exactly wha
 engine had. The schema is :data:`SCHEMA`; ops are stored as JSON (never pickles: a
 recording from a stranger cannot run code).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -30,8 +31,18 @@ from typing import Any
 from engine import protocol as P
 from engine.protocol import Ack, Batch, Event
 
-__all__ = ["Recorder", "RecordSwitch", "RecordError", "SCHEMA", "FORMAT", "COMMIT_SECONDS",
-           "connect", "prepare", "ops_to_json", "ops_from_json"]
+__all__ = [
+    "Recorder",
+    "RecordSwitch",
+    "RecordError",
+    "SCHEMA",
+    "FORMAT",
+    "COMMIT_SECONDS",
+    "connect",
+    "prepare",
+    "ops_to_json",
+    "ops_from_json",
+]
 
 FORMAT = "livecode-recording 1"
 # Commit at least this often; the issue's bound is 250 ms lost at most.
@@ -111,16 +122,43 @@ def prepare(path: str, fresh: bool = True) -> str:
 
 # --- ops as JSON ---------------------------------------------------------------------------
 
-_OPS: dict[str, type] = {cls.__name__: cls for cls in (
-    P.DefineNeuron, P.SetParam, P.Connect, P.Disconnect, P.Remove, P.Tempo, P.Mute, P.Solo,
-    P.Fire, P.Reset, P.Stop, P.Start, P.Panic, P.Clear, P.Map, P.Unmap, P.Listen, P.Follow,
-    P.NoteIn, P.MidiClock)}
+_OPS: dict[str, type] = {
+    cls.__name__: cls
+    for cls in (
+        P.DefineNeuron,
+        P.SetParam,
+        P.Connect,
+        P.Disconnect,
+        P.Remove,
+        P.Tempo,
+        P.Mute,
+        P.Solo,
+        P.Fire,
+        P.Reset,
+        P.Stop,
+        P.Start,
+        P.Panic,
+        P.Clear,
+        P.Map,
+        P.Unmap,
+        P.Listen,
+        P.Follow,
+        P.NoteIn,
+        P.MidiClock,
+    )
+}
 
 
 def ops_to_json(ops: tuple) -> str:
-    return json.dumps([{"op": type(op).__name__,
-                        **{f.name: getattr(op, f.name) for f in dataclasses.fields(op)}}
-                       for op in ops])
+    return json.dumps(
+        [
+            {
+                "op": type(op).__name__,
+                **{f.name: getattr(op, f.name) for f in dataclasses.fields(op)},
+            }
+            for op in ops
+        ]
+    )
 
 
 def ops_from_json(text: str) -> tuple:
@@ -147,9 +185,16 @@ class Recorder:
     ``epoch`` is the clock's ``perf_counter`` reading at logical 0.
     """
 
-    def __init__(self, path: str, snapshot: dict, t0: float, epoch: float,
-                 now: Callable[[], float], kind: str = "start",
-                 commit_seconds: float = COMMIT_SECONDS) -> None:
+    def __init__(
+        self,
+        path: str,
+        snapshot: dict,
+        t0: float,
+        epoch: float,
+        now: Callable[[], float],
+        kind: str = "start",
+        commit_seconds: float = COMMIT_SECONDS,
+    ) -> None:
         self.path = path
         self.now = now
         self.epoch = epoch
@@ -158,9 +203,16 @@ class Recorder:
         self.rows = 0  # events committed
         self._queue: deque[tuple] = deque()
         self._stop = threading.Event()
-        self._segment = (kind, t0, epoch, time.time() - (time.perf_counter() - epoch),
-                         int(snapshot.get("seed", 0)), float(snapshot.get("tempo", 120.0)),
-                         json.dumps(snapshot), os.getpid())
+        self._segment = (
+            kind,
+            t0,
+            epoch,
+            time.time() - (time.perf_counter() - epoch),
+            int(snapshot.get("seed", 0)),
+            float(snapshot.get("tempo", 120.0)),
+            json.dumps(snapshot),
+            os.getpid(),
+        )
         self._thread = threading.Thread(target=self._write, name="recorder", daemon=True)
         self._thread.start()
 
@@ -194,8 +246,11 @@ class Recorder:
         db = None
         try:
             db = connect(self.path)
-            cur = db.execute("INSERT INTO segments (kind, t0, epoch, unix0, seed, tempo, "
-                             "snapshot, pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._segment)
+            cur = db.execute(
+                "INSERT INTO segments (kind, t0, epoch, unix0, seed, tempo, "
+                "snapshot, pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                self._segment,
+            )
             seg = cur.lastrowid
             db.commit()
             while True:
@@ -221,24 +276,41 @@ class Recorder:
             kind = item[0]
             if kind == _EVENTS:
                 sent = item[2]
-                events += [(seg, ev.t, ev.beat, sent, ev.type, ev.neuron, ev.ch, ev.note, ev.vel)
-                           for ev in item[1]]
+                events += [
+                    (seg, ev.t, ev.beat, sent, ev.type, ev.neuron, ev.ch, ev.note, ev.vel)
+                    for ev in item[1]
+                ]
             elif kind == _BATCH:
                 batch, ack = item[1], item[2]
                 error = ack.error or batch.refused
                 if batch.source == "restore" and batch.refused:
                     continue  # a refused block resent after a restart: recorded already
-                batches.append((seg, ack.t, ack.wall - epoch, batch.source,
-                                int(ack.ok and not error), error, batch.text,
-                                ops_to_json(batch.ops)))
+                batches.append(
+                    (
+                        seg,
+                        ack.t,
+                        ack.wall - epoch,
+                        batch.source,
+                        int(ack.ok and not error),
+                        error,
+                        batch.text,
+                        ops_to_json(batch.ops),
+                    )
+                )
             else:
                 end = item[1:]
         if events:
-            db.executemany("INSERT INTO events (segment, t, beat, sent, type, neuron, ch, note, "
-                           "vel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", events)
+            db.executemany(
+                "INSERT INTO events (segment, t, beat, sent, type, neuron, ch, note, "
+                "vel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                events,
+            )
         if batches:
-            db.executemany("INSERT INTO batches (segment, t, wall, source, ok, error, text, ops) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", batches)
+            db.executemany(
+                "INSERT INTO batches (segment, t, wall, source, ok, error, text, ops) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                batches,
+            )
         if end is not None:
             db.execute("UPDATE segments SET t_end = ?, ending = ? WHERE id = ?", (*end, seg))
         if events or batches or end is not None:
@@ -280,8 +352,9 @@ class RecordSwitch:
         snap = engine.net.snapshot()
         lead = engine.lead
         clock = engine.clock
-        self.recorder = Recorder(path, snap, snap["t"], clock.epoch, lambda: clock.now() + lead,
-                                 kind)
+        self.recorder = Recorder(
+            path, snap, snap["t"], clock.epoch, lambda: clock.now() + lead, kind
+        )
 
     def stop(self, ending: str = "quit") -> None:
         """Stop recording; the segment ends cleanly at the network's time (see Recorder.close)."""

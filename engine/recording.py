@@ -8,6 +8,7 @@ deterministic, so the same notes come out at the same logical times.
 This is an entry point of the engine package for ``livecode`` (like :mod:`engine.render`):
 ``replay``, ``export`` and ``plot`` read recordings only through it.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,18 @@ from engine.model import ModelError, Network
 from engine.protocol import Batch, Event
 from engine.recorder import RecordError, ops_from_json
 
-__all__ = ["Recording", "Segment", "Block", "load", "replay_events", "ReplayResult",
-           "serve_replay", "scale_batch", "snapshot_ops", "ALL_NOTES_OFF"]
+__all__ = [
+    "Recording",
+    "Segment",
+    "Block",
+    "load",
+    "replay_events",
+    "ReplayResult",
+    "serve_replay",
+    "scale_batch",
+    "snapshot_ops",
+    "ALL_NOTES_OFF",
+]
 
 ALL_NOTES_OFF = 123
 
@@ -93,18 +104,31 @@ def load(path: str) -> Recording:
         db = sqlite3.connect(f"file:{os.path.abspath(path)}?mode=ro", uri=True)
         try:
             segs = {}
-            for row in db.execute("SELECT id, kind, t0, epoch, unix0, seed, tempo, snapshot, "
-                                  "t_end, ending FROM segments ORDER BY id"):
-                segs[row[0]] = Segment(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
-                                       json.loads(row[7]), row[8], row[9])
+            for row in db.execute(
+                "SELECT id, kind, t0, epoch, unix0, seed, tempo, snapshot, "
+                "t_end, ending FROM segments ORDER BY id"
+            ):
+                segs[row[0]] = Segment(
+                    row[0],
+                    row[1],
+                    row[2],
+                    row[3],
+                    row[4],
+                    row[5],
+                    row[6],
+                    json.loads(row[7]),
+                    row[8],
+                    row[9],
+                )
             for sid, t, wall, source, ok, error, text, ops in db.execute(
-                    "SELECT segment, t, wall, source, ok, error, text, ops FROM batches "
-                    "ORDER BY id"):
-                segs[sid].blocks.append(Block(t, wall, source, bool(ok), error, text,
-                                              ops_from_json(ops)))
+                "SELECT segment, t, wall, source, ok, error, text, ops FROM batches ORDER BY id"
+            ):
+                segs[sid].blocks.append(
+                    Block(t, wall, source, bool(ok), error, text, ops_from_json(ops))
+                )
             for sid, t, beat, sent, typ, neuron, ch, note, vel in db.execute(
-                    "SELECT segment, t, beat, sent, type, neuron, ch, note, vel FROM events "
-                    "ORDER BY id"):
+                "SELECT segment, t, beat, sent, type, neuron, ch, note, vel FROM events ORDER BY id"
+            ):
                 seg = segs[sid]
                 seg.events.append(Event(t, beat, typ, neuron, ch, note, vel))
                 seg.sent.append(sent)
@@ -116,6 +140,7 @@ def load(path: str) -> Recording:
 
 
 # --- offline replay --------------------------------------------------------------------------
+
 
 @dataclass
 class ReplayResult:
@@ -155,16 +180,19 @@ def replay_events(rec: Recording, until: float | None = None) -> ReplayResult:
             try:
                 out += net.apply(Batch(block.ops, block.source, block.text), block.t)
             except ModelError as exc:  # the engine applied it: the file is not this model's
-                raise RecordError(f"recorded batch at {block.t:.3f} s no longer applies: "
-                                  f"{exc}") from exc
+                raise RecordError(
+                    f"recorded batch at {block.t:.3f} s no longer applies: {exc}"
+                ) from exc
             if any(isinstance(op, P.Tempo) for op in block.ops):
                 tempos.append((net.beat, net.tempo))
         out += net.advance(end)
         if seg.ending == "quit" and until is None:  # the engine's own silence at its end
             channels = sorted({ev.ch for ev in out if ev.type == "note_on"})
             out += net.release_all()
-            out += [Event(net.now, net.beat, "control_change", "", ch, ALL_NOTES_OFF, 0)
-                    for ch in channels]
+            out += [
+                Event(net.now, net.beat, "control_change", "", ch, ALL_NOTES_OFF, 0)
+                for ch in channels
+            ]
         else:
             out += net.release_all()
         events += out
@@ -174,12 +202,15 @@ def replay_events(rec: Recording, until: float | None = None) -> ReplayResult:
 
 # --- live replay (inside the engine process) -------------------------------------------------
 
+
 def scale_batch(batch: Batch, speed: float) -> Batch:
     """``batch`` for a replay ``speed`` times as fast: tempo changes scaled, clamped 1..999."""
     if speed == 1.0:
         return batch
-    ops = tuple(replace(op, bpm=min(999.0, max(1.0, op.bpm * speed)))
-                if isinstance(op, P.Tempo) else op for op in batch.ops)
+    ops = tuple(
+        replace(op, bpm=min(999.0, max(1.0, op.bpm * speed))) if isinstance(op, P.Tempo) else op
+        for op in batch.ops
+    )
     return replace(batch, ops=ops)
 
 
@@ -199,8 +230,10 @@ def snapshot_ops(snap: dict) -> tuple:
         thr = float(params.get("thr", 1.0))
         params["phase"] = min(1.0, max(0.0, float(d.get("a", 0.0)) / thr))
         ops.append(P.DefineNeuron(name, params))
-    ops += [P.Connect(c["src"], c["dst"], c["w"], c["delay"], c.get("kind", "pulse"))
-            for c in snap["connections"]]
+    ops += [
+        P.Connect(c["src"], c["dst"], c["w"], c["delay"], c.get("kind", "pulse"))
+        for c in snap["connections"]
+    ]
     ops += [P.Solo(name, True) for name in snap.get("solo", ())]
     ops += [P.Map(**m) for m in snap.get("mappings", ())]
     if not snap.get("running", True):
@@ -225,8 +258,14 @@ def serve_replay(engine: Any, rec: Recording, speed: float = 1.0, resumed: bool 
         if i == 0 and not resumed:
             engine.net.restore(_scale_snapshot(seg.snapshot, speed), t=max(t0, now))
         elif i > 0 and t0 > now:
-            engine.schedule(Batch(snapshot_ops(_scale_snapshot(seg.snapshot, speed)),
-                                  "replay", f"# restart at {seg.t0:.3f} s"), t0)
+            engine.schedule(
+                Batch(
+                    snapshot_ops(_scale_snapshot(seg.snapshot, speed)),
+                    "replay",
+                    f"# restart at {seg.t0:.3f} s",
+                ),
+                t0,
+            )
         for block in seg.blocks:
             t = block.t / speed
             if block.ok and block.ops and (t > now or (i == 0 and not resumed)):

@@ -3,6 +3,7 @@
 This is the engine's offline entry point; it shares the model with the real-time loop,
 so the same session and seed give the same logical events here and live.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -20,8 +21,9 @@ TICKS_PER_BEAT = 960
 SLICE_SECONDS = 10.0
 
 
-def render_events(batch: Batch, seconds: float, seed: int = 0,
-                  tempo: float | None = None) -> tuple[list[Event], float]:
+def render_events(
+    batch: Batch, seconds: float, seed: int = 0, tempo: float | None = None
+) -> tuple[list[Event], float]:
     """Apply ``batch`` at time 0 and run ``seconds``; return the events and the tempo.
 
     ``tempo`` overrides the session's own ``tempo()`` (the command line wins).
@@ -81,16 +83,17 @@ def _message(ev: Event, delta: int) -> mido.Message:
     """
     msg = mido.Message.__new__(mido.Message)
     if ev.type == "control_change":
-        vars(msg).update(type="control_change", channel=ev.ch - 1, control=ev.note,
-                         value=ev.vel, time=delta)
+        vars(msg).update(
+            type="control_change", channel=ev.ch - 1, control=ev.note, value=ev.vel, time=delta
+        )
     else:
-        vars(msg).update(type=ev.type, channel=ev.ch - 1, note=ev.note, velocity=ev.vel,
-                         time=delta)
+        vars(msg).update(type=ev.type, channel=ev.ch - 1, note=ev.note, velocity=ev.vel, time=delta)
     return msg
 
 
-def render(batch: Batch, seconds: float, out: str, seed: int = 0,
-           tempo: float | None = None) -> int:
+def render(
+    batch: Batch, seconds: float, out: str, seed: int = 0, tempo: float | None = None
+) -> int:
     """Render to ``out`` (``.mid`` or ``.jsonl``); return the number of MIDI messages."""
     events, bpm = render_events(batch, seconds, seed, tempo)
     if out.endswith(".jsonl"):

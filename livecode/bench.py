@@ -5,6 +5,7 @@ through the pipe every 100 ms; with OSC available, another process sends 1,000 O
 messages a second. The report gives medians and tails, never a pass/fail: machines
 differ, and this one is shared and noisy.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -38,8 +39,11 @@ def percentiles(values: list[float], scale: float = 1e3) -> dict[str, float]:
         return {"p50": 0.0, "p99": 0.0, "max": 0.0}
     ordered = sorted(values)
     p99 = ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
-    return {"p50": round(statistics.median(ordered) * scale, 4), "p99": round(p99 * scale, 4),
-            "max": round(ordered[-1] * scale, 4)}
+    return {
+        "p50": round(statistics.median(ordered) * scale, 4),
+        "p99": round(p99 * scale, 4),
+        "max": round(ordered[-1] * scale, 4),
+    }
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -74,8 +78,9 @@ class _JackProbe:
         try:
             self.client = jack.Client("livecode-bench-probe", no_start_server=True)
         except jack.JackError as exc:
-            raise RuntimeError(f"--midi-api jack needs a running JACK server "
-                               f"(e.g. jackd -d dummy): {exc}") from exc
+            raise RuntimeError(
+                f"--midi-api jack needs a running JACK server (e.g. jackd -d dummy): {exc}"
+            ) from exc
         self.port = self.client.midi_inports.register("in")
         self.rate = self.client.samplerate
         self.period = self.client.blocksize
@@ -123,8 +128,9 @@ def _jack_errors(probe: _JackProbe, logged: list[dict], frame0: int | None) -> d
     return {"error_ms": percentiles(errors), "period_frames": probe.period}
 
 
-def run_bench(seconds: float = 10.0, midi_api: str = "none", latency: float | None = None,
-              osc: bool = True) -> dict:
+def run_bench(
+    seconds: float = 10.0, midi_api: str = "none", latency: float | None = None, osc: bool = True
+) -> dict:
     """Run the scenario and return the report (see ``livecode bench --json``)."""
     _, batch = load_session(str(BENCH_SESSION))
     render_x = _render_speed(batch)
@@ -143,10 +149,15 @@ def run_bench(seconds: float = 10.0, midi_api: str = "none", latency: float | No
     with tempfile.TemporaryDirectory() as tmp:
         events = os.path.join(tmp, "bench.jsonl")
         osc_port = _free_udp_port() if osc else 0
-        config = EngineConfig(midi_api=midi_api, events=events, initial=batch,
-                              osc_port=osc_port, latency=latency,
-                              virtual="livecode-bench",
-                              port=probe.port.name if probe else None)
+        config = EngineConfig(
+            midi_api=midi_api,
+            events=events,
+            initial=batch,
+            osc_port=osc_port,
+            latency=latency,
+            virtual="livecode-bench",
+            port=probe.port.name if probe else None,
+        )
         started = time.perf_counter()
         handle = EngineHandle(config, on_message, restart=False)
         handle.start()
@@ -245,13 +256,16 @@ def format_report(report: dict) -> str:
         f"first note              {report['first_note_s']:.3f} s after start",
     ]
     if report["jack"]:
-        lines.append(f"JACK frame error        {ms(report['jack']['error_ms'])}  "
-                     f"(period {report['jack']['period_frames']} frames)")
+        lines.append(
+            f"JACK frame error        {ms(report['jack']['error_ms'])}  "
+            f"(period {report['jack']['period_frames']} frames)"
+        )
     return "\n".join(lines)
 
 
-def main(seconds: float, as_json: bool, midi_api: str, latency: float | None,
-         osc: bool = True) -> int:
+def main(
+    seconds: float, as_json: bool, midi_api: str, latency: float | None, osc: bool = True
+) -> int:
     report = run_bench(seconds, midi_api, latency, osc)
     print(json.dumps(report) if as_json else format_report(report))
     sys.stdout.flush()

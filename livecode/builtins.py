@@ -4,6 +4,7 @@ Each function is ``impl(ctx, args, kwargs)`` where ``ctx`` is the running evalua
 They take only the language's values, never call back into user code (there is none)
 and charge what they touch to the block's budget.
 """
+
 from __future__ import annotations
 
 import ast
@@ -31,15 +32,25 @@ def bind_args(name: str, params: list[tuple[str, object]], args: list, kwargs: d
     """Match ``args``/``kwargs`` to ``params`` ``[(name, default or REQUIRED)]``, as Python."""
     names = [p for p, _ in params]
     if len(args) > len(params):
-        raise BadType(f"{name}() takes at most {len(params)} argument"
-                      f"{'' if len(params) == 1 else 's'} ({', '.join(names)}), got {len(args)}")
+        raise BadType(
+            f"{name}() takes at most {len(params)} argument"
+            f"{'' if len(params) == 1 else 's'} ({', '.join(names)}), got {len(args)}"
+        )
     values = list(args) + [REQUIRED] * (len(params) - len(args))
     for key, value in kwargs.items():
         if key not in names:
-            raise with_arg(BadType(f"{name}() has no parameter `{key}`"
-                                   + (f"; its parameters are: {', '.join(names)}" if names
-                                      else "; it takes no arguments"),
-                                   suggestion=suggest(key, names)), key)
+            raise with_arg(
+                BadType(
+                    f"{name}() has no parameter `{key}`"
+                    + (
+                        f"; its parameters are: {', '.join(names)}"
+                        if names
+                        else "; it takes no arguments"
+                    ),
+                    suggestion=suggest(key, names),
+                ),
+                key,
+            )
         i = names.index(key)
         if i < len(args):
             raise with_arg(BadType(f"{name}() got `{key}` twice"), key)
@@ -55,6 +66,7 @@ def bind_args(name: str, params: list[tuple[str, object]], args: list, kwargs: d
 def fn(name: str, signature: str, doc: str) -> Callable[[Callable], LangFunction]:
     def wrap(impl: Callable) -> LangFunction:
         return LangFunction(name, impl, signature, doc)
+
     return wrap
 
 
@@ -102,13 +114,22 @@ def _extreme(name: str, pick: Callable):
             if pick(item, best):
                 best = item
         return best
+
     return impl
 
 
-_min = LangFunction("min", _extreme("min", lambda a, b: compare(ast.Lt, a, b)),
-                    "min(a, b, ...) / min(list)", "the smallest value")
-_max = LangFunction("max", _extreme("max", lambda a, b: compare(ast.Gt, a, b)),
-                    "max(a, b, ...) / max(list)", "the largest value")
+_min = LangFunction(
+    "min",
+    _extreme("min", lambda a, b: compare(ast.Lt, a, b)),
+    "min(a, b, ...) / min(list)",
+    "the smallest value",
+)
+_max = LangFunction(
+    "max",
+    _extreme("max", lambda a, b: compare(ast.Gt, a, b)),
+    "max(a, b, ...) / max(list)",
+    "the largest value",
+)
 
 
 @fn("abs", "abs(x)", "the absolute value of a number")
@@ -187,6 +208,7 @@ def _sequence(name: str, make: Callable):
         items = _items(ctx, x, f"{name}()")
         ctx.budget.build(len(items), name)
         return make(items)
+
     return impl
 
 
@@ -259,7 +281,7 @@ def _print(ctx, args, kwargs):
     return None
 
 
-@fn("midi", "midi(name)", "the MIDI note number of a note name: midi(\"C4\") is 60")
+@fn("midi", "midi(name)", 'the MIDI note number of a note name: midi("C4") is 60')
 def _midi(ctx, args, kwargs):
     (x,) = bind_args("midi", [("name", REQUIRED)], args, kwargs)
     try:
@@ -268,7 +290,29 @@ def _midi(ctx, args, kwargs):
         raise with_arg(BadValue(str(e)), 0) from None
 
 
-PLAIN: dict[str, LangFunction] = {f.name: f for f in (
-    _range, _len, _min, _max, _abs, _round, _int, _float, _str, _bool, _list, _tuple, _sum,
-    _sorted, _reversed, _enumerate, _zip, _any, _all, _print, _midi,
-)}
+PLAIN: dict[str, LangFunction] = {
+    f.name: f
+    for f in (
+        _range,
+        _len,
+        _min,
+        _max,
+        _abs,
+        _round,
+        _int,
+        _float,
+        _str,
+        _bool,
+        _list,
+        _tuple,
+        _sum,
+        _sorted,
+        _reversed,
+        _enumerate,
+        _zip,
+        _any,
+        _all,
+        _print,
+        _midi,
+    )
+}

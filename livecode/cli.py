@@ -1,4 +1,5 @@
 """The ``livecode`` command: REPL (default), play, render, ports, bench."""
+
 from __future__ import annotations
 
 import argparse
@@ -18,26 +19,51 @@ COMMANDS = ("play", "render", "ports", "bench", "repl", "replay", "export", "plo
 
 def _add_realtime_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("real-time options")
-    g.add_argument("--midi-api", default="auto",
-                   choices=("auto", "alsa", "jack", "coremidi", "winmm", "none"))
-    g.add_argument("--virtual", default="livecode", metavar="NAME",
-                   help="name of the output port the engine opens (default: livecode)")
-    g.add_argument("--port", metavar="NAME",
-                   help="send to an existing output port instead (substring match)")
+    g.add_argument(
+        "--midi-api", default="auto", choices=("auto", "alsa", "jack", "coremidi", "winmm", "none")
+    )
+    g.add_argument(
+        "--virtual",
+        default="livecode",
+        metavar="NAME",
+        help="name of the output port the engine opens (default: livecode)",
+    )
+    g.add_argument(
+        "--port", metavar="NAME", help="send to an existing output port instead (substring match)"
+    )
     g.add_argument("--osc-port", type=int, default=8000, metavar="N", help="0 turns OSC off")
     g.add_argument("--osc-host", default="127.0.0.1", metavar="ADDR")
-    g.add_argument("--osc-allow", default="", metavar="IP,...",
-                   help="accept OSC only from these sender addresses")
-    g.add_argument("--osc-feedback", metavar="HOST:PORT",
-                   help="send /fired and parameter echoes there (TouchOSC listens on 9000)")
-    g.add_argument("--midi-in", action="append", default=[], metavar="NAME",
-                   help="also listen to this MIDI input port (substring match; repeatable); "
-                        "the engine always opens a virtual input NAME-in (see --virtual)")
-    g.add_argument("--clock-out", action="store_true",
-                   help="send MIDI clock (24 per beat, start/stop) on the output port")
-    g.add_argument("--latency", type=float, metavar="SECONDS",
-                   help="JACK: run this far ahead and write each note at its exact frame "
-                        "(default: 2 JACK periods; 0 sends through rtmidi at once)")
+    g.add_argument(
+        "--osc-allow",
+        default="",
+        metavar="IP,...",
+        help="accept OSC only from these sender addresses",
+    )
+    g.add_argument(
+        "--osc-feedback",
+        metavar="HOST:PORT",
+        help="send /fired and parameter echoes there (TouchOSC listens on 9000)",
+    )
+    g.add_argument(
+        "--midi-in",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also listen to this MIDI input port (substring match; repeatable); "
+        "the engine always opens a virtual input NAME-in (see --virtual)",
+    )
+    g.add_argument(
+        "--clock-out",
+        action="store_true",
+        help="send MIDI clock (24 per beat, start/stop) on the output port",
+    )
+    g.add_argument(
+        "--latency",
+        type=float,
+        metavar="SECONDS",
+        help="JACK: run this far ahead and write each note at its exact frame "
+        "(default: 2 JACK periods; 0 sends through rtmidi at once)",
+    )
     g.add_argument("--tempo", type=float, metavar="BPM")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--events", metavar="FILE.jsonl", help="log every MIDI message sent")
@@ -45,9 +71,13 @@ def _add_realtime_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="livecode", description=(
-        "Live-code an oscillating network of integrate-and-fire neurons that plays MIDI. "
-        "With no command: the REPL."))
+    parser = argparse.ArgumentParser(
+        prog="livecode",
+        description=(
+            "Live-code an oscillating network of integrate-and-fire neurons that plays MIDI. "
+            "With no command: the REPL."
+        ),
+    )
     sub = parser.add_subparsers(dest="command")
 
     repl = sub.add_parser("repl", help="the live-coding REPL (the default)")
@@ -66,20 +96,27 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--seconds", type=float, required=True, metavar="S")
     render.add_argument("-o", "--output", required=True, metavar="OUT.mid|OUT.jsonl")
     render.add_argument("--seed", type=int, default=0)
-    render.add_argument("--tempo", type=float, metavar="BPM",
-                        help="play at this tempo, whatever the session says")
+    render.add_argument(
+        "--tempo", type=float, metavar="BPM", help="play at this tempo, whatever the session says"
+    )
 
     sub.add_parser("ports", help="list MIDI APIs and ports")
 
     bench = sub.add_parser("bench", help="timing report on this machine")
     bench.add_argument("--seconds", type=float, default=10.0, metavar="S")
     bench.add_argument("--json", action="store_true", help="one JSON object instead of text")
-    bench.add_argument("--midi-api", default="auto",
-                       choices=("auto", "alsa", "jack", "coremidi", "winmm", "none"))
-    bench.add_argument("--latency", type=float, metavar="SECONDS",
-                       help="JACK: how far ahead (default 2 periods; 0: rtmidi)")
-    bench.add_argument("--no-osc", action="store_true",
-                       help="leave out the OSC load (osc_ms is then null)")
+    bench.add_argument(
+        "--midi-api", default="auto", choices=("auto", "alsa", "jack", "coremidi", "winmm", "none")
+    )
+    bench.add_argument(
+        "--latency",
+        type=float,
+        metavar="SECONDS",
+        help="JACK: how far ahead (default 2 periods; 0: rtmidi)",
+    )
+    bench.add_argument(
+        "--no-osc", action="store_true", help="leave out the OSC load (osc_ms is then null)"
+    )
     from livecode.replay import add_commands
 
     add_commands(sub, _add_realtime_options)
@@ -88,13 +125,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _config(args: argparse.Namespace, seconds: float | None = None) -> EngineConfig:
     allow = tuple(a.strip() for a in args.osc_allow.split(",") if a.strip())
-    return EngineConfig(midi_api=args.midi_api, virtual=args.virtual, port=args.port,
-                        tempo=args.tempo or 120.0, seed=args.seed, events=args.events,
-                        seconds=seconds, osc_port=args.osc_port, osc_host=args.osc_host,
-                        osc_feedback=args.osc_feedback,
-                        osc_allow=allow, latency=args.latency,
-                        midi_in=tuple(args.midi_in), clock_out=args.clock_out,
-                        record=_record_path(args.record))
+    return EngineConfig(
+        midi_api=args.midi_api,
+        virtual=args.virtual,
+        port=args.port,
+        tempo=args.tempo or 120.0,
+        seed=args.seed,
+        events=args.events,
+        seconds=seconds,
+        osc_port=args.osc_port,
+        osc_host=args.osc_host,
+        osc_feedback=args.osc_feedback,
+        osc_allow=allow,
+        latency=args.latency,
+        midi_in=tuple(args.midi_in),
+        clock_out=args.clock_out,
+        record=_record_path(args.record),
+    )
 
 
 def _record_path(path: str | None) -> str | None:
@@ -118,8 +165,10 @@ def cmd_render(args: argparse.Namespace) -> int:
     count = render(batch, args.seconds, args.output, seed=args.seed, tempo=args.tempo)
     took = time.perf_counter() - start
     speed = args.seconds / took if took > 0 else float("inf")
-    _say(f"wrote {count} MIDI messages to {args.output} ({args.seconds:g} s of music "
-         f"in {took:.3f} s, {speed:.0f}x real time)")
+    _say(
+        f"wrote {count} MIDI messages to {args.output} ({args.seconds:g} s of music "
+        f"in {took:.3f} s, {speed:.0f}x real time)"
+    )
     return 0
 
 
@@ -129,9 +178,13 @@ def cmd_play(args: argparse.Namespace) -> int:
 
     sessions: list[LiveSession] = []
     # made before the first read: a save from then on is applied
-    watcher = FileWatcher(args.session,
-                          lambda text: sessions[0].apply_file(text, args.session),
-                          on_error=_say) if args.watch else None
+    watcher = (
+        FileWatcher(
+            args.session, lambda text: sessions[0].apply_file(text, args.session), on_error=_say
+        )
+        if args.watch
+        else None
+    )
     interp, batch = load_session(args.session)
     config = _config(args, seconds=args.seconds)
     config.initial = batch
@@ -180,8 +233,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "bench":
             from livecode.bench import main as bench_main
 
-            return bench_main(args.seconds, args.json, args.midi_api, args.latency,
-                              osc=not args.no_osc)
+            return bench_main(
+                args.seconds, args.json, args.midi_api, args.latency, osc=not args.no_osc
+            )
         if args.command == "repl":
             from livecode.repl import run_repl
 

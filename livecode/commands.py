@@ -4,6 +4,7 @@
 append a host action, ``load`` asks the ``read_file`` callable the host gave the
 interpreter, and ``ls``/``help`` return text.
 """
+
 from __future__ import annotations
 
 from engine import protocol as P
@@ -30,12 +31,20 @@ from .values import (
 __all__ = ["FUNCTIONS", "COMMANDS"]
 
 
-@fn("neuron", "neuron(note=60, thr=1.0, rate=1.0, ...)",
-    "a new neuron; bind it to a name: `n1 = neuron(36, thr=1.2)`")
+@fn(
+    "neuron",
+    "neuron(note=60, thr=1.0, rate=1.0, ...)",
+    "a new neuron; bind it to a name: `n1 = neuron(36, thr=1.2)`",
+)
 def _neuron(ctx, args, kwargs):
     if len(args) > 1:
-        raise with_arg(BadType("neuron() takes the note as its only positional argument; give "
-                               "the others by name: neuron(36, thr=1.2)"), 1)
+        raise with_arg(
+            BadType(
+                "neuron() takes the note as its only positional argument; give "
+                "the others by name: neuron(36, thr=1.2)"
+            ),
+            1,
+        )
     if args and "note" in kwargs:
         raise with_arg(BadType("neuron() got `note` twice"), "note")
     given = {"note": args[0]} if args else {}
@@ -43,9 +52,13 @@ def _neuron(ctx, args, kwargs):
     params = []
     for name, value in given.items():
         if name not in P.PARAMS:
-            raise with_arg(BadType(f"neuron() has no parameter `{name}`; parameters are: "
-                                   f"{', '.join(P.PARAMS)}",
-                                   suggestion=suggest_param(name)), name)
+            raise with_arg(
+                BadType(
+                    f"neuron() has no parameter `{name}`; parameters are: {', '.join(P.PARAMS)}",
+                    suggestion=suggest_param(name),
+                ),
+                name,
+            )
         if isinstance(value, list) and value and all(isinstance(v, NeuronRef) for v in value):
             raise with_arg(BadType(f"{name} must be a number, got a list of neurons"), name)
         try:
@@ -55,12 +68,24 @@ def _neuron(ctx, args, kwargs):
     return Recipe(tuple(params))
 
 
-@fn("connect", "connect(src, dst, w=0.5, delay=0, kind=\"pulse\")",
-    "connect src to dst (neurons or lists); re-run to change; kind is \"pulse\" or \"cont\"")
+@fn(
+    "connect",
+    'connect(src, dst, w=0.5, delay=0, kind="pulse")',
+    'connect src to dst (neurons or lists); re-run to change; kind is "pulse" or "cont"',
+)
 def _connect(ctx, args, kwargs):
-    src, dst, w, delay, kind = bind_args("connect", [
-        ("src", REQUIRED), ("dst", REQUIRED), ("w", P.DEFAULT_WEIGHT), ("delay", 0.0),
-        ("kind", "pulse")], args, kwargs)
+    src, dst, w, delay, kind = bind_args(
+        "connect",
+        [
+            ("src", REQUIRED),
+            ("dst", REQUIRED),
+            ("w", P.DEFAULT_WEIGHT),
+            ("delay", 0.0),
+            ("kind", "pulse"),
+        ],
+        args,
+        kwargs,
+    )
     ctx.connect(src, dst, w, delay, kind)
     return None
 
@@ -107,6 +132,7 @@ def _per_neuron(name: str, make, doc: str) -> LangFunction:
             for n in names:
                 ctx.emit(make(n))
         return None
+
     return LangFunction(name, impl, f"{name}(n, ...)", doc)
 
 
@@ -117,6 +143,7 @@ def _no_args(name: str, op: object, doc: str) -> LangFunction:
         if isinstance(op, P.Clear):
             ctx.forget()  # the variables that named neurons now name nothing
         return None
+
     return LangFunction(name, impl, f"{name}()", doc)
 
 
@@ -130,21 +157,38 @@ def _path(name: str, args, kwargs) -> str:
 _OSC_FORBIDDEN = frozenset(" #*,?[]{}")
 
 
-@fn("osc", "osc(address, lo=None, hi=None, curve=\"lin\", arg=0)",
-    "an OSC control (sending 0..1) to assign: n1.thr = osc(\"/1/fader1\", 0.5, 2.0); "
-    "n1.fire = osc(\"/1/push1\"); tempo(osc(\"/1/rotary1\", 60, 180, curve=\"exp\"))")
+@fn(
+    "osc",
+    'osc(address, lo=None, hi=None, curve="lin", arg=0)',
+    'an OSC control (sending 0..1) to assign: n1.thr = osc("/1/fader1", 0.5, 2.0); '
+    'n1.fire = osc("/1/push1"); tempo(osc("/1/rotary1", 60, 180, curve="exp"))',
+)
 def _osc(ctx, args, kwargs):
-    address, lo, hi, curve, arg = bind_args("osc", [
-        ("address", REQUIRED), ("lo", None), ("hi", None), ("curve", "lin"), ("arg", 0)],
-        args, kwargs)
+    address, lo, hi, curve, arg = bind_args(
+        "osc",
+        [("address", REQUIRED), ("lo", None), ("hi", None), ("curve", "lin"), ("arg", 0)],
+        args,
+        kwargs,
+    )
     if not isinstance(address, str):
-        raise with_arg(BadType(f"osc() needs an address as a str, like \"/1/fader1\", got "
-                               f"{type_name(address)}"), 0)
-    if (not address.startswith("/") or len(address) > 256 or not address.isprintable()
-            or _OSC_FORBIDDEN & set(address)):
-        raise with_arg(BadValue(f"an OSC address starts with / and has no spaces or "
-                                f"# * , ? [ ] {{ }} (at most 256 characters), got "
-                                f"{show(address, 80)}"), 0)
+        raise with_arg(
+            BadType(f'osc() needs an address as a str, like "/1/fader1", got {type_name(address)}'),
+            0,
+        )
+    if (
+        not address.startswith("/")
+        or len(address) > 256
+        or not address.isprintable()
+        or _OSC_FORBIDDEN & set(address)
+    ):
+        raise with_arg(
+            BadValue(
+                f"an OSC address starts with / and has no spaces or "
+                f"# * , ? [ ] {{ }} (at most 256 characters), got "
+                f"{show(address, 80)}"
+            ),
+            0,
+        )
     bounds = []
     for i, (what, v) in enumerate((("lo", lo), ("hi", hi))):
         try:
@@ -153,8 +197,12 @@ def _osc(ctx, args, kwargs):
             raise with_arg(e, what if what in kwargs else i + 1) from None
     if curve not in P.MAP_CURVES:
         hint = suggest(curve, P.MAP_CURVES) if isinstance(curve, str) else None
-        raise with_arg(BadValue(f"osc()'s curve must be \"lin\" or \"exp\", got "
-                                f"{show(curve, 40)}", suggestion=hint), "curve")
+        raise with_arg(
+            BadValue(
+                f'osc()\'s curve must be "lin" or "exp", got {show(curve, 40)}', suggestion=hint
+            ),
+            "curve",
+        )
     try:
         check_int(arg, "osc()'s arg")
         if not 0 <= arg <= 255:
@@ -163,14 +211,18 @@ def _osc(ctx, args, kwargs):
         raise with_arg(e, "arg") from None
     src = OscSource(address, bounds[0], bounds[1], curve, arg)
     if curve == "exp" and any(b is not None and b <= 0 for b in bounds):
-        raise with_arg(BadValue(f"curve=\"exp\" needs lo and hi above 0, got "
-                                f"{show(lo)}..{show(hi)}"), "curve")
+        raise with_arg(
+            BadValue(f'curve="exp" needs lo and hi above 0, got {show(lo)}..{show(hi)}'), "curve"
+        )
     return src
 
 
-@fn("unmap", "unmap(what=None, param=None)",
-    "remove mappings: unmap(\"/1/fader1\"), unmap(n1), unmap(n1, \"thr\"), unmap(tempo), "
-    "unmap() for all")
+@fn(
+    "unmap",
+    "unmap(what=None, param=None)",
+    'remove mappings: unmap("/1/fader1"), unmap(n1), unmap(n1, "thr"), unmap(tempo), '
+    "unmap() for all",
+)
 def _unmap(ctx, args, kwargs):
     what, param = bind_args("unmap", [("what", None), ("param", None)], args, kwargs)
     maps = list(ctx.mirror.mappings.values())
@@ -184,9 +236,14 @@ def _unmap(ctx, args, kwargs):
             address = show(what)
         if not found:
             known = sorted({m.address for m in maps})
-            raise with_arg(BadValue(f"nothing is mapped to {address!r}"
-                                    + (f"; mapped: {', '.join(known)}" if known else ""),
-                                    suggestion=suggest(address, known)), 0)
+            raise with_arg(
+                BadValue(
+                    f"nothing is mapped to {address!r}"
+                    + (f"; mapped: {', '.join(known)}" if known else ""),
+                    suggestion=suggest(address, known),
+                ),
+                0,
+            )
     elif isinstance(what, LangFunction) and what.name == "tempo":
         found = [m for m in maps if m.param == "tempo"]
         if not found:
@@ -197,13 +254,22 @@ def _unmap(ctx, args, kwargs):
         except LivecodeError as e:
             raise with_arg(e, 0) from None
         if param is not None and param != "fire" and param not in P.PARAMS:
-            raise with_arg(BadValue(f"unmap()'s param is a parameter or \"fire\", got "
-                                    f"{show(param, 40)}",
-                                    suggestion=suggest_param(str(param), ("fire",))), 1)
+            raise with_arg(
+                BadValue(
+                    f'unmap()\'s param is a parameter or "fire", got {show(param, 40)}',
+                    suggestion=suggest_param(str(param), ("fire",)),
+                ),
+                1,
+            )
         found = [m for m in maps if m.name in names and (param is None or m.param == param)]
         if not found:
-            raise with_arg(BadValue(f"{', '.join(names)} {'has' if len(names) == 1 else 'have'}"
-                                    f" no {param + ' ' if param else ''}mapping to unmap"), 0)
+            raise with_arg(
+                BadValue(
+                    f"{', '.join(names)} {'has' if len(names) == 1 else 'have'}"
+                    f" no {param + ' ' if param else ''}mapping to unmap"
+                ),
+                0,
+            )
     for m in found:
         ctx.emit(P.Unmap(m.source, m.address, m.name, m.param))
     return None
@@ -221,8 +287,9 @@ def _channel(value: object, what: str) -> int:
     return value  # type: ignore[return-value]
 
 
-def _scale(name: str, lo: object, hi: object, curve: object, kwargs: dict, first: int
-           ) -> tuple[float | None, float | None]:
+def _scale(
+    name: str, lo: object, hi: object, curve: object, kwargs: dict, first: int
+) -> tuple[float | None, float | None]:
     bounds: list[float | None] = []
     for i, (what, v) in enumerate((("lo", lo), ("hi", hi))):
         try:
@@ -231,21 +298,32 @@ def _scale(name: str, lo: object, hi: object, curve: object, kwargs: dict, first
             raise with_arg(e, what if what in kwargs else first + i) from None
     if curve not in P.MAP_CURVES:
         hint = suggest(curve, P.MAP_CURVES) if isinstance(curve, str) else None
-        raise with_arg(BadValue(f"{name}()'s curve must be \"lin\" or \"exp\", got "
-                                f"{show(curve, 40)}", suggestion=hint), "curve")
+        raise with_arg(
+            BadValue(
+                f'{name}()\'s curve must be "lin" or "exp", got {show(curve, 40)}', suggestion=hint
+            ),
+            "curve",
+        )
     if curve == "exp" and any(b is not None and b <= 0 for b in bounds):
-        raise with_arg(BadValue(f"curve=\"exp\" needs lo and hi above 0, got "
-                                f"{show(lo)}..{show(hi)}"), "curve")
+        raise with_arg(
+            BadValue(f'curve="exp" needs lo and hi above 0, got {show(lo)}..{show(hi)}'), "curve"
+        )
     return bounds[0], bounds[1]
 
 
-@fn("cc", "cc(number, lo=None, hi=None, curve=\"lin\", ch=None)",
-    "a MIDI controller (0..127) to assign: n1.rate = cc(74, 0.25, 8, curve=\"exp\", ch=1); "
-    "n1.fire = cc(64) fires on the press; tempo(cc(20, 60, 180)); ch None: any channel")
+@fn(
+    "cc",
+    'cc(number, lo=None, hi=None, curve="lin", ch=None)',
+    'a MIDI controller (0..127) to assign: n1.rate = cc(74, 0.25, 8, curve="exp", ch=1); '
+    "n1.fire = cc(64) fires on the press; tempo(cc(20, 60, 180)); ch None: any channel",
+)
 def _cc(ctx, args, kwargs):
-    number, lo, hi, curve, ch = bind_args("cc", [
-        ("number", REQUIRED), ("lo", None), ("hi", None), ("curve", "lin"), ("ch", None)],
-        args, kwargs)
+    number, lo, hi, curve, ch = bind_args(
+        "cc",
+        [("number", REQUIRED), ("lo", None), ("hi", None), ("curve", "lin"), ("ch", None)],
+        args,
+        kwargs,
+    )
     try:
         check_int(number, "cc()'s number")
         if not 0 <= number <= 127:
@@ -256,13 +334,19 @@ def _cc(ctx, args, kwargs):
     return MidiSource("cc", number, _channel(ch, "cc()'s ch"), lo, hi, curve)
 
 
-@fn("noteon", "noteon(note=None, ch=None, lo=None, hi=None, curve=\"lin\")",
+@fn(
+    "noteon",
+    'noteon(note=None, ch=None, lo=None, hi=None, curve="lin")',
     "a MIDI note-on to assign: pad.fire = noteon(36, ch=10) fires on it; n1.vel = noteon(ch=1) "
-    "follows the velocity; note None: any note, ch None: any channel")
+    "follows the velocity; note None: any note, ch None: any channel",
+)
 def _noteon(ctx, args, kwargs):
-    note, ch, lo, hi, curve = bind_args("noteon", [
-        ("note", None), ("ch", None), ("lo", None), ("hi", None), ("curve", "lin")],
-        args, kwargs)
+    note, ch, lo, hi, curve = bind_args(
+        "noteon",
+        [("note", None), ("ch", None), ("lo", None), ("hi", None), ("curve", "lin")],
+        args,
+        kwargs,
+    )
     number = None
     if note is not None:
         try:
@@ -273,9 +357,12 @@ def _noteon(ctx, args, kwargs):
     return MidiSource("note", number, _channel(ch, "noteon()'s ch"), lo, hi, curve)
 
 
-@fn("listen", "listen(ch=None, lo=0, hi=127)",
+@fn(
+    "listen",
+    "listen(ch=None, lo=0, hi=127)",
     "a new input neuron: keys = listen(ch=1) fires on every note-on heard (ch None: any "
-    "channel; lo..hi: a note range); silent (muted) unless you unmute(keys)")
+    "channel; lo..hi: a note range); silent (muted) unless you unmute(keys)",
+)
 def _listen(ctx, args, kwargs):
     ch, lo, hi = bind_args("listen", [("ch", None), ("lo", 0), ("hi", 127)], args, kwargs)
     channel = _channel(ch, "listen()'s ch")
@@ -284,25 +371,42 @@ def _listen(ctx, args, kwargs):
         try:
             bounds.append(P.note_number(v))
         except P.ProtocolError as e:
-            raise with_arg(BadValue(f"listen()'s {what}: {e}"), what if what in kwargs else i + 1) from None
+            raise with_arg(
+                BadValue(f"listen()'s {what}: {e}"), what if what in kwargs else i + 1
+            ) from None
     if bounds[0] > bounds[1]:
-        raise with_arg(BadValue(f"listen()'s note range is empty: lo {bounds[0]} > hi {bounds[1]}"),
-                       "hi" if "hi" in kwargs else 2)
+        raise with_arg(
+            BadValue(f"listen()'s note range is empty: lo {bounds[0]} > hi {bounds[1]}"),
+            "hi" if "hi" in kwargs else 2,
+        )
     params = (("rate", 0.0), ("mute", True), ("ch", channel or 1))
     return ListenRecipe(params, channel, bounds[0], bounds[1])
 
 
-@fn("follow", "follow(keys, by=0)",
+@fn(
+    "follow",
+    "follow(keys, by=0)",
     "assign to .note or .vel: n1.note = follow(keys, 7) plays the last note keys heard, "
-    "a fifth up; setting n1.note again stops following")
+    "a fifth up; setting n1.note again stops following",
+)
 def _follow(ctx, args, kwargs):
     src, by = bind_args("follow", [("src", REQUIRED), ("by", 0)], args, kwargs)
     if not isinstance(src, NeuronRef):
-        raise with_arg(BadType(f"follow() takes an input neuron made by listen(), got "
-                               f"{type_name(src)} {show(src, 40)}"), 0)
+        raise with_arg(
+            BadType(
+                f"follow() takes an input neuron made by listen(), got "
+                f"{type_name(src)} {show(src, 40)}"
+            ),
+            0,
+        )
     if src.name not in ctx.mirror.inputs:
-        raise with_arg(BadValue(f"`{src.name}` does not listen to MIDI: follow() takes an input "
-                                f"neuron, e.g. keys = listen(ch=1)"), 0)
+        raise with_arg(
+            BadValue(
+                f"`{src.name}` does not listen to MIDI: follow() takes an input "
+                f"neuron, e.g. keys = listen(ch=1)"
+            ),
+            0,
+        )
     try:
         check_int(by, "follow()'s by")
         if not -127 <= by <= 127:
@@ -312,8 +416,11 @@ def _follow(ctx, args, kwargs):
     return FollowSource(src.name, by)
 
 
-@fn("clock", "clock(on=None)",
-    "send MIDI clock (24 per beat, start/stop) on the output port: clock(True); clock() reads it")
+@fn(
+    "clock",
+    "clock(on=None)",
+    "send MIDI clock (24 per beat, start/stop) on the output port: clock(True); clock() reads it",
+)
 def _clock(ctx, args, kwargs):
     (on,) = bind_args("clock", [("on", None)], args, kwargs)
     if on is None:
@@ -330,8 +437,12 @@ def _save(ctx, args, kwargs):
     return None
 
 
-@fn("record", "record(path)", "record the performance (code, controllers, every note) into a "
-    "SQLite file: record(\"gig.sqlite\"); record(False) stops")
+@fn(
+    "record",
+    "record(path)",
+    "record the performance (code, controllers, every note) into a "
+    'SQLite file: record("gig.sqlite"); record(False) stops',
+)
 def _record(ctx, args, kwargs):
     (path,) = bind_args("record", [("path", REQUIRED)], args, kwargs)
     if path is False:
@@ -353,9 +464,14 @@ def _load(ctx, args, kwargs):
     except LivecodeError:
         raise
     except (OSError, UnicodeError) as e:
-        raise with_arg(HostError(f"cannot read {path!r}: {e.strerror or e}"
-                                 if isinstance(e, OSError) else f"cannot read {path!r}: {e}"),
-                       0) from None
+        raise with_arg(
+            HostError(
+                f"cannot read {path!r}: {e.strerror or e}"
+                if isinstance(e, OSError)
+                else f"cannot read {path!r}: {e}"
+            ),
+            0,
+        ) from None
     if not isinstance(text, str):
         raise HostError(f"the host gave {type_name(text)} for {path!r}, not text")
     ctx.load_depth += 1
@@ -385,7 +501,7 @@ def _ls(ctx, args, kwargs):
     return Text(listing(ctx.mirror, live))
 
 
-@fn("help", "help(topic)", "help on a function or parameter: help(neuron), help(\"rate\")")
+@fn("help", "help(topic)", 'help on a function or parameter: help(neuron), help("rate")')
 def _help(ctx, args, kwargs):
     (topic,) = bind_args("help", [("topic", None)], args, kwargs)
     if topic is None:
@@ -394,43 +510,68 @@ def _help(ctx, args, kwargs):
         lines += [f"  {f.signature:<{width}}  {f.doc}" for f in FUNCTIONS.values()]
         lines += ["Neuron parameters (n1.rate = 2):"]
         lines += [f"  {spec.describe()}" for spec in P.PARAMS.values()]
-        lines += ["Connect: `a >> b` (weight 0.5), `a >> b @ -0.4`, `a >> [b, c] @ 0.3`; "
-                  "chains: `a >> b >> c`."]
-        lines += ["REPL keys: Enter runs a complete block (a `for`/`if` ends with an empty line), "
-                  "Alt-Enter runs the whole buffer, Tab completes, F12 or Alt-P is panic (all "
-                  "notes off), Ctrl-C clears the line, Ctrl-D or quit() leaves."]
+        lines += [
+            "Connect: `a >> b` (weight 0.5), `a >> b @ -0.4`, `a >> [b, c] @ 0.3`; "
+            "chains: `a >> b >> c`."
+        ]
+        lines += [
+            "REPL keys: Enter runs a complete block (a `for`/`if` ends with an empty line), "
+            "Alt-Enter runs the whole buffer, Tab completes, F12 or Alt-P is panic (all "
+            "notes off), Ctrl-C clears the line, Ctrl-D or quit() leaves."
+        ]
         return Text("\n".join(lines))
     if isinstance(topic, LangFunction):
         return Text(f"{topic.signature}\n  {topic.doc}")
     if isinstance(topic, NeuronRef):
         params = ctx.mirror.neurons.get(topic.name, {})
-        return Text(f"neuron {topic.name}: " + ", ".join(f"{k}={show(v)}"
-                                                         for k, v in params.items()))
+        return Text(
+            f"neuron {topic.name}: " + ", ".join(f"{k}={show(v)}" for k, v in params.items())
+        )
     if isinstance(topic, str):
         if topic in P.PARAMS:
             return Text(P.PARAMS[topic].describe())
         if topic in FUNCTIONS:
             f = FUNCTIONS[topic]
             return Text(f"{f.signature}\n  {f.doc}")
-        raise with_arg(BadValue(f"no help on {topic!r}",
-                                suggestion=suggest(topic, [*P.PARAMS, *FUNCTIONS])), 0)
-    raise with_arg(BadType(f"help() takes a function, a neuron or a parameter name, "
-                           f"got {type_name(topic)}"), 0)
+        raise with_arg(
+            BadValue(f"no help on {topic!r}", suggestion=suggest(topic, [*P.PARAMS, *FUNCTIONS])), 0
+        )
+    raise with_arg(
+        BadType(f"help() takes a function, a neuron or a parameter name, got {type_name(topic)}"), 0
+    )
 
 
-COMMANDS: dict[str, LangFunction] = {f.name: f for f in (
-    _neuron, _connect, _disconnect, _tempo, _osc, _unmap, _cc, _noteon, _listen, _follow, _clock,
-    _per_neuron("mute", lambda n: P.Mute(n, True), "silence a neuron (it keeps firing)"),
-    _per_neuron("unmute", lambda n: P.Mute(n, False), "let a muted neuron sound again"),
-    _per_neuron("solo", lambda n: P.Solo(n, True), "only soloed neurons sound"),
-    _per_neuron("unsolo", lambda n: P.Solo(n, False), "take a neuron out of the solo set"),
-    _per_neuron("fire", P.Fire, "fire a neuron now"),
-    _per_neuron("reset", P.Reset, "set a neuron's activation back to its phase"),
-    _no_args("stop", P.Stop(), "freeze the network and release sounding notes"),
-    _no_args("start", P.Start(), "run the network again after stop()"),
-    _no_args("panic", P.Panic(), "all notes off now; the network keeps running"),
-    _no_args("clear", P.Clear(), "remove every neuron and connection (tempo stays)"),
-    _save, _load, _record, _ls, _help, _quit,
-)}
+COMMANDS: dict[str, LangFunction] = {
+    f.name: f
+    for f in (
+        _neuron,
+        _connect,
+        _disconnect,
+        _tempo,
+        _osc,
+        _unmap,
+        _cc,
+        _noteon,
+        _listen,
+        _follow,
+        _clock,
+        _per_neuron("mute", lambda n: P.Mute(n, True), "silence a neuron (it keeps firing)"),
+        _per_neuron("unmute", lambda n: P.Mute(n, False), "let a muted neuron sound again"),
+        _per_neuron("solo", lambda n: P.Solo(n, True), "only soloed neurons sound"),
+        _per_neuron("unsolo", lambda n: P.Solo(n, False), "take a neuron out of the solo set"),
+        _per_neuron("fire", P.Fire, "fire a neuron now"),
+        _per_neuron("reset", P.Reset, "set a neuron's activation back to its phase"),
+        _no_args("stop", P.Stop(), "freeze the network and release sounding notes"),
+        _no_args("start", P.Start(), "run the network again after stop()"),
+        _no_args("panic", P.Panic(), "all notes off now; the network keeps running"),
+        _no_args("clear", P.Clear(), "remove every neuron and connection (tempo stays)"),
+        _save,
+        _load,
+        _record,
+        _ls,
+        _help,
+        _quit,
+    )
+}
 
 FUNCTIONS: dict[str, LangFunction] = {**COMMANDS, **PLAIN}

@@ -10,6 +10,7 @@ What is offered depends on where the cursor is:
 Nothing is evaluated to complete: names come from the interpreter's variables and its
 picture of the network.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,14 +27,29 @@ from .values import NeuronRef
 
 __all__ = ["LivecodeCompleter", "KEYWORDS", "CALL_KEYWORDS"]
 
-KEYWORDS = ("for", "in", "if", "elif", "else", "del", "and", "or", "not", "is",
-            "True", "False", "None")
+KEYWORDS = (
+    "for",
+    "in",
+    "if",
+    "elif",
+    "else",
+    "del",
+    "and",
+    "or",
+    "not",
+    "is",
+    "True",
+    "False",
+    "None",
+)
 # Keyword arguments offered inside a call: the neuron's parameters, connect's options.
 CALL_KEYWORDS: dict[str, dict[str, str]] = {
     "neuron": {name: spec.describe() for name, spec in PARAMS.items()},
-    "connect": {"w": "weight (float): positive pulls together, negative pushes apart",
-                "delay": "beats (>= 0) before the pulse arrives",
-                "kind": "\"pulse\" (default) or \"cont\" (continuous coupling)"},
+    "connect": {
+        "w": "weight (float): positive pulls together, negative pushes apart",
+        "delay": "beats (>= 0) before the pulse arrives",
+        "kind": '"pulse" (default) or "cont" (continuous coupling)',
+    },
 }
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
@@ -83,8 +99,9 @@ class LivecodeCompleter(Completer):
     def __init__(self, interpreter: Interpreter) -> None:
         self.interpreter = interpreter
 
-    def get_completions(self, document: Document, complete_event: CompleteEvent
-                        ) -> Iterator[Completion]:
+    def get_completions(
+        self, document: Document, complete_event: CompleteEvent
+    ) -> Iterator[Completion]:
         line = document.current_line_before_cursor
         if _in_string(line):
             return
@@ -92,8 +109,7 @@ class LivecodeCompleter(Completer):
         attr = _ATTRIBUTE.search(line)
         if attr:
             prefix = attr.group(2) or ""
-            yield from _matching(prefix, ((name, spec.describe())
-                                          for name, spec in PARAMS.items()))
+            yield from _matching(prefix, ((name, spec.describe()) for name, spec in PARAMS.items()))
             return
         m = _WORD.search(line)
         prefix = m.group(0) if m else ""
@@ -101,11 +117,13 @@ class LivecodeCompleter(Completer):
             return
         call = _open_call(text)
         if call in CALL_KEYWORDS and _ARG_START.search(line):
-            yield from _matching(prefix, ((f"{k}=", meta)
-                                          for k, meta in CALL_KEYWORDS[call].items()))
+            yield from _matching(
+                prefix, ((f"{k}=", meta) for k, meta in CALL_KEYWORDS[call].items())
+            )
         yield from _matching(prefix, self._names())
-        yield from _matching(prefix, ((f.name, f"{f.signature}  {f.doc}")
-                                      for f in FUNCTIONS.values()))
+        yield from _matching(
+            prefix, ((f.name, f"{f.signature}  {f.doc}") for f in FUNCTIONS.values())
+        )
         yield from _matching(prefix, ((k, "") for k in KEYWORDS))
 
     def _names(self) -> Iterator[tuple[str, str]]:

@@ -9,15 +9,26 @@ column, the source line) and renders like a compiler message::
       n1 = neuron(36, thr=1.2); n1 >> n2 @ -0.4
                                       ^
 """
+
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
 
 __all__ = [
-    "LivecodeError", "LanguageSyntaxError", "Refused", "UndefinedName", "UnknownFunction",
-    "UnknownAttribute", "BadValue", "BadType", "BadIndex", "DivisionByZero", "LimitExceeded",
-    "HostError", "suggest",
+    "LivecodeError",
+    "LanguageSyntaxError",
+    "Refused",
+    "UndefinedName",
+    "UnknownFunction",
+    "UnknownAttribute",
+    "BadValue",
+    "BadType",
+    "BadIndex",
+    "DivisionByZero",
+    "LimitExceeded",
+    "HostError",
+    "suggest",
 ]
 
 
@@ -37,8 +48,16 @@ class LivecodeError(Exception):
     ``suggestion`` (a name to try instead, or None).
     """
 
-    def __init__(self, message: str, *, filename: str = "<repl>", line: int = 0, col: int = 0,
-                 source_line: str = "", suggestion: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        filename: str = "<repl>",
+        line: int = 0,
+        col: int = 0,
+        source_line: str = "",
+        suggestion: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.filename = filename
@@ -77,8 +96,9 @@ class LivecodeError(Exception):
         return self.render()
 
     def __reduce__(self):  # keep the positional fields when pickled (engine pipe, tests)
-        state = {k: getattr(self, k) for k in ("filename", "line", "col", "source_line",
-                                                 "suggestion")}
+        state = {
+            k: getattr(self, k) for k in ("filename", "line", "col", "source_line", "suggestion")
+        }
         return (_rebuild, (type(self), self.message, state))
 
 

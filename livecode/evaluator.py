@@ -4,6 +4,7 @@ Only the node types in the dispatch tables below can run; anything else was alre
 refused by :mod:`livecode.whitelist`. No Python attribute lookup, ``exec`` or ``eval``
 is ever done with a name from the source.
 """
+
 from __future__ import annotations
 
 import ast
@@ -42,17 +43,22 @@ from .whitelist import check_tree, position
 __all__ = ["Evaluator", "MAX_SOURCE"]
 
 MAX_SOURCE = 1_000_000  # characters in one block or loaded file
-MAX_NESTING = 120       # expressions inside expressions
+MAX_NESTING = 120  # expressions inside expressions
 _NEWLINES = re.compile(r"\r\n|\r|\n")
 
 
 class Evaluator(Statements, NetworkOps):
     """One block's run: working variables and mirror, and what the block produced."""
 
-    def __init__(self, variables: dict, mirror: Mirror, functions: dict[str, LangFunction],
-                 read_file: Callable[[str], str] | None = None,
-                 activations: Callable[[], dict] | None = None,
-                 limits: Limits | None = None) -> None:
+    def __init__(
+        self,
+        variables: dict,
+        mirror: Mirror,
+        functions: dict[str, LangFunction],
+        read_file: Callable[[str], str] | None = None,
+        activations: Callable[[], dict] | None = None,
+        limits: Limits | None = None,
+    ) -> None:
         self.variables = variables
         self.mirror = mirror
         self.functions = functions
@@ -68,17 +74,33 @@ class Evaluator(Statements, NetworkOps):
         self.load_depth = 0
         self.nesting = 0
         self._stmt = {
-            ast.Expr: self.s_expr, ast.Assign: self.s_assign, ast.AugAssign: self.s_augassign,
-            ast.For: self.s_for, ast.If: self.s_if, ast.Delete: self.s_delete,
-            ast.Pass: lambda node: None, ast.Break: self.s_break, ast.Continue: self.s_continue,
+            ast.Expr: self.s_expr,
+            ast.Assign: self.s_assign,
+            ast.AugAssign: self.s_augassign,
+            ast.For: self.s_for,
+            ast.If: self.s_if,
+            ast.Delete: self.s_delete,
+            ast.Pass: lambda node: None,
+            ast.Break: self.s_break,
+            ast.Continue: self.s_continue,
         }
         self._expr = {
-            ast.Constant: lambda node: node.value, ast.Name: self.e_name,
-            ast.List: self.e_list, ast.Tuple: self.e_tuple, ast.Dict: self.e_dict,
-            ast.BinOp: self.e_binop, ast.UnaryOp: self.e_unary, ast.BoolOp: self.e_boolop,
-            ast.Compare: self.e_compare, ast.IfExp: self.e_ifexp, ast.Attribute: self.e_attribute,
-            ast.Subscript: self.e_subscript, ast.Call: self.e_call, ast.ListComp: self.e_listcomp,
-            ast.GeneratorExp: self.e_listcomp, ast.DictComp: self.e_dictcomp,
+            ast.Constant: lambda node: node.value,
+            ast.Name: self.e_name,
+            ast.List: self.e_list,
+            ast.Tuple: self.e_tuple,
+            ast.Dict: self.e_dict,
+            ast.BinOp: self.e_binop,
+            ast.UnaryOp: self.e_unary,
+            ast.BoolOp: self.e_boolop,
+            ast.Compare: self.e_compare,
+            ast.IfExp: self.e_ifexp,
+            ast.Attribute: self.e_attribute,
+            ast.Subscript: self.e_subscript,
+            ast.Call: self.e_call,
+            ast.ListComp: self.e_listcomp,
+            ast.GeneratorExp: self.e_listcomp,
+            ast.DictComp: self.e_dictcomp,
             ast.JoinedStr: self.e_fstring,
         }
 
@@ -88,8 +110,10 @@ class Evaluator(Statements, NetworkOps):
         """Parse, check and run ``source`` as part of this block (``load`` nests here)."""
         lines = _NEWLINES.split(source)
         if len(source) > MAX_SOURCE:
-            raise LimitExceeded(f"a block may hold at most {MAX_SOURCE:,} characters, "
-                                f"got {len(source):,}", filename=filename)
+            raise LimitExceeded(
+                f"a block may hold at most {MAX_SOURCE:,} characters, got {len(source):,}",
+                filename=filename,
+            )
         tree = _parse(source, filename, lines)
         saved = self.filename, self.lines
         self.filename, self.lines = filename, lines
@@ -99,8 +123,14 @@ class Evaluator(Statements, NetworkOps):
         finally:
             self.filename, self.lines = saved
 
-    def make_error(self, cls: type, message: str, node: ast.AST, attr: bool = False,
-                   suggestion: str | None = None) -> LivecodeError:
+    def make_error(
+        self,
+        cls: type,
+        message: str,
+        node: ast.AST,
+        attr: bool = False,
+        suggestion: str | None = None,
+    ) -> LivecodeError:
         err = cls(message, suggestion=suggestion)
         return self.locate(err, node, attr)
 
@@ -157,8 +187,9 @@ class Evaluator(Statements, NetworkOps):
         if name in self.functions:
             return self.functions[name]
         known = [n for s in self.scopes for n in s] + list(self.variables) + list(self.functions)
-        raise self.make_error(UndefinedName, f"`{name}` is not defined", node,
-                              suggestion=suggest(name, known))
+        raise self.make_error(
+            UndefinedName, f"`{name}` is not defined", node, suggestion=suggest(name, known)
+        )
 
     def e_name(self, node: ast.Name) -> object:
         return self.lookup(node.id, node)
@@ -171,8 +202,9 @@ class Evaluator(Statements, NetworkOps):
                 if isinstance(value, dict):
                     value = list(value)
                 if not isinstance(value, (list, tuple, range, str)):
-                    raise self.make_error(BadType, f"`*` needs a list, tuple or range, got "
-                                          f"{type_name(value)}", elt)
+                    raise self.make_error(
+                        BadType, f"`*` needs a list, tuple or range, got {type_name(value)}", elt
+                    )
                 self.budget.build(len(out) + len(value), "list")
                 out.extend(value)
             else:
@@ -192,8 +224,9 @@ class Evaluator(Statements, NetworkOps):
             if key is None:
                 merged = self.evaluate(value)
                 if not isinstance(merged, dict):
-                    raise self.make_error(BadType, f"`**` needs a dict, got "
-                                          f"{type_name(merged)}", value)
+                    raise self.make_error(
+                        BadType, f"`**` needs a dict, got {type_name(merged)}", value
+                    )
                 out.update(merged)
             else:
                 k = self.evaluate(key)
@@ -204,8 +237,11 @@ class Evaluator(Statements, NetworkOps):
 
     def check_key(self, key: object, node: ast.AST) -> None:
         if not _hashable(key):
-            raise self.make_error(BadType, f"{type_name(key)} cannot be a dict key; use a "
-                                  f"number, a str or a tuple of them", node)
+            raise self.make_error(
+                BadType,
+                f"{type_name(key)} cannot be a dict key; use a number, a str or a tuple of them",
+                node,
+            )
 
     def operate(self, op: type, a: object, b: object, node: ast.AST) -> object:
         if op is ast.RShift:
@@ -219,10 +255,12 @@ class Evaluator(Statements, NetworkOps):
     def e_binop(self, node: ast.BinOp) -> object:
         left = self.evaluate(node.left)
         right = self.evaluate(node.right)
-        if isinstance(node.op, ast.RShift) and not isinstance(left, (NeuronRef, Recipe, Target,
-                                                                      list, tuple)):
-            raise BadType(f"`>>` connects neurons: the left side is {type_name(left)} "
-                          f"{show(left, 60)}")
+        if isinstance(node.op, ast.RShift) and not isinstance(
+            left, (NeuronRef, Recipe, Target, list, tuple)
+        ):
+            raise BadType(
+                f"`>>` connects neurons: the left side is {type_name(left)} {show(left, 60)}"
+            )
         return self.operate(type(node.op), left, right, node)
 
     def e_unary(self, node: ast.UnaryOp) -> object:
@@ -257,15 +295,22 @@ class Evaluator(Statements, NetworkOps):
             return self.get_param(owner, node.attr)
         if isinstance(owner, Recipe):
             raise BadType(UNBOUND_HINT)
-        raise self.make_error(UnknownAttribute, f"{type_name(owner)} has no attribute "
-                              f"`{node.attr}`; only neurons have attributes (their "
-                              f"parameters)", node, attr=True)
+        raise self.make_error(
+            UnknownAttribute,
+            f"{type_name(owner)} has no attribute "
+            f"`{node.attr}`; only neurons have attributes (their "
+            f"parameters)",
+            node,
+            attr=True,
+        )
 
     def e_subscript(self, node: ast.Subscript) -> object:
         container = self.evaluate(node.value)
         if isinstance(node.slice, ast.Slice):
-            parts = [None if p is None else self.evaluate(p)
-                     for p in (node.slice.lower, node.slice.upper, node.slice.step)]
+            parts = [
+                None if p is None else self.evaluate(p)
+                for p in (node.slice.lower, node.slice.upper, node.slice.step)
+            ]
             index: object = slice(*parts)
         else:
             index = self.evaluate(node.slice)
@@ -274,13 +319,17 @@ class Evaluator(Statements, NetworkOps):
     def e_call(self, node: ast.Call) -> object:
         if isinstance(node.func, ast.Name) and not self.bound(node.func.id):
             known = list(self.functions)
-            raise self.make_error(UnknownFunction, f"`{node.func.id}` is not a function of "
-                                  f"the language", node.func,
-                                  suggestion=suggest(node.func.id, known))
+            raise self.make_error(
+                UnknownFunction,
+                f"`{node.func.id}` is not a function of the language",
+                node.func,
+                suggestion=suggest(node.func.id, known),
+            )
         fn = self.evaluate(node.func)
         if not isinstance(fn, LangFunction):
-            raise self.make_error(BadType, f"{type_name(fn)} {show(fn, 40)} cannot be "
-                                  f"called", node.func)
+            raise self.make_error(
+                BadType, f"{type_name(fn)} {show(fn, 40)} cannot be called", node.func
+            )
         args = self.elements(node.args)
         kwargs: dict = {}
         for kw in node.keywords:
@@ -289,8 +338,9 @@ class Evaluator(Statements, NetworkOps):
                 kwargs[kw.arg] = value
                 continue
             if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
-                raise self.make_error(BadType, "`**` in a call needs a dict with str keys",
-                                      kw.value)
+                raise self.make_error(
+                    BadType, "`**` in a call needs a dict with str keys", kw.value
+                )
             kwargs.update(value)
         try:
             return fn.impl(self, args, kwargs)
@@ -298,8 +348,9 @@ class Evaluator(Statements, NetworkOps):
             raise self.locate(e, _argument_node(node, e)) from None
 
     def bound(self, name: str) -> bool:
-        return (any(name in s for s in self.scopes) or name in self.variables
-                or name in self.functions)
+        return (
+            any(name in s for s in self.scopes) or name in self.variables or name in self.functions
+        )
 
     def comprehend(self, generators: list[ast.comprehension], produce) -> None:
         self.scopes.append({})
@@ -345,8 +396,11 @@ class Evaluator(Statements, NetworkOps):
                 continue
             assert isinstance(part, ast.FormattedValue)
             value = self.evaluate(part.value)
-            text = str(value) if isinstance(value, str) and part.conversion != ord("r") \
+            text = (
+                str(value)
+                if isinstance(value, str) and part.conversion != ord("r")
                 else show(value)
+            )
             parts.append(text)
             self.budget.build(sum(map(len, parts)), "string")
         return "".join(parts)
@@ -364,8 +418,11 @@ class _End(ast.AST):
 def _argument_node(call: ast.Call, err: LivecodeError) -> ast.AST:
     """The argument an error from a function is about (``err.arg``), else the call."""
     arg = getattr(err, "arg", None)
-    if isinstance(arg, int) and 0 <= arg < len(call.args) and not any(
-            isinstance(a, ast.Starred) for a in call.args):
+    if (
+        isinstance(arg, int)
+        and 0 <= arg < len(call.args)
+        and not any(isinstance(a, ast.Starred) for a in call.args)
+    ):
         return call.args[arg]
     if isinstance(arg, str):
         for kw in call.keywords:
@@ -387,9 +444,15 @@ def _parse(source: str, filename: str, lines: list[str]) -> ast.Module:
         line = e.lineno or 0
         text = lines[line - 1] if 0 < line <= len(lines) else (e.text or "")
         msg = e.msg or "invalid syntax"
-        raise LanguageSyntaxError(msg, filename=filename, line=line, col=e.offset or 1,
-                                  source_line=text) from None
+        raise LanguageSyntaxError(
+            msg, filename=filename, line=line, col=e.offset or 1, source_line=text
+        ) from None
     except (ValueError, RecursionError, MemoryError) as e:
         what = "too deeply nested" if isinstance(e, (RecursionError, MemoryError)) else str(e)
-        raise LanguageSyntaxError(f"cannot parse the block: {what}", filename=filename,
-                                  line=1, col=1, source_line=lines[0] if lines else "") from None
+        raise LanguageSyntaxError(
+            f"cannot parse the block: {what}",
+            filename=filename,
+            line=1,
+            col=1,
+            source_line=lines[0] if lines else "",
+        ) from None

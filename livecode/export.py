@@ -8,6 +8,7 @@
 - ``.txt``: the code typed, each block with its time, and whether it was applied; file
   reloads, controller changes (OSC, MIDI) and engine restarts as comments.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -21,7 +22,14 @@ from engine.recording import Recording, load, replay_events
 from .mirror import Mirror, default_params
 from .session_text import session_text
 
-__all__ = ["export", "write_events", "mirror_from_snapshot", "code_text", "played_events", "EXTENSIONS"]
+__all__ = [
+    "export",
+    "write_events",
+    "mirror_from_snapshot",
+    "code_text",
+    "played_events",
+    "EXTENSIONS",
+]
 
 EXTENSIONS = (".mid", ".jsonl", ".neu", ".txt")
 
@@ -41,8 +49,10 @@ def export(path: str, out: str) -> str:
         net = replay_events(rec).network
         mirror = mirror_from_snapshot(net.snapshot())
         _write(out, session_text(mirror))
-        return (f"wrote the network at the end ({len(mirror.neurons)} neurons, "
-                f"{len(mirror.connections)} connections) to {out}")
+        return (
+            f"wrote the network at the end ({len(mirror.neurons)} neurons, "
+            f"{len(mirror.connections)} connections) to {out}"
+        )
     text = code_text(rec)
     _write(out, text)
     return f"wrote {len(rec.blocks)} recorded blocks to {out}"
@@ -75,8 +85,9 @@ def _write(out: str, text: str) -> None:
 
 def mirror_from_snapshot(snap: dict) -> Mirror:
     """The performer's picture of a network snapshot (``Network.snapshot()``)."""
-    mirror = Mirror(tempo=float(snap.get("tempo", P.DEFAULT_TEMPO)),
-                    running=bool(snap.get("running", True)))
+    mirror = Mirror(
+        tempo=float(snap.get("tempo", P.DEFAULT_TEMPO)), running=bool(snap.get("running", True))
+    )
     for name, d in snap["neurons"].items():
         params = default_params()
         params.update(d["params"])
@@ -84,8 +95,11 @@ def mirror_from_snapshot(snap: dict) -> Mirror:
             params["note"] = tuple(params["note"])
         mirror.neurons[name] = params
     for c in snap["connections"]:
-        mirror.connections[(c["src"], c["dst"])] = (float(c["w"]), float(c["delay"]),
-                                                    c.get("kind", "pulse"))
+        mirror.connections[(c["src"], c["dst"])] = (
+            float(c["w"]),
+            float(c["delay"]),
+            c.get("kind", "pulse"),
+        )
     for name in snap.get("solo", ()):
         mirror.solo[name] = None
     for m in snap.get("mappings", ()):
@@ -107,11 +121,18 @@ def played_events(rec: Recording) -> tuple[list[Event], list[tuple[float, float]
     for seg in rec.segments:
         first = seg.events[0].beat if seg.events else float(seg.snapshot.get("beat", 0.0))
         offset = max(0.0, last - first) if events else 0.0
-        tempos.append((float(seg.snapshot.get("beat", 0.0)) + offset,
-                       float(seg.snapshot.get("tempo", P.DEFAULT_TEMPO))))
+        tempos.append(
+            (
+                float(seg.snapshot.get("beat", 0.0)) + offset,
+                float(seg.snapshot.get("tempo", P.DEFAULT_TEMPO)),
+            )
+        )
         for ev in seg.events:
-            events.append(Event(ev.t, ev.beat + offset, ev.type, ev.neuron, ev.ch, ev.note,
-                                ev.vel) if offset else ev)
+            events.append(
+                Event(ev.t, ev.beat + offset, ev.type, ev.neuron, ev.ch, ev.note, ev.vel)
+                if offset
+                else ev
+            )
         anchor = (seg.t0, float(seg.snapshot.get("beat", 0.0)))
         current = float(seg.snapshot.get("tempo", P.DEFAULT_TEMPO))
         for block in seg.blocks:

@@ -1,4 +1,5 @@
 """Running the engine from the command line without a REPL (``play``, ``replay``)."""
+
 from __future__ import annotations
 
 import signal
@@ -12,12 +13,16 @@ from engine.protocol import Ack, Notice
 __all__ = ["run_until_done", "STOP_SIGNALS"]
 
 # Ctrl-C, a kill, and a closed terminal all end a run with every note off.
-STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
-                     if hasattr(signal, name))
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 
 
-def run_until_done(config: EngineConfig, say: Callable[[str], None],
-                   companion: Callable[[EngineHandle], Any] | None = None) -> int:
+def run_until_done(
+    config: EngineConfig,
+    say: Callable[[str], None],
+    companion: Callable[[EngineHandle], Any] | None = None,
+) -> int:
     """Run the engine until its ``seconds`` are up or a stop signal; 1 if a batch was refused.
 
     ``companion(handle)`` may return something with ``start()``/``stop()`` (a file

@@ -14,6 +14,7 @@ neurons inside a list bound to ``hats`` are named ``hats_0``, ``hats_1``, ...; n
 lists add indices (``grid_0_1``) and dicts add their key (``kit_kick``). Binding a
 shorter list to ``hats`` later removes the members it no longer holds.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -43,9 +44,12 @@ class Interpreter:
     ``activations() -> {name: float}`` adds live activations to ``ls()``.
     """
 
-    def __init__(self, read_file: Callable[[str], str] | None = None,
-                 activations: Callable[[], dict] | None = None,
-                 limits: Limits | None = None) -> None:
+    def __init__(
+        self,
+        read_file: Callable[[str], str] | None = None,
+        activations: Callable[[], dict] | None = None,
+        limits: Limits | None = None,
+    ) -> None:
         self.read_file = read_file
         self.activations = activations
         self.limits = limits or Limits()
@@ -54,9 +58,14 @@ class Interpreter:
 
     def run(self, source: str, filename: str = "<repl>") -> Result:
         """Run ``source`` as one block; raises ``LivecodeError`` and changes nothing on error."""
-        ev = Evaluator(dict(self._variables), self.mirror.copy(), FUNCTIONS,
-                       read_file=self.read_file, activations=self.activations,
-                       limits=self.limits)
+        ev = Evaluator(
+            dict(self._variables),
+            self.mirror.copy(),
+            FUNCTIONS,
+            read_file=self.read_file,
+            activations=self.activations,
+            limits=self.limits,
+        )
         ev.run_source(source, filename)
         self._variables, self.mirror = ev.variables, ev.mirror
         return Result(tuple(ev.ops), ev.output, ev.actions)

@@ -6,6 +6,7 @@ neuron parameters (``thr``, ``rate``...) as attributes wherever they appear, and
 Python keywords the language refuses (``import``, ``def``...) as errors, so a performer
 sees before pressing Enter that a line will be refused.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -19,10 +20,28 @@ from .interpreter import FUNCTIONS
 
 __all__ = ["LivecodeLexer", "REFUSED_KEYWORDS"]
 
-REFUSED_KEYWORDS = frozenset({
-    "import", "from", "def", "class", "lambda", "while", "with", "try", "except", "finally",
-    "raise", "global", "nonlocal", "async", "await", "yield", "return", "assert",
-})
+REFUSED_KEYWORDS = frozenset(
+    {
+        "import",
+        "from",
+        "def",
+        "class",
+        "lambda",
+        "while",
+        "with",
+        "try",
+        "except",
+        "finally",
+        "raise",
+        "global",
+        "nonlocal",
+        "async",
+        "await",
+        "yield",
+        "return",
+        "assert",
+    }
+)
 
 
 class LivecodeLexer(PythonLexer):
@@ -32,8 +51,9 @@ class LivecodeLexer(PythonLexer):
     aliases = ["livecode", "neu"]
     filenames = ["*.neu"]
 
-    def get_tokens_unprocessed(self, text: str, stack: tuple = ("root",)
-                               ) -> Iterator[tuple[int, _TokenType, str]]:
+    def get_tokens_unprocessed(
+        self, text: str, stack: tuple = ("root",)
+    ) -> Iterator[tuple[int, _TokenType, str]]:
         for index, token, value in super().get_tokens_unprocessed(text, stack):
             if token in Name and value in FUNCTIONS:
                 yield index, Name.Builtin, value

@@ -10,6 +10,7 @@ the engine's acknowledgement; if the engine refuses it or is restarting, the
 interpreter's state is put back as it was before the block, so the performer's picture
 of the network never drifts from the engine's.
 """
+
 from __future__ import annotations
 
 import os
@@ -41,8 +42,13 @@ class LiveSession:
     remembers it for the toolbar (defaults to ``say``).
     """
 
-    def __init__(self, interpreter: Interpreter, engine: Any, say: Callable[[str], None],
-                 refused: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        interpreter: Interpreter,
+        engine: Any,
+        say: Callable[[str], None],
+        refused: Callable[[str], None] | None = None,
+    ) -> None:
         self.interpreter = interpreter
         self.engine = engine
         self.say = say
@@ -184,16 +190,19 @@ class LiveSession:
         try:
             # Write a new file and rename it over the old one: an editor or a --watch on
             # the same file never reads half a session.
-            fd, tmp = tempfile.mkstemp(prefix=".livecode-", suffix=".neu",
-                                       dir=os.path.dirname(full))
+            fd, tmp = tempfile.mkstemp(
+                prefix=".livecode-", suffix=".neu", dir=os.path.dirname(full)
+            )
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(text)
             os.replace(tmp, full)
         except OSError as exc:
             self.refused(f"cannot save {path}: {exc.strerror or exc}")
             return False
-        self.say(f"saved {len(mirror.neurons)} neurons and {len(mirror.connections)} "
-                 f"connections to {path}")
+        self.say(
+            f"saved {len(mirror.neurons)} neurons and {len(mirror.connections)} "
+            f"connections to {path}"
+        )
         return True
 
     def load_initial(self, path: str) -> Batch | None:
@@ -219,8 +228,10 @@ class LiveSession:
         Neurons and connections not in the file are removed; those that stay keep their
         phase. A file with an error changes nothing and the error is shown.
         """
-        fresh = Interpreter(read_file=file_reader(os.path.dirname(os.path.abspath(path))),
-                            limits=self.interpreter.limits)
+        fresh = Interpreter(
+            read_file=file_reader(os.path.dirname(os.path.abspath(path))),
+            limits=self.interpreter.limits,
+        )
         try:
             result = fresh.run(text, path)
         except LivecodeError as exc:

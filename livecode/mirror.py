@@ -4,6 +4,7 @@ The interpreter reads parameters from the mirror (``n1.rate *= 2``), ``ls()`` li
 it, ``session_text`` writes it out, and the REPL replays it with :meth:`Mirror.to_ops`
 when it has to restart the engine.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -100,9 +101,12 @@ class Mirror:
                 self.mappings[(op.source, op.name, op.param)] = op
         elif isinstance(op, P.Unmap):
             for key, m in list(self.mappings.items()):
-                if (m.source == op.source and m.address == op.address
-                        and (not op.name or m.name == op.name)
-                        and (not op.param or m.param == op.param)):
+                if (
+                    m.source == op.source
+                    and m.address == op.address
+                    and (not op.name or m.name == op.name)
+                    and (not op.param or m.param == op.param)
+                ):
                     del self.mappings[key]
         elif isinstance(op, P.Listen):
             if not op.on:
@@ -138,8 +142,10 @@ class Mirror:
         """Ops that rebuild this network in an empty engine, in creation order."""
         ops: list = [P.Tempo(self.tempo)]
         ops += [P.DefineNeuron(name, dict(params)) for name, params in self.neurons.items()]
-        ops += [P.Connect(src, dst, w, delay, kind)
-                for (src, dst), (w, delay, kind) in self.connections.items()]
+        ops += [
+            P.Connect(src, dst, w, delay, kind)
+            for (src, dst), (w, delay, kind) in self.connections.items()
+        ]
         ops += [P.Solo(name, True) for name in self.solo]
         ops += list(self.mappings.values())
         ops += list(self.inputs.values()) + list(self.follows.values())

@@ -8,6 +8,7 @@ Naming rule: a neuron takes the name of the variable it is bound to. A list (or
 tuple) bound to ``hats`` names its new neurons ``hats_0``, ``hats_1``...; nested lists
 add further indices (``grid_1_2``) and a dict adds its key (``kit_kick``).
 """
+
 from __future__ import annotations
 
 import re
@@ -35,17 +36,28 @@ __all__ = ["NetworkOps", "NAME_RE", "validate", "suggest_param", "USUAL_RANGES",
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]*$")
 READ_ONLY = ("name",)
-UNBOUND_HINT = ("a new neuron must be bound to a name before it is used: "
-                "write `x = neuron(...)`, then use `x`")
+UNBOUND_HINT = (
+    "a new neuron must be bound to a name before it is used: write `x = neuron(...)`, then use `x`"
+)
 
 
 # What a control moves a target across when osc() is given no lo/hi: the parameter's own
 # range where it has one, a musically useful stretch where it is unbounded.
 USUAL_RANGES: dict[str, tuple[float, float]] = {
-    "note": (0.0, 127.0), "thr": (0.1, 4.0), "rate": (0.0, 4.0), "leak": (0.0, 4.0),
-    "refr": (0.0, 1.0), "floor": (-1.0, 0.0), "phase": (0.0, 1.0), "vel": (1.0, 127.0),
-    "dur": (0.05, 2.0), "ch": (1.0, 16.0), "prob": (0.0, 1.0), "mute": (0.0, 1.0),
-    "fire": (0.0, 1.0), "tempo": (60.0, 180.0),
+    "note": (0.0, 127.0),
+    "thr": (0.1, 4.0),
+    "rate": (0.0, 4.0),
+    "leak": (0.0, 4.0),
+    "refr": (0.0, 1.0),
+    "floor": (-1.0, 0.0),
+    "phase": (0.0, 1.0),
+    "vel": (1.0, 127.0),
+    "dur": (0.05, 2.0),
+    "ch": (1.0, 16.0),
+    "prob": (0.0, 1.0),
+    "mute": (0.0, 1.0),
+    "fire": (0.0, 1.0),
+    "tempo": (60.0, 180.0),
 }
 
 
@@ -55,13 +67,23 @@ def control_range(target: str, src: OscSource | MidiSource) -> tuple[float, floa
     lo = usual[0] if src.lo is None else float(src.lo)
     hi = usual[1] if src.hi is None else float(src.hi)
     if src.curve == "exp" and (lo <= 0 or hi <= 0):
-        raise BadValue(f"curve=\"exp\" needs lo and hi above 0, got {lo:g}..{hi:g} for "
-                       f"{target}; give them: osc({src.address!r}, 0.25, 8, curve=\"exp\")")
+        raise BadValue(
+            f'curve="exp" needs lo and hi above 0, got {lo:g}..{hi:g} for '
+            f'{target}; give them: osc({src.address!r}, 0.25, 8, curve="exp")'
+        )
     return lo, hi
 
 
-_ALIASES = {"threshold": "thr", "velocity": "vel", "duration": "dur", "channel": "ch",
-            "probability": "prob", "refractory": "refr", "pitch": "note", "speed": "rate"}
+_ALIASES = {
+    "threshold": "thr",
+    "velocity": "vel",
+    "duration": "dur",
+    "channel": "ch",
+    "probability": "prob",
+    "refractory": "refr",
+    "pitch": "note",
+    "speed": "rate",
+}
 
 
 def suggest_param(name: str, extra: tuple = ()) -> str | None:
@@ -76,8 +98,10 @@ def suggest_param(name: str, extra: tuple = ()) -> str | None:
 def validate(param: str, value: object) -> object:
     """``protocol.validate_param`` with the language's errors and a suggestion."""
     if param not in P.PARAMS:
-        raise UnknownAttribute(f"neurons have no parameter `{param}`; parameters are: "
-                               f"{', '.join(P.PARAMS)}", suggestion=suggest_param(param))
+        raise UnknownAttribute(
+            f"neurons have no parameter `{param}`; parameters are: {', '.join(P.PARAMS)}",
+            suggestion=suggest_param(param),
+        )
     if isinstance(value, (Recipe, NeuronRef, Target)):
         raise BadType(f"{param} must be a number, got {type_name(value)}")
     try:
@@ -108,8 +132,10 @@ class NetworkOps:
             if isinstance(item, Target):
                 raise BadType(f"{what} takes neurons, not a weighted target (`@`)")
             if not isinstance(item, NeuronRef):
-                raise BadType(f"{what} takes a neuron or a list of neurons, "
-                              f"got {type_name(item)} {show(item, 60)}")
+                raise BadType(
+                    f"{what} takes a neuron or a list of neurons, "
+                    f"got {type_name(item)} {show(item, 60)}"
+                )
             if item.name not in self.mirror.neurons:
                 raise BadValue(f"neuron `{item.name}` no longer exists (it was deleted)")
             if item.name not in names:
@@ -120,9 +146,10 @@ class NetworkOps:
 
     def get_param(self, value: object, param: str) -> object:
         if param not in P.PARAMS and param not in READ_ONLY:
-            raise UnknownAttribute(f"neurons have no parameter `{param}`; parameters are: "
-                                   f"{', '.join(P.PARAMS)}",
-                                   suggestion=suggest_param(param, READ_ONLY))
+            raise UnknownAttribute(
+                f"neurons have no parameter `{param}`; parameters are: {', '.join(P.PARAMS)}",
+                suggestion=suggest_param(param, READ_ONLY),
+            )
         names = self.neuron_names(value, f"`.{param}`")
         if param == "name":
             found: list = names
@@ -150,9 +177,11 @@ class NetworkOps:
     def map_control(self, value: object, param: str, src: object) -> None:
         """``n1.thr = osc(...)``, ``n1.fire = osc(...)``: map a controller onto the neurons."""
         if param == "fire" and not isinstance(src, (OscSource, MidiSource)):
-            raise BadType(f"`.fire` takes a control to fire on, got {type_name(src)}: write "
-                          f"n1.fire = osc(\"/1/push1\"), cc(64) or noteon(36), or fire(n1) "
-                          f"to fire now")
+            raise BadType(
+                f"`.fire` takes a control to fire on, got {type_name(src)}: write "
+                f'n1.fire = osc("/1/push1"), cc(64) or noteon(36), or fire(n1) '
+                f"to fire now"
+            )
         assert isinstance(src, (OscSource, MidiSource))
         if param != "fire" and param not in P.PARAMS:
             validate(param, 0)  # raises the unknown-parameter error with its suggestion
@@ -178,11 +207,17 @@ class NetworkOps:
             out = {}
             for key, v in value.items():
                 if _has_recipe(v):
-                    if isinstance(key, bool) or not (isinstance(key, int) and key >= 0 or
-                                                     isinstance(key, str) and _KEY_RE.match(key)):
-                        raise BadValue(f"a dict holding new neurons needs keys of letters, "
-                                       f"digits and `_` (they become part of the neuron's "
-                                       f"name), got {show(key, 60)}")
+                    if isinstance(key, bool) or not (
+                        isinstance(key, int)
+                        and key >= 0
+                        or isinstance(key, str)
+                        and _KEY_RE.match(key)
+                    ):
+                        raise BadValue(
+                            f"a dict holding new neurons needs keys of letters, "
+                            f"digits and `_` (they become part of the neuron's "
+                            f"name), got {show(key, 60)}"
+                        )
                     v = self.materialize(v, f"{name}_{key}", depth + 1)
                 out[key] = v
             return out
@@ -192,8 +227,10 @@ class NetworkOps:
 
     def define(self, name: str, recipe: Recipe) -> None:
         if not NAME_RE.match(name) or len(name) > 64:
-            raise BadValue(f"a neuron's name must be ASCII letters, digits and `_` "
-                           f"(at most 64), starting with a letter, got {name!r}")
+            raise BadValue(
+                f"a neuron's name must be ASCII letters, digits and `_` "
+                f"(at most 64), starting with a letter, got {name!r}"
+            )
         params = default_params()
         params.update(recipe.as_dict())
         self.emit(P.DefineNeuron(name, params))
@@ -210,9 +247,14 @@ class NetworkOps:
         except LimitExceeded:
             return
         keep = {v.name for v in new_items if isinstance(v, NeuronRef)}
-        gone = [v.name for v in old_items if isinstance(v, NeuronRef)
-                and v.name.startswith(name + "_") and v.name not in keep
-                and v.name in self.mirror.neurons]
+        gone = [
+            v.name
+            for v in old_items
+            if isinstance(v, NeuronRef)
+            and v.name.startswith(name + "_")
+            and v.name not in keep
+            and v.name in self.mirror.neurons
+        ]
         self.remove(list(dict.fromkeys(gone)))
 
     def remove(self, names: list[str]) -> None:
@@ -224,14 +266,16 @@ class NetworkOps:
     def forget(self, names: set[str] | None = None) -> None:
         """Unbind the variables that are plain references to removed neurons."""
         for var, value in list(self.variables.items()):
-            if isinstance(value, NeuronRef) and (value.name in names if names is not None
-                                                 else value.name not in self.mirror.neurons):
+            if isinstance(value, NeuronRef) and (
+                value.name in names if names is not None else value.name not in self.mirror.neurons
+            ):
                 del self.variables[var]
 
     # --- connections ---------------------------------------------------------------------
 
-    def connect(self, src: object, dst: object, w: object, delay: object = 0.0,
-                kind: object = "pulse") -> None:
+    def connect(
+        self, src: object, dst: object, w: object, delay: object = 0.0, kind: object = "pulse"
+    ) -> None:
         srcs = self.neuron_names(src, "a connection's source")
         dsts = self.neuron_names(dst, "a connection's target")
         weight = _finite(w, "a connection's weight")
@@ -240,8 +284,11 @@ class NetworkOps:
             raise BadValue(f"a connection's delay must be >= 0 beats, got {show(delay)}")
         if kind not in P.CONN_KINDS:
             hint = suggest(kind, P.CONN_KINDS) if isinstance(kind, str) else None
-            raise BadValue(f"a connection's kind must be one of {', '.join(map(repr, P.CONN_KINDS))}"
-                           f", got {show(kind, 60)}", suggestion=hint)
+            raise BadValue(
+                f"a connection's kind must be one of {', '.join(map(repr, P.CONN_KINDS))}"
+                f", got {show(kind, 60)}",
+                suggestion=hint,
+            )
         for s in srcs:
             for d in dsts:
                 self.emit(P.Connect(s, d, weight, wait, kind))
@@ -263,8 +310,9 @@ class NetworkOps:
             self.connect(left, right.neurons, right.w)
             return right.neurons
         if not isinstance(right, (NeuronRef, Recipe, list, tuple)):
-            raise BadType(f"`>>` connects neurons: the right side is {type_name(right)} "
-                          f"{show(right, 60)}")
+            raise BadType(
+                f"`>>` connects neurons: the right side is {type_name(right)} {show(right, 60)}"
+            )
         self.connect(left, right, P.DEFAULT_WEIGHT)
         return right
 

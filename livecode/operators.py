@@ -4,6 +4,7 @@ Every operation checks its operand kinds itself, so Python never sees an operand
 would dispatch to user-influenced code, and sizes are checked *before* a value is built
 (``"x" * 10**9`` is refused without allocating anything).
 """
+
 from __future__ import annotations
 
 import ast
@@ -17,14 +18,38 @@ from .values import Budget, NeuronRef, Text, show, type_name
 __all__ = ["binop", "unary", "compare", "subscript", "SYMBOLS", "is_number"]
 
 SYMBOLS = {
-    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%",
-    ast.Pow: "**", ast.RShift: ">>", ast.MatMult: "@", ast.USub: "-", ast.UAdd: "+",
-    ast.Not: "not", ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">",
-    ast.GtE: ">=", ast.In: "in", ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not",
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.Pow: "**",
+    ast.RShift: ">>",
+    ast.MatMult: "@",
+    ast.USub: "-",
+    ast.UAdd: "+",
+    ast.Not: "not",
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.In: "in",
+    ast.NotIn: "not in",
+    ast.Is: "is",
+    ast.IsNot: "is not",
 }
 
-_ARITH = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-          ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod}
+_ARITH = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+}
 _SEQ = (str, list, tuple)
 
 
@@ -77,11 +102,14 @@ def _power(a: Any, b: Any, budget: Budget) -> object:
             if abs(a) > 1 and b * -1 > 10_000:  # 1/a**b underflows to 0.0 anyway
                 return 0.0
         elif abs(a) > 1 and b * (abs(a).bit_length() - 1) > bits:
-            raise LimitExceeded(f"`**` is refused: the result would have more than {bits} bits "
-                                f"({show(a, 40)} ** {show(b, 40)})")
+            raise LimitExceeded(
+                f"`**` is refused: the result would have more than {bits} bits "
+                f"({show(a, 40)} ** {show(b, 40)})"
+            )
     if a < 0 and isinstance(b, float) and not b.is_integer():
-        raise BadValue(f"a negative number to a fractional power is not a real number: "
-                       f"{show(a, 40)} ** {b!r}")
+        raise BadValue(
+            f"a negative number to a fractional power is not a real number: {show(a, 40)} ** {b!r}"
+        )
     if isinstance(a, float) or isinstance(b, float):
         try:
             fa, fb = float(a), float(b)
@@ -92,11 +120,12 @@ def _power(a: Any, b: Any, budget: Budget) -> object:
         try:
             return math.pow(fa, fb)
         except OverflowError:
-            raise BadValue(f"the result of `**` is too large for a float "
-                           f"({show(a, 40)} ** {show(b, 40)})") from None
+            raise BadValue(
+                f"the result of `**` is too large for a float ({show(a, 40)} ** {show(b, 40)})"
+            ) from None
         except ValueError:
             raise BadValue(f"`**` has no real result for {show(a, 40)} ** {show(b, 40)}") from None
-    return budget.check_int(a ** b)
+    return budget.check_int(a**b)
 
 
 def unary(op: Any, v: Any) -> object:
@@ -136,8 +165,9 @@ def compare(op: Any, a: Any, b: Any) -> bool:
             except TypeError:
                 raise BadType(f"{type_name(a)} cannot be a dict key") from None
         else:
-            raise BadType(f"`in` needs a str, list, tuple, range or dict on the right, "
-                          f"got {type_name(b)}")
+            raise BadType(
+                f"`in` needs a str, list, tuple, range or dict on the right, got {type_name(b)}"
+            )
         return found if op is ast.In else not found
     ordered = (is_number(a) and is_number(b)) or (type(a) is type(b) and isinstance(a, _SEQ))
     if not ordered:
@@ -146,8 +176,9 @@ def compare(op: Any, a: Any, b: Any) -> bool:
     try:
         return fn(a, b)
     except TypeError:
-        raise BadType(f"cannot compare the items of these {type_name(a)}s with "
-                      f"`{SYMBOLS[op]}`") from None
+        raise BadType(
+            f"cannot compare the items of these {type_name(a)}s with `{SYMBOLS[op]}`"
+        ) from None
 
 
 def subscript(container: object, index: object, budget: Budget) -> object:
@@ -175,10 +206,12 @@ def subscript(container: object, index: object, budget: Budget) -> object:
         budget.build(len(result), "string" if isinstance(result, str) else "list")
         return result
     if isinstance(index, bool) or not isinstance(index, int):
-        raise BadType(f"{type_name(container)} indices must be whole numbers, "
-                      f"got {type_name(index)}")
+        raise BadType(
+            f"{type_name(container)} indices must be whole numbers, got {type_name(index)}"
+        )
     try:
         return container[index]
     except IndexError:
-        raise BadIndex(f"index {index} is out of range for a {type_name(container)} "
-                       f"of length {len(container)}") from None
+        raise BadIndex(
+            f"index {index} is out of range for a {type_name(container)} of length {len(container)}"
+        ) from None

@@ -10,6 +10,7 @@ event). Run it in another process for a fair figure::
 
 :func:`fire_latencies` matches fires of one neuron to its ``note_on`` events.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,9 +31,14 @@ def osc_message(address: str, *args: object) -> bytes:
     return builder.build().dgram
 
 
-def send_load(port: int, rate: float, seconds: float, host: str = "127.0.0.1",
-              address: str = "/neuron/probe/fire",
-              make: Callable[[int], bytes] | None = None) -> list[float]:
+def send_load(
+    port: int,
+    rate: float,
+    seconds: float,
+    host: str = "127.0.0.1",
+    address: str = "/neuron/probe/fire",
+    make: Callable[[int], bytes] | None = None,
+) -> list[float]:
     """Send ``rate`` datagrams a second for ``seconds`` to ``host:port``; return the send times.
 
     Each datagram is ``make(i)`` if given, else a message to ``address`` with no argument.
@@ -58,8 +64,9 @@ def send_load(port: int, rate: float, seconds: float, host: str = "127.0.0.1",
     return sent
 
 
-def fire_latencies(sends: Sequence[float], events: Sequence[dict], neuron: str,
-                   epoch: float) -> list[float]:
+def fire_latencies(
+    sends: Sequence[float], events: Sequence[dict], neuron: str, epoch: float
+) -> list[float]:
     """Seconds from each fire's send to its ``note_on`` leaving the engine (in send order).
 
     ``events`` are ``--events`` records; only ``neuron``'s note-ons count, so it must fire
@@ -80,8 +87,9 @@ def percentiles(values: Sequence[float], qs: Sequence[float] = (0.5, 0.99, 1.0))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m livecode.oscload",
-                                description="send OSC at a steady rate (for benchmarks)")
+    p = argparse.ArgumentParser(
+        prog="python -m livecode.oscload", description="send OSC at a steady rate (for benchmarks)"
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--rate", type=float, default=1000.0, help="messages per second")

@@ -9,6 +9,7 @@ a thin grey line across both panels.
 Needs the optional extra ``livecode[plot]`` (matplotlib). Nothing is imported or opened
 until :func:`plot` runs, and it draws off-screen (Agg): no window, no display needed.
 """
+
 from __future__ import annotations
 
 import os
@@ -45,8 +46,7 @@ def plot_session(session: str, seconds: float, out: str, seed: int = 0) -> str:
     mirror = _mirror_of(batch, seed)
     names = list(mirror.neurons)
     conns = [(s, d, w, kind) for (s, d), (w, _delay, kind) in mirror.connections.items()]
-    plot(events, names, conns, out, title=f"{os.path.basename(session)}, {seconds:g} s",
-         marks=[])
+    plot(events, names, conns, out, title=f"{os.path.basename(session)}, {seconds:g} s", marks=[])
     return f"wrote {out} ({len(events)} MIDI messages, {len(names)} neurons)"
 
 
@@ -77,8 +77,7 @@ def plot_recording(path: str, out: str) -> str:
     conns = [(c["src"], c["dst"], c["w"], c.get("kind", "pulse")) for c in end["connections"]]
     marks = _block_beats(rec, events)
     plot(events, names, conns, out, title=os.path.basename(path), marks=marks)
-    return (f"wrote {out} ({len(events)} MIDI messages, {len(names)} neurons, "
-            f"{len(marks)} blocks)")
+    return f"wrote {out} ({len(events)} MIDI messages, {len(names)} neurons, {len(marks)} blocks)"
 
 
 def _block_beats(rec, events: list[Event]) -> list[float]:  # type: ignore[no-untyped-def]
@@ -94,12 +93,32 @@ def _block_beats(rec, events: list[Event]) -> list[float]:  # type: ignore[no-un
     return out
 
 
-_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-            "#17becf", "#bcbd22", "#7f7f7f", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896")
+_COLOURS = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#7f7f7f",
+    "#aec7e8",
+    "#ffbb78",
+    "#98df8a",
+    "#ff9896",
+)
 
 
-def plot(events: Sequence[Event], names: list[str], conns: list[tuple[str, str, float, str]],
-         out: str, title: str = "", marks: Sequence[float] = ()) -> None:
+def plot(
+    events: Sequence[Event],
+    names: list[str],
+    conns: list[tuple[str, str, float, str]],
+    out: str,
+    title: str = "",
+    marks: Sequence[float] = (),
+) -> None:
     """Draw ``events`` (raster and piano roll, beats on x) and ``conns`` to the PNG ``out``."""
     import numpy as np
     from matplotlib.collections import LineCollection, PolyCollection
@@ -116,9 +135,18 @@ def plot(events: Sequence[Event], names: list[str], conns: list[tuple[str, str, 
     raster_h = min(30.0, max(1.6, 0.28 * n))
     fig = Figure(figsize=(14, raster_h + 4.2), dpi=100)
     FigureCanvasAgg(fig)
-    grid = fig.add_gridspec(2, 2, width_ratios=(1.6, 14), height_ratios=(raster_h, 3.6),
-                            wspace=0.16, hspace=0.12, left=0.01, right=0.985, top=0.95,
-                            bottom=0.07)
+    grid = fig.add_gridspec(
+        2,
+        2,
+        width_ratios=(1.6, 14),
+        height_ratios=(raster_h, 3.6),
+        wspace=0.16,
+        hspace=0.12,
+        left=0.01,
+        right=0.985,
+        top=0.95,
+        bottom=0.07,
+    )
     conn_ax = fig.add_subplot(grid[0, 0])
     raster = fig.add_subplot(grid[0, 1])
     roll = fig.add_subplot(grid[1, 1], sharex=raster)
@@ -130,8 +158,11 @@ def plot(events: Sequence[Event], names: list[str], conns: list[tuple[str, str, 
         counts[ev.neuron] = counts.get(ev.neuron, 0) + 1
 
     # raster: one tick per firing, coloured by neuron
-    segs = [((ev.beat, rows[ev.neuron] - 0.38), (ev.beat, rows[ev.neuron] + 0.38))
-            for ev in ons if ev.neuron in rows]
+    segs = [
+        ((ev.beat, rows[ev.neuron] - 0.38), (ev.beat, rows[ev.neuron] + 0.38))
+        for ev in ons
+        if ev.neuron in rows
+    ]
     colours = [colour_of[ev.neuron] for ev in ons if ev.neuron in rows]
     raster.add_collection(LineCollection(segs, colors=colours, linewidths=1.2))
     raster.set_ylim(n - 0.5, -0.5)
@@ -161,10 +192,19 @@ def plot(events: Sequence[Event], names: list[str], conns: list[tuple[str, str, 
         if a == b:
             conn_ax.plot([0.9], [a], marker="o", mfc="none", color=colour, ms=8)
         else:
-            conn_ax.add_patch(FancyArrowPatch((0.98, a), (0.98, b), arrowstyle="-|>",
-                                              mutation_scale=7, color=colour, lw=width,
-                                              linestyle="--" if kind == "cont" else "-",
-                                              connectionstyle=f"arc3,rad={rad}", alpha=0.7))
+            conn_ax.add_patch(
+                FancyArrowPatch(
+                    (0.98, a),
+                    (0.98, b),
+                    arrowstyle="-|>",
+                    mutation_scale=7,
+                    color=colour,
+                    lw=width,
+                    linestyle="--" if kind == "cont" else "-",
+                    connectionstyle=f"arc3,rad={rad}",
+                    alpha=0.7,
+                )
+            )
         drawn += 1
     conn_ax.set_title(f"{drawn} conn.", fontsize=8, loc="left")
 

@@ -13,6 +13,7 @@ Keys (also on the toolbar and in ``help()``):
 - Tab completes functions, neuron names and parameters; a grey suggestion from the
   history is taken with the right arrow (or Ctrl-E).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,25 +40,40 @@ from .sessionfile import file_reader
 from .toolbar import Monitor
 from .watch import FileWatcher
 
-__all__ = ["run_repl", "make_prompt", "repl_loop", "is_complete", "history_path",
-           "PROMPT", "CONTINUATION"]
+__all__ = [
+    "run_repl",
+    "make_prompt",
+    "repl_loop",
+    "is_complete",
+    "history_path",
+    "PROMPT",
+    "CONTINUATION",
+]
 
 PROMPT = "lc> "
 CONTINUATION = "... "
 HISTORY_ENV = "LIVECODE_HISTORY"
-BANNER = ("livecode: type the language, Enter runs a block. help() explains it, ls() "
-          "lists the network.\n          F12 or Alt-P: panic (all notes off). Ctrl-D or "
-          "quit(): leave.")
+BANNER = (
+    "livecode: type the language, Enter runs a block. help() explains it, ls() "
+    "lists the network.\n          F12 or Alt-P: panic (all notes off). Ctrl-D or "
+    "quit(): leave."
+)
 
-STYLE = Style.from_dict({
-    "bottom-toolbar": "noreverse bg:#202020 #c0c0c0",
-    "toolbar.activity": "#80d080",
-    "toolbar.keys": "#808080",
-})
+STYLE = Style.from_dict(
+    {
+        "bottom-toolbar": "noreverse bg:#202020 #c0c0c0",
+        "toolbar.activity": "#80d080",
+        "toolbar.keys": "#808080",
+    }
+)
 
 # SyntaxError messages that mean "keep typing", not "this is wrong".
-_INCOMPLETE = ("was never closed", "unexpected EOF", "expected an indented block",
-               "unterminated triple-quoted string")
+_INCOMPLETE = (
+    "was never closed",
+    "unexpected EOF",
+    "expected an indented block",
+    "unterminated triple-quoted string",
+)
 
 
 def history_path() -> str:
@@ -82,7 +98,7 @@ def is_complete(text: str) -> bool:
 def _indent_for(text: str) -> str:
     """The indentation a new line continuing ``text`` starts with."""
     last = text.split("\n")[-1]
-    indent = last[:len(last) - len(last.lstrip())]
+    indent = last[: len(last) - len(last.lstrip())]
     return indent + "    " if last.rstrip().endswith(":") else indent
 
 
@@ -114,17 +130,27 @@ def _bindings(live: LiveSession) -> KeyBindings:
     return kb
 
 
-def make_prompt(live: LiveSession, monitor: Monitor | None = None,
-                history: History | None = None, **kwargs: Any) -> PromptSession:
+def make_prompt(
+    live: LiveSession, monitor: Monitor | None = None, history: History | None = None, **kwargs: Any
+) -> PromptSession:
     """The prompt session (pass ``input=``/``output=`` in tests)."""
     toolbar = monitor.toolbar if monitor is not None else None
     return PromptSession(
-        PROMPT, multiline=True, prompt_continuation=CONTINUATION,
-        key_bindings=_bindings(live), lexer=PygmentsLexer(LivecodeLexer),
-        completer=LivecodeCompleter(live.interpreter), complete_while_typing=True,
-        auto_suggest=AutoSuggestFromHistory(), history=history,
-        bottom_toolbar=toolbar, refresh_interval=0.25 if toolbar else 0,
-        style=STYLE, enable_history_search=False, **kwargs)
+        PROMPT,
+        multiline=True,
+        prompt_continuation=CONTINUATION,
+        key_bindings=_bindings(live),
+        lexer=PygmentsLexer(LivecodeLexer),
+        completer=LivecodeCompleter(live.interpreter),
+        complete_while_typing=True,
+        auto_suggest=AutoSuggestFromHistory(),
+        history=history,
+        bottom_toolbar=toolbar,
+        refresh_interval=0.25 if toolbar else 0,
+        style=STYLE,
+        enable_history_search=False,
+        **kwargs,
+    )
 
 
 def repl_loop(live: LiveSession, session: PromptSession) -> None:
@@ -156,8 +182,9 @@ def run_repl(args: argparse.Namespace, config: EngineConfig) -> int:
         live.recording_from_start(config.record)
     watcher = None
     if args.watch:  # made before the first read: a save from then on is applied
-        watcher = FileWatcher(args.session, lambda text: live.apply_file(text, args.session),
-                              on_error=monitor.refused)
+        watcher = FileWatcher(
+            args.session, lambda text: live.apply_file(text, args.session), on_error=monitor.refused
+        )
     if args.session:
         config.initial = live.load_initial(args.session)
     handle = EngineHandle(config, monitor.on_message)

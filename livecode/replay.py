@@ -5,6 +5,7 @@ model offline (deterministic: the notes as recorded); without ``-o`` it plays th
 into a fresh engine, each batch scheduled at its recorded logical time (``--speed``
 scales time, tempo included).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,23 +16,36 @@ from collections.abc import Callable
 __all__ = ["add_commands", "cmd_replay", "cmd_export", "cmd_plot", "replay_offline"]
 
 
-def add_commands(sub: argparse._SubParsersAction,
-                 realtime_options: Callable[[argparse.ArgumentParser], None]) -> None:
+def add_commands(
+    sub: argparse._SubParsersAction, realtime_options: Callable[[argparse.ArgumentParser], None]
+) -> None:
     """Add the ``replay``, ``export`` and ``plot`` subcommands to the CLI's parser."""
     replay = sub.add_parser("replay", help="replay a recording, live or offline to a file")
     replay.add_argument("recording", metavar="FILE.sqlite")
-    replay.add_argument("--speed", type=float, default=1.0, metavar="X",
-                        help="play X times as fast (tempo scaled; live only)")
-    replay.add_argument("-o", "--output", metavar="OUT.mid|OUT.jsonl",
-                        help="offline: write the replayed events here instead of playing")
+    replay.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="play X times as fast (tempo scaled; live only)",
+    )
+    replay.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT.mid|OUT.jsonl",
+        help="offline: write the replayed events here instead of playing",
+    )
     realtime_options(replay)
 
     export = sub.add_parser("export", help="a recording as .mid, .jsonl, .neu or .txt")
     export.add_argument("recording", metavar="FILE.sqlite")
     export.add_argument("-o", "--output", required=True, metavar="OUT.mid|.jsonl|.neu|.txt")
 
-    plot = sub.add_parser("plot", help="a spike raster and piano roll of a session or a "
-                          "recording, as PNG (needs livecode[plot])")
+    plot = sub.add_parser(
+        "plot",
+        help="a spike raster and piano roll of a session or a "
+        "recording, as PNG (needs livecode[plot])",
+    )
     plot.add_argument("source", metavar="SESSION.neu|FILE.sqlite")
     plot.add_argument("--seconds", type=float, metavar="S", help="for a session: how long")
     plot.add_argument("--seed", type=int, default=0)
@@ -48,8 +62,13 @@ def replay_offline(path: str, out: str) -> int:
         raise ValueError(f"output must end in .mid or .jsonl, got {out!r}")
     rec = load(path)
     result = replay_events(rec)
-    replayed = Recording(path, [dataclasses.replace(seg, events=evs, sent=[None] * len(evs))
-                                for seg, evs in zip(rec.segments, result.per_segment, strict=True)])
+    replayed = Recording(
+        path,
+        [
+            dataclasses.replace(seg, events=evs, sent=[None] * len(evs))
+            for seg, evs in zip(rec.segments, result.per_segment, strict=True)
+        ],
+    )
     return write_events(replayed, out)
 
 
@@ -69,8 +88,10 @@ def cmd_replay(args: argparse.Namespace, config_of: Callable, say: Callable[[str
     config = config_of(args, seconds=end / args.speed)
     config.replay = os.path.abspath(args.recording)
     config.speed = args.speed
-    say(f"replaying {args.recording}: {end - rec.t0:.1f} s"
-        + (f" at {args.speed:g}x" if args.speed != 1 else ""))
+    say(
+        f"replaying {args.recording}: {end - rec.t0:.1f} s"
+        + (f" at {args.speed:g}x" if args.speed != 1 else "")
+    )
     return run_until_done(config, say)
 
 

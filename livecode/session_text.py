@@ -6,6 +6,7 @@ order and with the same names. Neurons named ``hats_0, hats_1, ...`` that were c
 one after another come back as one group, ``hats = [neuron(...), neuron(...)]``; any
 other neuron is written as ``name = neuron(...)``.
 """
+
 from __future__ import annotations
 
 import keyword
@@ -20,13 +21,58 @@ from .values import LangFunction, MidiSource, NeuronRef, OscSource, listen_call,
 __all__ = ["session_text", "listing", "neuron_call"]
 
 _MEMBER = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)_(\d+)$")
-_RESERVED = frozenset({
-    "neuron", "connect", "disconnect", "tempo", "mute", "unmute", "solo", "unsolo", "fire",
-    "reset", "stop", "start", "panic", "clear", "save", "load", "ls", "help", "quit", "range",
-    "len", "min", "max", "abs", "round", "int", "float", "str", "bool", "list", "tuple", "sum",
-    "sorted", "reversed", "enumerate", "zip", "any", "all", "print", "midi", "osc", "unmap", "record",
-    "cc", "noteon", "listen", "follow", "clock",
-})
+_RESERVED = frozenset(
+    {
+        "neuron",
+        "connect",
+        "disconnect",
+        "tempo",
+        "mute",
+        "unmute",
+        "solo",
+        "unsolo",
+        "fire",
+        "reset",
+        "stop",
+        "start",
+        "panic",
+        "clear",
+        "save",
+        "load",
+        "ls",
+        "help",
+        "quit",
+        "range",
+        "len",
+        "min",
+        "max",
+        "abs",
+        "round",
+        "int",
+        "float",
+        "str",
+        "bool",
+        "list",
+        "tuple",
+        "sum",
+        "sorted",
+        "reversed",
+        "enumerate",
+        "zip",
+        "any",
+        "all",
+        "print",
+        "midi",
+        "osc",
+        "unmap",
+        "record",
+        "cc",
+        "noteon",
+        "listen",
+        "follow",
+        "clock",
+    }
+)
 
 
 def _literal(value: object) -> str:
@@ -61,11 +107,18 @@ def _groups(mirror: Mirror, variables: dict | None) -> dict[str, list[str]]:
             run = [names[i]]
             while i + len(run) < len(names) and names[i + len(run)] == f"{base}_{len(run)}":
                 run.append(names[i + len(run)])
-            usable = (base not in groups and base not in mirror.neurons
-                      and not any(n in mirror.inputs for n in run)
-                      and base not in _RESERVED and not keyword.iskeyword(base)
-                      and (variables is None or base not in variables
-                           or variables[base] == [NeuronRef(n) for n in run]))
+            usable = (
+                base not in groups
+                and base not in mirror.neurons
+                and not any(n in mirror.inputs for n in run)
+                and base not in _RESERVED
+                and not keyword.iskeyword(base)
+                and (
+                    variables is None
+                    or base not in variables
+                    or variables[base] == [NeuronRef(n) for n in run]
+                )
+            )
             if usable:
                 groups[base] = run
                 i += len(run)
@@ -92,8 +145,9 @@ def session_text(mirror: Mirror, variables: dict | None = None) -> str:
         elif name not in ref:
             lines.append(f"{name} = {neuron_call(params)}")
     for (src, dst), (w, delay, kind) in mirror.connections.items():
-        extra = (f", delay={delay!r}" if delay else "") + (f", kind={kind!r}"
-                                                           if kind != "pulse" else "")
+        extra = (f", delay={delay!r}" if delay else "") + (
+            f", kind={kind!r}" if kind != "pulse" else ""
+        )
         lines.append(f"connect({ref.get(src, src)}, {ref.get(dst, dst)}, {w!r}{extra})")
     for name in mirror.solo:
         lines.append(f"solo({ref.get(name, name)})")
@@ -193,8 +247,8 @@ def listing(mirror: Mirror, activations: dict | None = None) -> str:
     lines = [f"tempo {mirror.tempo:g} bpm, {state}, {len(mirror.neurons)} neurons"]
     width = max((len(n) for n in mirror.neurons), default=0)
     for name, params in mirror.neurons.items():
-        call = neuron_call(params)[len("neuron("):-1]
-        flags = (" [solo]" if name in mirror.solo else "")
+        call = neuron_call(params)[len("neuron(") : -1]
+        flags = " [solo]" if name in mirror.solo else ""
         if name in mirror.inputs:
             flags += f" [{listen_call(mirror.inputs[name].ch, mirror.inputs[name].lo, mirror.inputs[name].hi)}]"
         for param in P.FOLLOW_PARAMS:
@@ -207,14 +261,12 @@ def listing(mirror: Mirror, activations: dict | None = None) -> str:
     if mirror.connections:
         lines.append("connections:")
         for (src, dst), (w, delay, kind) in mirror.connections.items():
-            extra = (f" delay={delay:g}" if delay else "") + (f" {kind}" if kind != "pulse"
-                                                              else "")
+            extra = (f" delay={delay:g}" if delay else "") + (f" {kind}" if kind != "pulse" else "")
             lines.append(f"  {src} >> {dst} @ {w:g}{extra}")
     maps = [m for m in mirror.mappings.values() if m.source == "osc"]
     if maps:
         lines.append("osc mappings:")
-        lines += [f"  {m.address}{f' arg {m.arg}' if m.arg else ''} -> {_drives(m)}"
-                  for m in maps]
+        lines += [f"  {m.address}{f' arg {m.arg}' if m.arg else ''} -> {_drives(m)}" for m in maps]
     midi = [m for m in mirror.mappings.values() if m.source != "osc"]
     if midi:
         lines.append("midi mappings:")

@@ -1,4 +1,5 @@
 """Reading session files (``*.neu``): language text turned into one batch."""
+
 from __future__ import annotations
 
 import os
@@ -35,8 +36,9 @@ def file_reader(base_dir: str):
     return read_file
 
 
-def load_session(path: str, interpreter: Interpreter | None = None,
-                 source: str = "file") -> tuple[Interpreter, Batch]:
+def load_session(
+    path: str, interpreter: Interpreter | None = None, source: str = "file"
+) -> tuple[Interpreter, Batch]:
     """Interpret the session at ``path``; return the interpreter and the batch it made.
 
     Raises :class:`LivecodeError` (with position) if the file has any error.

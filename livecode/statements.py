@@ -3,6 +3,7 @@
 Mixed into the evaluator, which supplies ``evaluate``, ``lookup``, ``locate`` and the
 network operations.
 """
+
 from __future__ import annotations
 
 import ast
@@ -14,7 +15,6 @@ from .network import UNBOUND_HINT
 from .values import NeuronRef, Recipe, Target, Text, flatten_neurons, show, type_name
 
 if TYPE_CHECKING:
-
     from .errors import LivecodeError as _Error
     from .mirror import Mirror
     from .values import Budget
@@ -45,8 +45,14 @@ class Statements:
         def evaluate(self, node: ast.expr) -> object: ...
         def lookup(self, name: str, node: ast.AST) -> object: ...
         def locate(self, err: _Error, node: ast.AST, attr: bool = False) -> _Error: ...
-        def make_error(self, cls: type, message: str, node: ast.AST, attr: bool = False,
-                       suggestion: str | None = None) -> _Error: ...
+        def make_error(
+            self,
+            cls: type,
+            message: str,
+            node: ast.AST,
+            attr: bool = False,
+            suggestion: str | None = None,
+        ) -> _Error: ...
         def convert(self, exc: BaseException, node: ast.AST) -> _Error: ...
         def operate(self, op: type, a: object, b: object, node: ast.AST) -> object: ...
         def materialize(self, value: object, name: str, depth: int = 0) -> object: ...
@@ -66,8 +72,9 @@ class Statements:
         self.budget.visit()
         handler = self._stmt.get(type(node))
         if handler is None:
-            raise self.make_error(Refused, f"`{type(node).__name__}` is not part of the "
-                                  f"language", node)
+            raise self.make_error(
+                Refused, f"`{type(node).__name__}` is not part of the language", node
+            )
         try:
             handler(node)
         except LivecodeError as e:
@@ -78,8 +85,12 @@ class Statements:
     def s_expr(self, node: ast.Expr) -> None:
         value = self.evaluate(node.value)
         if isinstance(value, Recipe):
-            raise self.make_error(BadValue, "a new neuron must be bound to a name, or it "
-                                  "would have none: write `x = neuron(...)`", node.value)
+            raise self.make_error(
+                BadValue,
+                "a new neuron must be bound to a name, or it "
+                "would have none: write `x = neuron(...)`",
+                node.value,
+            )
         if value is None or isinstance(value, Target):
             return
         if isinstance(node.value, ast.BinOp) and isinstance(node.value.op, ast.RShift):
@@ -97,11 +108,11 @@ class Statements:
                 self.bind(target.id, value, owner)
             elif isinstance(target, (ast.Tuple, ast.List)):
                 if not isinstance(value, (list, tuple, range, str)):
-                    raise BadType(f"cannot unpack {type_name(value)} into "
-                                  f"{len(target.elts)} names")
+                    raise BadType(f"cannot unpack {type_name(value)} into {len(target.elts)} names")
                 if len(value) != len(target.elts):
-                    raise BadValue(f"cannot unpack {len(value)} values into "
-                                   f"{len(target.elts)} names")
+                    raise BadValue(
+                        f"cannot unpack {len(value)} values into {len(target.elts)} names"
+                    )
                 for t, v in zip(target.elts, value, strict=True):
                     self.assign(t, v, owner)
             elif isinstance(target, ast.Attribute):
@@ -109,8 +120,7 @@ class Statements:
                     raise BadType(UNBOUND_HINT)
                 self.set_param(self.evaluate(target.value), target.attr, value)
             else:
-                raise Refused("you can assign to a name, a neuron's parameter or a tuple "
-                              "of names")
+                raise Refused("you can assign to a name, a neuron's parameter or a tuple of names")
         except LivecodeError as e:
             raise self.locate(e, target, attr=isinstance(target, ast.Attribute)) from None
 
@@ -140,8 +150,9 @@ class Statements:
             names = self.neuron_names(owner, f"`.{node.target.attr} {ops.SYMBOLS[op]}=`")
             for name in names:
                 old = self.get_param(NeuronRef(name), node.target.attr)
-                self.set_param(NeuronRef(name), node.target.attr,
-                               self.operate(op, old, operand, node))
+                self.set_param(
+                    NeuronRef(name), node.target.attr, self.operate(op, old, operand, node)
+                )
         except LivecodeError as e:
             raise self.locate(e, node.target, attr=True) from None
 
@@ -171,11 +182,17 @@ class Statements:
             assert isinstance(target, ast.Name)  # the whitelist refused the rest
             value = self.lookup(target.id, target)
             if target.id not in self.variables:
-                raise self.make_error(Refused, f"`{target.id}` is a function of the language "
-                                      f"and cannot be deleted", target)
+                raise self.make_error(
+                    Refused,
+                    f"`{target.id}` is a function of the language and cannot be deleted",
+                    target,
+                )
             items = list(value.values()) if isinstance(value, dict) else value
-            names = [v.name for v in flatten_neurons(items) if isinstance(v, NeuronRef)
-                     and v.name in self.mirror.neurons]
+            names = [
+                v.name
+                for v in flatten_neurons(items)
+                if isinstance(v, NeuronRef) and v.name in self.mirror.neurons
+            ]
             del self.variables[target.id]
             self.remove(list(dict.fromkeys(names)))
 
@@ -184,12 +201,14 @@ class Statements:
         if isinstance(value, dict):
             value = list(value)
         if not isinstance(value, (list, tuple, range, str)):
-            raise self.make_error(BadType, f"a `for` loop needs a list, tuple, range, str or "
-                                  f"dict, got {type_name(value)}", node)
+            raise self.make_error(
+                BadType,
+                f"a `for` loop needs a list, tuple, range, str or dict, got {type_name(value)}",
+                node,
+            )
         for item in value:
             try:
                 self.budget.iterate()
             except LivecodeError as e:
                 raise self.locate(e, node) from None
             yield item
-

@@ -6,6 +6,7 @@ thread), keeps what the toolbar shows, and hands lines meant for the performer t
 the ``bottom_toolbar`` callable of the prompt; it only reads plain attributes, so it
 is cheap enough to run four times a second.
 """
+
 from __future__ import annotations
 
 import threading
@@ -28,8 +29,12 @@ class Monitor:
     ``osc_port`` 0 means OSC is off.
     """
 
-    def __init__(self, say: Callable[[str], None], osc_port: int = 0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        say: Callable[[str], None],
+        osc_port: int = 0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.say = say
         self.osc_port = osc_port
         self.clock = clock
@@ -94,14 +99,18 @@ class Monitor:
 
     def toolbar_line(self) -> str:
         s = self.status
-        parts = [self.engine_state(), f"midi {s.get('midi', '?')}",
-                 f"osc :{self.osc_port}" if self.osc_port else "osc off"]
+        parts = [
+            self.engine_state(),
+            f"midi {s.get('midi', '?')}",
+            f"osc :{self.osc_port}" if self.osc_port else "osc off",
+        ]
         if s:
-            parts += [f"{s.get('tempo', 0):g} bpm" + ("" if s.get("running", True)
-                                                       else " (stopped)"),
-                      f"{s.get('neurons', 0)} neurons",
-                      f"{s.get('events_per_s', 0.0):.0f} ev/s",
-                      f"late {s.get('late_ms_max', 0.0):.1f} ms"]
+            parts += [
+                f"{s.get('tempo', 0):g} bpm" + ("" if s.get("running", True) else " (stopped)"),
+                f"{s.get('neurons', 0)} neurons",
+                f"{s.get('events_per_s', 0.0):.0f} ev/s",
+                f"late {s.get('late_ms_max', 0.0):.1f} ms",
+            ]
         if self.last_refusal:
             parts.append(f"refused: {self.last_refusal[:60]}")
         return " | ".join(parts)
@@ -113,6 +122,8 @@ class Monitor:
     def toolbar(self) -> list[tuple[str, str]]:
         """``bottom_toolbar`` for prompt_toolkit: activity, state, and the keys to know."""
         keys = f"{PANIC_KEY_NAME}/Alt-P panic | Alt-Enter run all | Ctrl-D quit | help()"
-        return [("class:toolbar.activity", self.activity_line() + "\n"),
-                ("class:toolbar", self.toolbar_line() + "\n"),
-                ("class:toolbar.keys", keys)]
+        return [
+            ("class:toolbar.activity", self.activity_line() + "\n"),
+            ("class:toolbar", self.toolbar_line() + "\n"),
+            ("class:toolbar.keys", keys),
+        ]

@@ -5,6 +5,7 @@ Python objects themselves. The language has no way to mutate a list or dict in p
 (no methods, no item assignment), so values are effectively immutable and a block can
 be rolled back by copying the variable table shallowly.
 """
+
 from __future__ import annotations
 
 import math
@@ -14,9 +15,23 @@ from dataclasses import dataclass, field
 from .errors import BadType, BadValue, LimitExceeded
 
 __all__ = [
-    "NeuronRef", "Recipe", "Target", "OscSource", "MidiSource", "ListenRecipe", "FollowSource",
-    "LangFunction", "Text", "Budget", "Limits",
-    "type_name", "show", "make_range", "check_int", "check_number", "flatten_neurons",
+    "NeuronRef",
+    "Recipe",
+    "Target",
+    "OscSource",
+    "MidiSource",
+    "ListenRecipe",
+    "FollowSource",
+    "LangFunction",
+    "Text",
+    "Budget",
+    "Limits",
+    "type_name",
+    "show",
+    "make_range",
+    "check_int",
+    "check_number",
+    "flatten_neurons",
 ]
 
 
@@ -24,16 +39,16 @@ __all__ = [
 class Limits:
     """Per-block bounds; every block is refused whole when it would pass one."""
 
-    iterations: int = 10_000     # loop and comprehension steps, ranges, builtin scans
-    nodes: int = 300_000         # syntax-tree nodes visited
-    work: int = 20_000_000       # items touched by builtins (sorted, sum, in, ==...)
-    cells: int = 2_000_000       # list/tuple/dict items and string characters built
-    items: int = 100_000         # largest single list/tuple/dict
-    chars: int = 100_000         # longest single string
-    int_bits: int = 4096         # largest integer magnitude, in bits
-    tree: int = 1_000_000        # items reachable from one value, counting shared ones each time
-    depth: int = 100             # deepest nesting of containers shown or named
-    load_depth: int = 8          # load() inside load()
+    iterations: int = 10_000  # loop and comprehension steps, ranges, builtin scans
+    nodes: int = 300_000  # syntax-tree nodes visited
+    work: int = 20_000_000  # items touched by builtins (sorted, sum, in, ==...)
+    cells: int = 2_000_000  # list/tuple/dict items and string characters built
+    items: int = 100_000  # largest single list/tuple/dict
+    chars: int = 100_000  # longest single string
+    int_bits: int = 4096  # largest integer magnitude, in bits
+    tree: int = 1_000_000  # items reachable from one value, counting shared ones each time
+    depth: int = 100  # deepest nesting of containers shown or named
+    load_depth: int = 8  # load() inside load()
 
 
 @dataclass
@@ -60,11 +75,13 @@ class Budget:
         if hit is not None and hit[0] is value:
             return hit[1]
         total = 1
-        for item in (value.values() if isinstance(value, dict) else value):
+        for item in value.values() if isinstance(value, dict) else value:
             total += self.track(item)
             if total > self.limits.tree:
-                raise LimitExceeded(f"a value may hold at most {self.limits.tree:,} items "
-                                    f"counting nested ones (shared lists count each time)")
+                raise LimitExceeded(
+                    f"a value may hold at most {self.limits.tree:,} items "
+                    f"counting nested ones (shared lists count each time)"
+                )
         self._sizes[id(value)] = (value, total)  # holding value keeps its id unique
         return total
 
@@ -73,7 +90,8 @@ class Budget:
         if self.iterations > self.limits.iterations:
             raise LimitExceeded(
                 f"a block may loop at most {self.limits.iterations:,} times in total "
-                f"(loops, comprehensions and ranges together)")
+                f"(loops, comprehensions and ranges together)"
+            )
 
     def visit(self) -> None:
         self.nodes += 1
@@ -84,15 +102,18 @@ class Budget:
         """Account for ``n`` item-steps done at C speed inside a builtin or operator."""
         self.worked += n
         if self.worked > self.limits.work:
-            raise LimitExceeded(f"a block may touch at most {self.limits.work:,} items in "
-                                f"builtins and comparisons")
+            raise LimitExceeded(
+                f"a block may touch at most {self.limits.work:,} items in builtins and comparisons"
+            )
 
     def build(self, n: int, what: str = "value") -> None:
         """Account for a new container of ``n`` items (or a string of ``n`` characters)."""
         limit = self.limits.chars if what == "string" else self.limits.items
         if n > limit:
-            raise LimitExceeded(f"a {what} may hold at most {limit:,} "
-                                f"{'characters' if what == 'string' else 'items'}, got {n:,}")
+            raise LimitExceeded(
+                f"a {what} may hold at most {limit:,} "
+                f"{'characters' if what == 'string' else 'items'}, got {n:,}"
+            )
         self.cells += n
         if self.cells > self.limits.cells:
             raise LimitExceeded(f"a block may build at most {self.limits.cells:,} items in total")
@@ -213,8 +234,16 @@ def type_name(value: object) -> str:
         return "function"
     if value is None:
         return "None"
-    return {int: "int", float: "float", str: "str", list: "list", tuple: "tuple",
-            dict: "dict", range: "range", Text: "str"}.get(type(value), type(value).__name__)
+    return {
+        int: "int",
+        float: "float",
+        str: "str",
+        list: "list",
+        tuple: "tuple",
+        dict: "dict",
+        range: "range",
+        Text: "str",
+    }.get(type(value), type(value).__name__)
 
 
 def check_number(value: object, what: str, *, finite: bool = True) -> float:
@@ -251,8 +280,10 @@ def make_range(args: list, budget: Budget) -> range:
     left = budget.limits.iterations - budget.iterations
     if n > left:
         size = "more than 2**63" if n == math.inf else f"{n:,}"
-        raise LimitExceeded(f"range of {size} items is refused: a block may loop at most "
-                            f"{budget.limits.iterations:,} times ({left:,} left)")
+        raise LimitExceeded(
+            f"range of {size} items is refused: a block may loop at most "
+            f"{budget.limits.iterations:,} times ({left:,} left)"
+        )
     return r
 
 
@@ -352,8 +383,11 @@ def midi_call(src: MidiSource) -> str:
     """``cc(74, 0.25, 8, curve="exp", ch=1)`` / ``noteon(36, ch=10)``: the text that makes ``src``."""
     parts = [] if src.number is None else [repr(src.number)]
     if src.lo is not None or src.hi is not None:
-        parts += [f"lo={src.lo!r}", f"hi={src.hi!r}"] if src.number is None else [
-            repr(src.lo), repr(src.hi)]
+        parts += (
+            [f"lo={src.lo!r}", f"hi={src.hi!r}"]
+            if src.number is None
+            else [repr(src.lo), repr(src.hi)]
+        )
     if src.curve != "lin":
         parts.append(f"curve={src.curve!r}")
     if src.ch:
@@ -363,6 +397,9 @@ def midi_call(src: MidiSource) -> str:
 
 def listen_call(ch: int, lo: int, hi: int) -> str:
     """``listen(ch=1, lo=36, hi=72)``: the text that makes an input neuron."""
-    parts = ([f"ch={ch}"] if ch else []) + ([f"lo={lo}"] if lo else []) + (
-        [f"hi={hi}"] if hi != 127 else [])
+    parts = (
+        ([f"ch={ch}"] if ch else [])
+        + ([f"lo={lo}"] if lo else [])
+        + ([f"hi={hi}"] if hi != 127 else [])
+    )
     return f"listen({', '.join(parts)})"

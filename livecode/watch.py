@@ -13,6 +13,7 @@ transport (``stop()``) only when the file says ``stop()``.
 default): no new dependency, and it works on every file system and with editors that
 save by writing a new file and renaming it over the old one.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,9 +36,8 @@ def file_ops(current: Mirror, target: Mirror, ran: tuple | list = ()) -> list:
     set the tempo or stopped the transport.
     """
     ops: list = []
-    for (src, dst) in current.connections:
-        if (src, dst) not in target.connections and src in target.neurons \
-                and dst in target.neurons:
+    for src, dst in current.connections:
+        if (src, dst) not in target.connections and src in target.neurons and dst in target.neurons:
             ops.append(P.Disconnect(src, dst))
     ops += [P.Remove(name) for name in current.neurons if name not in target.neurons]
     for name in current.solo:
@@ -49,8 +49,11 @@ def file_ops(current: Mirror, target: Mirror, ran: tuple | list = ()) -> list:
         if current.neurons.get(name) != params:
             ops.append(P.DefineNeuron(name, dict(params)))
     for key, (w, delay, kind) in target.connections.items():
-        if current.connections.get(key) != (w, delay, kind) or key[0] not in current.neurons \
-                or key[1] not in current.neurons:
+        if (
+            current.connections.get(key) != (w, delay, kind)
+            or key[0] not in current.neurons
+            or key[1] not in current.neurons
+        ):
             ops.append(P.Connect(key[0], key[1], w, delay, kind))
     for name in target.solo:
         if name not in current.solo:
@@ -76,8 +79,11 @@ def _midi_ops(current: Mirror, target: Mirror, ops: list) -> list:
     for key in current.follows:
         if key not in target.follows and key[0] in target.neurons and key[0] not in redefined:
             out.append(P.Follow(key[0], key[1], ""))
-    out += [f for key, f in target.follows.items()
-            if current.follows.get(key) != f or key[0] in redefined]  # redefining ends them
+    out += [
+        f
+        for key, f in target.follows.items()
+        if current.follows.get(key) != f or key[0] in redefined
+    ]  # redefining ends them
     if target.clock_out != current.clock_out:
         out.append(P.MidiClock(target.clock_out))
     return out
@@ -99,9 +105,13 @@ class FileWatcher:
     half-written file is not applied.
     """
 
-    def __init__(self, path: str, on_change: Callable[[str], object],
-                 on_error: Callable[[str], None] | None = None,
-                 interval: float = POLL_SECONDS) -> None:
+    def __init__(
+        self,
+        path: str,
+        on_change: Callable[[str], object],
+        on_error: Callable[[str], None] | None = None,
+        interval: float = POLL_SECONDS,
+    ) -> None:
         self.path = path
         self.on_change = on_change
         self.on_error = on_error or (lambda text: None)

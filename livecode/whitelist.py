@@ -5,6 +5,7 @@ single statement runs, so a refused construct is reported even in a branch that 
 never execute, and nothing of the block happens. The evaluator has its own dispatch
 tables holding only these node types, as a second line of defence.
 """
+
 from __future__ import annotations
 
 import ast
@@ -13,44 +14,103 @@ from .errors import LanguageSyntaxError, Refused
 
 __all__ = ["check_tree", "REFUSALS", "position"]
 
-ALLOWED = frozenset({
-    ast.Module, ast.Expr, ast.Assign, ast.AugAssign, ast.For, ast.If, ast.Delete, ast.Pass,
-    ast.Break, ast.Continue,
-    ast.Constant, ast.Name, ast.Attribute, ast.Subscript, ast.Slice, ast.List, ast.Tuple,
-    ast.Dict, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.Call,
-    ast.keyword, ast.Starred, ast.ListComp, ast.DictComp, ast.GeneratorExp,
-    ast.comprehension, ast.JoinedStr, ast.FormattedValue,
-    ast.Load, ast.Store, ast.Del,
-    ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.RShift,
-    ast.MatMult, ast.USub, ast.UAdd, ast.Not, ast.And, ast.Or,
-    ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Is, ast.IsNot,
-})
+ALLOWED = frozenset(
+    {
+        ast.Module,
+        ast.Expr,
+        ast.Assign,
+        ast.AugAssign,
+        ast.For,
+        ast.If,
+        ast.Delete,
+        ast.Pass,
+        ast.Break,
+        ast.Continue,
+        ast.Constant,
+        ast.Name,
+        ast.Attribute,
+        ast.Subscript,
+        ast.Slice,
+        ast.List,
+        ast.Tuple,
+        ast.Dict,
+        ast.BinOp,
+        ast.UnaryOp,
+        ast.BoolOp,
+        ast.Compare,
+        ast.IfExp,
+        ast.Call,
+        ast.keyword,
+        ast.Starred,
+        ast.ListComp,
+        ast.DictComp,
+        ast.GeneratorExp,
+        ast.comprehension,
+        ast.JoinedStr,
+        ast.FormattedValue,
+        ast.Load,
+        ast.Store,
+        ast.Del,
+        ast.Add,
+        ast.Sub,
+        ast.Mult,
+        ast.Div,
+        ast.FloorDiv,
+        ast.Mod,
+        ast.Pow,
+        ast.RShift,
+        ast.MatMult,
+        ast.USub,
+        ast.UAdd,
+        ast.Not,
+        ast.And,
+        ast.Or,
+        ast.Eq,
+        ast.NotEq,
+        ast.Lt,
+        ast.LtE,
+        ast.Gt,
+        ast.GtE,
+        ast.In,
+        ast.NotIn,
+        ast.Is,
+        ast.IsNot,
+    }
+)
 
 _WHY_NOT_CODE = "livecode runs only its own small language, never Python code"
 REFUSALS: dict[str, str] = {
     "Import": f"`import` is not allowed: {_WHY_NOT_CODE}",
     "ImportFrom": f"`from ... import` is not allowed: {_WHY_NOT_CODE}",
     "FunctionDef": "`def` is not allowed: the language has no user-defined functions; "
-                   "use a `for` loop or a list comprehension",
+    "use a `for` loop or a list comprehension",
     "AsyncFunctionDef": "`async def` is not allowed",
     "ClassDef": "`class` is not allowed",
     "Lambda": "`lambda` is not allowed: the language has no user-defined functions",
     "While": "`while` is not allowed: use `for i in range(n):`, which is bounded",
-    "With": "`with` is not allowed", "AsyncWith": "`async with` is not allowed",
+    "With": "`with` is not allowed",
+    "AsyncWith": "`async with` is not allowed",
     "Try": "`try` is not allowed: a block with an error changes nothing anyway",
     "TryStar": "`try` is not allowed: a block with an error changes nothing anyway",
-    "Raise": "`raise` is not allowed", "Global": "`global` is not allowed",
-    "Nonlocal": "`nonlocal` is not allowed", "Return": "`return` is not allowed",
-    "Yield": "`yield` is not allowed", "YieldFrom": "`yield from` is not allowed",
-    "Await": "`await` is not allowed", "AsyncFor": "`async for` is not allowed",
-    "Assert": "`assert` is not allowed", "NamedExpr": "`:=` is not allowed; assign on its own line",
+    "Raise": "`raise` is not allowed",
+    "Global": "`global` is not allowed",
+    "Nonlocal": "`nonlocal` is not allowed",
+    "Return": "`return` is not allowed",
+    "Yield": "`yield` is not allowed",
+    "YieldFrom": "`yield from` is not allowed",
+    "Await": "`await` is not allowed",
+    "AsyncFor": "`async for` is not allowed",
+    "Assert": "`assert` is not allowed",
+    "NamedExpr": "`:=` is not allowed; assign on its own line",
     "Match": "`match` is not allowed: use `if`/`elif`",
     "AnnAssign": "annotations are not allowed: write `x = value`",
-    "Set": "sets are not part of the language: use a list", "SetComp": "sets are not part "
-    "of the language: use a list comprehension",
+    "Set": "sets are not part of the language: use a list",
+    "SetComp": "sets are not part of the language: use a list comprehension",
     "TypeAlias": "`type` aliases are not allowed",
-    "LShift": "`<<` is not part of the language", "BitOr": "`|` is not part of the language",
-    "BitAnd": "`&` is not part of the language", "BitXor": "`^` is not part of the language",
+    "LShift": "`<<` is not part of the language",
+    "BitOr": "`|` is not part of the language",
+    "BitAnd": "`&` is not part of the language",
+    "BitXor": "`^` is not part of the language",
     "Invert": "`~` is not part of the language",
 }
 
@@ -74,8 +134,9 @@ class _Checker:
         if kind not in ALLOWED:
             name = kind.__name__
             at = parent if isinstance(node, (ast.operator, ast.unaryop)) else node
-            raise self.refuse(REFUSALS.get(name, f"{_describe(node)} is not part of the language"),
-                              at)
+            raise self.refuse(
+                REFUSALS.get(name, f"{_describe(node)} is not part of the language"), at
+            )
         check = getattr(self, "check_" + kind.__name__, None)
         if check is not None and kind is not ast.Call:
             check(node)
@@ -100,8 +161,9 @@ class _Checker:
 
     def check_Attribute(self, node: ast.Attribute) -> None:
         if node.attr.startswith("_"):
-            raise self.refuse(f"attributes starting with `_` are not allowed, got `.{node.attr}`",
-                              node, attr=True)
+            raise self.refuse(
+                f"attributes starting with `_` are not allowed, got `.{node.attr}`", node, attr=True
+            )
 
     def check_keyword(self, node: ast.keyword) -> None:
         if node.arg is not None and node.arg.startswith("_"):
@@ -112,18 +174,23 @@ class _Checker:
             hint = ""
             if node.func.attr in ("fire", "reset", "mute", "unmute", "solo", "unsolo"):
                 hint = f"; write `{node.func.attr}({ast.unparse(node.func.value)})`"
-            raise self.refuse(f"methods are not part of the language, got "
-                              f"`.{node.func.attr}(...)`{hint}", node.func, attr=True)
+            raise self.refuse(
+                f"methods are not part of the language, got `.{node.func.attr}(...)`{hint}",
+                node.func,
+                attr=True,
+            )
 
     def check_Constant(self, node: ast.Constant) -> None:
         if not isinstance(node.value, (int, float, str, bool, type(None))):
-            raise self.refuse(f"{type(node.value).__name__} values are not part of the language",
-                              node)
+            raise self.refuse(
+                f"{type(node.value).__name__} values are not part of the language", node
+            )
 
     def check_FormattedValue(self, node: ast.FormattedValue) -> None:
         if node.format_spec is not None:
-            raise self.refuse("format specs in f-strings are not allowed: write `{x}`, "
-                              "or use round()", node)
+            raise self.refuse(
+                "format specs in f-strings are not allowed: write `{x}`, or use round()", node
+            )
 
     def check_comprehension(self, node: ast.comprehension) -> None:
         if node.is_async:
@@ -135,8 +202,11 @@ class _Checker:
 
     def check_Subscript(self, node: ast.Subscript) -> None:
         if isinstance(node.ctx, ast.Store):
-            raise self.refuse("changing an item in place is not allowed: build a new list, "
-                              "e.g. `xs = xs[:2] + [v] + xs[3:]`", node)
+            raise self.refuse(
+                "changing an item in place is not allowed: build a new list, "
+                "e.g. `xs = xs[:2] + [v] + xs[3:]`",
+                node,
+            )
         if isinstance(node.ctx, ast.Del):
             raise self.refuse("`del` works on names only: `del n1`", node)
 

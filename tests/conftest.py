@@ -1,10 +1,11 @@
 """Shared fixtures: a real JACK server (dummy driver) and a JACK MIDI receiver."""
+
 from __future__ import annotations
 
 import ctypes
 import os
-import signal
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -46,9 +47,22 @@ class JackServer:
         self.period = period
         self.log = open(f"/tmp/{self.name}.log", "w")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            ["jackd", "-n", self.name, "--no-realtime", "-d", "dummy", "-r", str(rate),
-             "-p", str(period)], stdout=self.log, stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent)
+            [
+                "jackd",
+                "-n",
+                self.name,
+                "--no-realtime",
+                "-d",
+                "dummy",
+                "-r",
+                str(rate),
+                "-p",
+                str(period),
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
+        )
         self._wait_ready()
 
     def _wait_ready(self) -> None:

@@ -1,4 +1,5 @@
 """A running engine with OSC on a free UDP port, and helpers to talk to it (tests only)."""
+
 from __future__ import annotations
 
 import json
@@ -82,8 +83,13 @@ class OscRig:
         self.port = free_port()
         self.events_path = tmp_path / "events.jsonl"
         self.notices: list[str] = []
-        cfg = EngineConfig(midi_api="none", osc_port=self.port, events=str(self.events_path),
-                           status_interval=0.05, **config)  # type: ignore[arg-type]
+        cfg = EngineConfig(
+            midi_api="none",
+            osc_port=self.port,
+            events=str(self.events_path),
+            status_interval=0.05,
+            **config,
+        )  # type: ignore[arg-type]
         self.handle = EngineHandle(cfg, self._on_message)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.handle.start()
@@ -112,9 +118,11 @@ class OscRig:
 
     def settled(self, received: int, timeout: float = 5.0) -> dict:
         """Wait until the engine has handled ``received`` datagrams and none is pending."""
+
         def done() -> bool:
             o = self.handle.last_status["osc"]  # type: ignore[index]
             return o["received"] >= received and o["pending"] == 0
+
         assert wait_for(done, timeout), self.osc()
         # one more status, so the network in it includes the last datagram's effect
         seen = self.status()["t"]
@@ -133,8 +141,11 @@ class OscRig:
         return [json.loads(line) for line in self.events_path.read_text().splitlines() if line]
 
     def note_ons(self, neuron: str | None = None) -> list[dict]:
-        return [e for e in self.events() if e["type"] == "note_on"
-                and (neuron is None or e["neuron"] == neuron)]
+        return [
+            e
+            for e in self.events()
+            if e["type"] == "note_on" and (neuron is None or e["neuron"] == neuron)
+        ]
 
     def logical(self, unix_time: float) -> float:
         """The engine's logical time at ``unix_time``."""

@@ -1,4 +1,5 @@
 """The sample-accurate JACK port: notes land on their exact frames."""
+
 from __future__ import annotations
 
 from engine.eventlog import read_jsonl
@@ -8,8 +9,13 @@ from tests.engine.test_realtime import note_ons, unmatched_note_ons, wait_for
 
 
 def start(tmp_path, statuses: list, **config) -> EngineHandle:
-    cfg = EngineConfig(midi_api="jack", port="lcrecv", events=str(tmp_path / "ev.jsonl"),
-                       status_interval=0.1, **config)
+    cfg = EngineConfig(
+        midi_api="jack",
+        port="lcrecv",
+        events=str(tmp_path / "ev.jsonl"),
+        status_interval=0.1,
+        **config,
+    )
     handle = EngineHandle(cfg, lambda m: isinstance(m, Status) and statuses.append(m.data))
     handle.start()
     return handle
@@ -17,9 +23,13 @@ def start(tmp_path, statuses: list, **config) -> EngineHandle:
 
 def network() -> Batch:
     # Rates that put notes between frames and between periods, with a leak (log times).
-    return Batch((DefineNeuron("a", {"note": 60, "rate": 3.3, "dur": 0.11}),
-                  DefineNeuron("b", {"note": 64, "rate": 2.0, "leak": 0.7, "dur": 0.3, "ch": 2}),
-                  DefineNeuron("c", {"note": 67, "rate": 5.13, "dur": 0.05, "ch": 3})))
+    return Batch(
+        (
+            DefineNeuron("a", {"note": 60, "rate": 3.3, "dur": 0.11}),
+            DefineNeuron("b", {"note": 64, "rate": 2.0, "leak": 0.7, "dur": 0.3, "ch": 2}),
+            DefineNeuron("c", {"note": 67, "rate": 5.13, "dur": 0.05, "ch": 3}),
+        )
+    )
 
 
 def test_notes_arrive_on_their_exact_frames(midi_receiver, tmp_path):
@@ -35,9 +45,15 @@ def test_notes_arrive_on_their_exact_frames(midi_receiver, tmp_path):
     rate = midi_receiver.rate
     logged = [e for e in read_jsonl(str(tmp_path / "ev.jsonl")) if e["type"] != "control_change"]
     received = [(f, d) for f, d in midi_receiver.received_frames() if d[0] & 0xF0 != 0xB0]
-    intended = {(frame0 + round(e["t"] * rate),
-                 bytes([(0x90 if e["type"] == "note_on" else 0x80) | (e["ch"] - 1), e["note"],
-                        e["vel"]])) for e in logged}
+    intended = {
+        (
+            frame0 + round(e["t"] * rate),
+            bytes(
+                [(0x90 if e["type"] == "note_on" else 0x80) | (e["ch"] - 1), e["note"], e["vel"]]
+            ),
+        )
+        for e in logged
+    }
     assert len(logged) >= 80
     # Every message that arrived arrived on its exact frame...
     off = [(f, d.hex()) for f, d in received if (f, d) not in intended]
@@ -81,16 +97,18 @@ def test_a_restarted_engine_reconnects_its_virtual_port(midi_receiver, tmp_path)
         # The performer's patchbay connects the engine's virtual port to the synth.
         assert wait_for(lambda: bool(statuses), 10)
         midi_receiver.client.connect("lcvirt:lcvirt", midi_receiver.port_name)
-        assert handle.request(Batch((DefineNeuron("pad", {"note": 60, "rate": 4.0,
-                                                          "dur": 8.0}),)), 5).ok
+        assert handle.request(
+            Batch((DefineNeuron("pad", {"note": 60, "rate": 4.0, "dur": 8.0}),)), 5
+        ).ok
         assert wait_for(lambda: len(note_ons(midi_receiver.received())) >= 2)
         assert wait_for(lambda: statuses[-1]["midi_connections"] == ["lcrecv:in"])
         first = handle.pid
         os.kill(first, signal.SIGKILL)
         # The new engine's port is a new port: it reconnects and plays on.
         count = len(note_ons(midi_receiver.received()))
-        assert wait_for(lambda: handle.pid != first and
-                        len(note_ons(midi_receiver.received())) > count + 2, 5)
+        assert wait_for(
+            lambda: handle.pid != first and len(note_ons(midi_receiver.received())) > count + 2, 5
+        )
         # (Its first act is the dead engine's note-offs and All Notes Off; while JACK is
         # still removing the dead client they can miss the new connection, so this test
         # only asks that nothing is left hanging in the end.)

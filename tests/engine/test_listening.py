@@ -1,4 +1,5 @@
 """Input neurons, follow links and the clock flag in the pure model (no I/O)."""
+
 from __future__ import annotations
 
 import pickle
@@ -11,13 +12,17 @@ from engine.model import ModelError, Network, UnknownNeuron
 
 def _net() -> Network:
     net = Network()
-    net.apply(P.Batch((
-        P.DefineNeuron("keys", {"rate": 0.0, "mute": True}),
-        P.Listen("keys", 1, 36, 72),
-        P.DefineNeuron("n1", {"rate": 0.0, "note": 50, "vel": 80}),
-        P.Connect("keys", "n1", 1.0),
-        P.Follow("n1", "note", "keys", 7),
-    )))
+    net.apply(
+        P.Batch(
+            (
+                P.DefineNeuron("keys", {"rate": 0.0, "mute": True}),
+                P.Listen("keys", 1, 36, 72),
+                P.DefineNeuron("n1", {"rate": 0.0, "note": 50, "vel": 80}),
+                P.Connect("keys", "n1", 1.0),
+                P.Follow("n1", "note", "keys", 7),
+            )
+        )
+    )
     return net
 
 
@@ -116,16 +121,19 @@ def test_input_neuron_never_fires_on_its_own():
     assert net.activation("keys") == 0.0
 
 
-@pytest.mark.parametrize("op,message", [
-    (P.Listen("keys", 17), "ch must be a whole number 0..16"),
-    (P.Listen("keys", 1, 70, 60), "range lo..hi is empty"),
-    (P.Listen("nobody"), "no neuron named 'nobody'"),
-    (P.Follow("n1", "rate", "keys"), "follow drives note or vel"),
-    (P.Follow("n1", "note", "keys", 200), "by must be a whole number -127..127"),
-    (P.NoteIn(0, 60, 90), "ch must be a whole number 1..16"),
-    (P.NoteIn(1, 60, 0), "vel must be a whole number 1..127"),
-    (P.MidiClock("yes"), "on must be True or False"),  # type: ignore[arg-type]
-])
+@pytest.mark.parametrize(
+    "op,message",
+    [
+        (P.Listen("keys", 17), "ch must be a whole number 0..16"),
+        (P.Listen("keys", 1, 70, 60), "range lo..hi is empty"),
+        (P.Listen("nobody"), "no neuron named 'nobody'"),
+        (P.Follow("n1", "rate", "keys"), "follow drives note or vel"),
+        (P.Follow("n1", "note", "keys", 200), "by must be a whole number -127..127"),
+        (P.NoteIn(0, 60, 90), "ch must be a whole number 1..16"),
+        (P.NoteIn(1, 60, 0), "vel must be a whole number 1..127"),
+        (P.MidiClock("yes"), "on must be True or False"),  # type: ignore[arg-type]
+    ],
+)
 def test_bad_ops_are_refused_whole(op, message):
     net = _net()
     before = pickle.dumps(net.snapshot())

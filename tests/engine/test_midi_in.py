@@ -1,4 +1,5 @@
 """MIDI input without a MIDI system: the parser, the router, and the server on a fake port."""
+
 from __future__ import annotations
 
 import multiprocessing as mp
@@ -19,24 +20,41 @@ from engine.model import ModelError, Network
 def test_parser_running_status_sysex_realtime_and_garbage():
     p = MidiParser()
     assert p.feed([0x90, 60, 100, 61, 90, 62, 0]) == [
-        ("note_on", 1, 60, 100, False), ("note_on", 1, 61, 90, True),
-        ("note_off", 1, 62, 0, True)]
+        ("note_on", 1, 60, 100, False),
+        ("note_on", 1, 61, 90, True),
+        ("note_off", 1, 62, 0, True),
+    ]
     assert p.feed([63, 80]) == [("note_on", 1, 63, 80, True)]  # across packets
     assert p.feed([0xF0, 1, 0xF8, 2]) == [("realtime", 0, 0xF8, 0, False)]
     assert p.feed([3, 0xF7]) == [("sysex", 0, 0, 0, False)]  # SysEx across packets
     assert p.feed([60, 1]) == [("malformed", 0, 60, 0, False), ("malformed", 0, 1, 0, False)]
     assert p.feed([0xBF, 74]) == [("malformed", 0, 0, 0, False)]  # cut off
     assert p.feed([0xC2, 5, 0xE0, 0, 64, 0xF2, 1, 2, 0xF6]) == [
-        ("other", 3, 5, 0, False), ("other", 1, 0, 64, False),
-        ("system", 0, 0xF2, 0, False), ("system", 0, 0xF6, 0, False)]
-    assert p.feed([0xF0, 1, 2, 0x91, 40, 1]) == [("sysex", 0, 0, 0, False),
-                                                 ("note_on", 2, 40, 1, False)]
+        ("other", 3, 5, 0, False),
+        ("other", 1, 0, 64, False),
+        ("system", 0, 0xF2, 0, False),
+        ("system", 0, 0xF6, 0, False),
+    ]
+    assert p.feed([0xF0, 1, 2, 0x91, 40, 1]) == [
+        ("sysex", 0, 0, 0, False),
+        ("note_on", 2, 40, 1, False),
+    ]
 
 
-@pytest.mark.parametrize("source,address,ok", [
-    ("cc", "1/74", (1, 74)), ("cc", "0/1", (0, 1)), ("note", "10", (10, None)),
-    ("note", "10/36", (10, 36)), ("cc", "17/1", None), ("cc", "1", None),
-    ("note", "1/128", None), ("cc", "a/b", None), ("note", "1/2/3", None)])
+@pytest.mark.parametrize(
+    "source,address,ok",
+    [
+        ("cc", "1/74", (1, 74)),
+        ("cc", "0/1", (0, 1)),
+        ("note", "10", (10, None)),
+        ("note", "10/36", (10, 36)),
+        ("cc", "17/1", None),
+        ("cc", "1", None),
+        ("note", "1/128", None),
+        ("cc", "a/b", None),
+        ("note", "1/2/3", None),
+    ],
+)
 def test_addresses(source, address, ok):
     if ok is None:
         with pytest.raises(ValueError):
@@ -49,15 +67,20 @@ def test_addresses(source, address, ok):
 
 def _net() -> Network:
     net = Network()
-    net.apply(P.Batch((
-        P.DefineNeuron("keys", {"rate": 0.0, "mute": True}), P.Listen("keys", 1),
-        P.DefineNeuron("n1", {"rate": 0.0}),
-        P.Map("cc", "1/74", "n1", "rate", 0.25, 8.0, "exp"),
-        P.Map("cc", "0/64", "n1", "fire"),
-        P.Map("note", "2", "n1", "vel", 1, 127),
-        P.Map("note", "0/36", "n1", "fire"),
-        P.Map("cc", "3/7", "", "tempo", 60, 180),
-    )))
+    net.apply(
+        P.Batch(
+            (
+                P.DefineNeuron("keys", {"rate": 0.0, "mute": True}),
+                P.Listen("keys", 1),
+                P.DefineNeuron("n1", {"rate": 0.0}),
+                P.Map("cc", "1/74", "n1", "rate", 0.25, 8.0, "exp"),
+                P.Map("cc", "0/64", "n1", "fire"),
+                P.Map("note", "2", "n1", "vel", 1, 127),
+                P.Map("note", "0/36", "n1", "fire"),
+                P.Map("cc", "3/7", "", "tempo", 60, 180),
+            )
+        )
+    )
     return net
 
 
@@ -113,8 +136,7 @@ def test_server_coalesces_ccs_in_order_with_notes_and_counts_everything():
     c = rig.counters
     assert c["received"] == 8 and c["ccs"] == 3 and c["notes"] == 3
     assert c["coalesced"] == 1 and c["running_status"] == 1 and c["ignored"] == 1
-    assert c["dropped"] == {"sysex": 1, "malformed": 0, "unmapped": 2, "overflow": 0,
-                            "refused": 0}
+    assert c["dropped"] == {"sysex": 1, "malformed": 0, "unmapped": 2, "overflow": 0, "refused": 0}
     assert rig.engine._fired.count("keys") == 2  # silent firings show in the activity
 
 
@@ -134,7 +156,9 @@ def test_flood_from_another_thread_overflows_counted_and_drains_in_slices():
     rig.drain_all()
     c = rig.counters
     assert c["received"] == MAX_QUEUE and c["pending"] == 0
-    assert rig.engine.net.params("n1")["rate"] == pytest.approx(0.25 * 32 ** ((MAX_QUEUE - 1) % 128 / 127))
+    assert rig.engine.net.params("n1")["rate"] == pytest.approx(
+        0.25 * 32 ** ((MAX_QUEUE - 1) % 128 / 127)
+    )
 
 
 def test_open_midi_inputs_without_a_midi_system_says_so():

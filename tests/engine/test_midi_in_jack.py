@@ -1,4 +1,5 @@
 """MIDI into the engine over a real JACK server: notes, CCs, bad input, a flood, clock out."""
+
 from __future__ import annotations
 
 import threading
@@ -36,6 +37,7 @@ class MidiSender:
     def connect(self, target: str = "livecode-in", timeout: float = 10) -> None:
         def found():
             return [p.name for p in self.client.get_ports(target, is_midi=True, is_input=True)]
+
         assert wait_for(lambda: bool(found()), timeout), f"no JACK input port {target!r}"
         self.client.connect(self.port, found()[0])
 
@@ -60,8 +62,13 @@ def midi_sender(jack_server):
 
 
 def start(tmp_path, statuses: list, **config) -> EngineHandle:
-    cfg = EngineConfig(midi_api="jack", port="lcrecv", events=str(tmp_path / "ev.jsonl"),
-                       status_interval=0.05, **config)
+    cfg = EngineConfig(
+        midi_api="jack",
+        port="lcrecv",
+        events=str(tmp_path / "ev.jsonl"),
+        status_interval=0.05,
+        **config,
+    )
     lock = threading.Lock()
 
     def on_message(m: object) -> None:
@@ -82,15 +89,20 @@ def ons(receiver, ch: int) -> list[int]:
     return [d[1] for _, d in receiver.received_frames() if d[0] == 0x90 | (ch - 1) and d[2]]
 
 
-NETWORK = P.Batch((
-    P.DefineNeuron("keys", {"rate": 0.0, "mute": True}), P.Listen("keys", 1, 36, 84),
-    P.DefineNeuron("n1", {"note": 50, "rate": 0.0, "ch": 2, "dur": 0.05}),
-    P.Connect("keys", "n1", 1.0), P.Follow("n1", "note", "keys", 7),
-    P.DefineNeuron("n2", {"note": 40, "rate": 0.5, "ch": 3}),
-    P.Map("cc", "1/74", "n2", "rate", 0.25, 8.0, "exp"),
-    P.DefineNeuron("pad", {"note": 70, "rate": 0.0, "ch": 4, "dur": 0.05}),
-    P.Map("cc", "0/64", "pad", "fire"), P.Map("note", "10/36", "pad", "fire"),
-))
+NETWORK = P.Batch(
+    (
+        P.DefineNeuron("keys", {"rate": 0.0, "mute": True}),
+        P.Listen("keys", 1, 36, 84),
+        P.DefineNeuron("n1", {"note": 50, "rate": 0.0, "ch": 2, "dur": 0.05}),
+        P.Connect("keys", "n1", 1.0),
+        P.Follow("n1", "note", "keys", 7),
+        P.DefineNeuron("n2", {"note": 40, "rate": 0.5, "ch": 3}),
+        P.Map("cc", "1/74", "n2", "rate", 0.25, 8.0, "exp"),
+        P.DefineNeuron("pad", {"note": 70, "rate": 0.0, "ch": 4, "dur": 0.05}),
+        P.Map("cc", "0/64", "pad", "fire"),
+        P.Map("note", "10/36", "pad", "fire"),
+    )
+)
 
 
 def test_notes_and_ccs_play_into_the_network(midi_receiver, midi_sender, tmp_path):
@@ -114,8 +126,7 @@ def test_notes_and_ccs_play_into_the_network(midi_receiver, midi_sender, tmp_pat
         midi_sender.send([0xB5, 64, 127], [0xB5, 64, 120], [0xB5, 64, 0], [0x99, 36, 80])
         assert wait_for(lambda: ons(midi_receiver, 4) == [70, 70])
         # bad input: SysEx, an unmapped channel, a stray data byte, a cut-off message
-        midi_sender.send([0xF0, 0x7E, 0x7F, 0x09, 0x01, 0xF7], [0x94, 60, 100], [0x40],
-                         [0xB0, 74])
+        midi_sender.send([0xF0, 0x7E, 0x7F, 0x09, 0x01, 0xF7], [0x94, 60, 100], [0x40], [0xB0, 74])
         assert wait_for(lambda: statuses[-1]["midi_in"]["dropped"]["sysex"] == 1)
         assert wait_for(lambda: statuses[-1]["midi_in"]["dropped"]["malformed"] == 2)
         assert handle.request(P.Batch((P.SetParam("n2", "vel", 90),))).ok  # still alive
@@ -133,10 +144,15 @@ def test_notes_and_ccs_play_into_the_network(midi_receiver, midi_sender, tmp_pat
 def test_a_flood_leaves_the_engine_alive_and_on_time(midi_receiver, midi_sender, tmp_path):
     statuses: list[dict] = []
     handle = start(tmp_path, statuses)
-    net = P.Batch((P.DefineNeuron("m", {"note": 48, "rate": 8.0, "dur": 0.05, "ch": 5}),
-                   P.DefineNeuron("x", {"note": 50, "rate": 0.0}),
-                   P.Map("cc", "1/1", "x", "thr", 0.5, 2.0),
-                   P.DefineNeuron("keys", {"rate": 0.0, "mute": True}), P.Listen("keys", 2)))
+    net = P.Batch(
+        (
+            P.DefineNeuron("m", {"note": 48, "rate": 8.0, "dur": 0.05, "ch": 5}),
+            P.DefineNeuron("x", {"note": 50, "rate": 0.0}),
+            P.Map("cc", "1/1", "x", "thr", 0.5, 2.0),
+            P.DefineNeuron("keys", {"rate": 0.0, "mute": True}),
+            P.Listen("keys", 2),
+        )
+    )
     try:
         assert handle.request(net, timeout=10).ok
         midi_sender.connect()
@@ -176,13 +192,17 @@ def test_a_flood_leaves_the_engine_alive_and_on_time(midi_receiver, midi_sender,
     assert c["dropped"]["unmapped"] >= 800 and c["notes"] >= 800 and c["coalesced"] > 0
     # the metronome kept its exact frames all along
     frame0, rate = statuses[-1]["frame0"], midi_receiver.rate
-    logged = [e for e in read_jsonl(str(tmp_path / "ev.jsonl"))
-              if e["neuron"] == "m" and e["type"] == "note_on"]
+    logged = [
+        e
+        for e in read_jsonl(str(tmp_path / "ev.jsonl"))
+        if e["neuron"] == "m" and e["type"] == "note_on"
+    ]
     got = [f for f, d in midi_receiver.received_frames() if d[0] == 0x94]
     assert len(got) == len(logged) >= 8
     period = midi_receiver.period
-    assert all(abs(f - (frame0 + round(e["t"] * rate))) <= period
-               for f, e in zip(got, logged, strict=True))
+    assert all(
+        abs(f - (frame0 + round(e["t"] * rate))) <= period for f, e in zip(got, logged, strict=True)
+    )
 
 
 def test_clock_out_follows_the_tempo_with_start_and_stop(midi_receiver, tmp_path):
@@ -207,7 +227,7 @@ def test_clock_out_follows_the_tempo_with_start_and_stop(midi_receiver, tmp_path
     # the first start goes out as the engine's port is connected, and may be too early
     # for the receiver: the engine's count says it was sent
     assert statuses[-1]["clock_out"]["starts"] == 2 and statuses[-1]["clock_out"]["stops"] == 1
-    assert kinds.count(0xFC) == 1 and 0xFA in kinds[kinds.index(0xFC):]
+    assert kinds.count(0xFC) == 1 and 0xFA in kinds[kinds.index(0xFC) :]
     change = frame0 + round(ack.t * rate)
     # (the first pulses may go out late, while the engine and its port start up)
     first = [f for f, d in got if d[0] == 0xF8 and f < change][2:]
@@ -220,8 +240,11 @@ def test_clock_out_follows_the_tempo_with_start_and_stop(midi_receiver, tmp_path
         within = sum(abs(g - spacing) <= period for g in gaps) / len(gaps)
         assert within >= 0.95, (bpm, gaps)
         assert abs(sorted(gaps)[len(gaps) // 2] - spacing) <= 1, (bpm, gaps)
-    assert not any(d[0] == 0xF8 for f, d in got
-                   if got[kinds.index(0xFC)][0] < f < got[len(kinds) - kinds[::-1].index(0xFA) - 1][0])
+    assert not any(
+        d[0] == 0xF8
+        for f, d in got
+        if got[kinds.index(0xFC)][0] < f < got[len(kinds) - kinds[::-1].index(0xFA) - 1][0]
+    )
 
 
 def _ticks(receiver) -> list[int]:

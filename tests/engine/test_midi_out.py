@@ -1,4 +1,5 @@
 """MIDI output ports: the factory, the silent fallback, and a real JACK port."""
+
 from __future__ import annotations
 
 import time
@@ -38,7 +39,10 @@ def test_jack_with_latency_zero_is_rtmidi_sending_at_once(midi_receiver):
     deadline = time.monotonic() + 2
     while len(midi_receiver.received()) < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert [d for _, d in midi_receiver.received()] == [bytes([0x99, 36, 100]), bytes([0x89, 36, 0])]
+    assert [d for _, d in midi_receiver.received()] == [
+        bytes([0x99, 36, 100]),
+        bytes([0x89, 36, 0]),
+    ]
 
 
 def test_jack_defaults_to_the_sample_accurate_port(midi_receiver):

@@ -1,4 +1,5 @@
 """The network model against closed-form spike times and known behaviours (pulse path)."""
+
 from __future__ import annotations
 
 import math
@@ -34,6 +35,7 @@ def close(xs, ys, tol=US):
 
 # -- single neurons -----------------------------------------------------------------------
 
+
 def test_linear_rise_period_is_thr_over_rate():
     net = net_with(N("a", thr=1.5, rate=2.0))  # 0.75 beats = 0.375 s at 120 BPM
     close(ons(net.advance(2.0)), [0.375 * k for k in range(1, 6)])
@@ -68,7 +70,9 @@ def test_note_off_after_dur_beats_and_event_fields():
     net = net_with(N("a", rate=1.0, dur=0.5, note="F#3", ch=10, vel=77))
     ev = net.advance(0.75)
     assert [(e.type, e.ch, e.note, e.vel, e.neuron) for e in ev] == [
-        ("note_on", 10, 54, 77, "a"), ("note_off", 10, 54, 0, "a")]
+        ("note_on", 10, 54, 77, "a"),
+        ("note_off", 10, 54, 0, "a"),
+    ]
     close([e.t for e in ev], [0.5, 0.75])
     assert ev[0].beat == pytest.approx(1.0)
 
@@ -81,8 +85,11 @@ def test_note_list_cycles_one_step_per_firing():
 def test_same_note_retrigger_sends_note_off_first():
     net = net_with(N("a", rate=1.0, dur=4.0), N("b", rate=1.0, phase=0.5, dur=4.0))
     ev = net.advance(0.5)
-    assert [(e.type, e.neuron) for e in ev] == [("note_on", "b"), ("note_off", "b"),
-                                                ("note_on", "a")]
+    assert [(e.type, e.neuron) for e in ev] == [
+        ("note_on", "b"),
+        ("note_off", "b"),
+        ("note_on", "a"),
+    ]
     assert ev[1].t == ev[2].t
     assert net.sounding() == [(1, 60)]
     # b's old note-off (beat 4.5) was cancelled: only a's note-off at beat 5 remains
@@ -91,6 +98,7 @@ def test_same_note_retrigger_sends_note_off_first():
 
 
 # -- pulses -------------------------------------------------------------------------------
+
 
 def test_pulse_coupling_advances_target():
     net = net_with(N("a", rate=2.0), N("b", rate=1.0), P.Connect("a", "b", 0.3))
@@ -105,25 +113,38 @@ def test_delayed_pulse_arrives_after_delay():
 
 
 def test_inhibitory_pulse_is_clamped_at_floor():
-    net = net_with(N("a", rate=0.1, phase=0.95), N("b", rate=0.5, floor=-0.2),
-                   P.Connect("a", "b", -5.0))
+    net = net_with(
+        N("a", rate=0.1, phase=0.95), N("b", rate=0.5, floor=-0.2), P.Connect("a", "b", -5.0)
+    )
     net.advance(0.25)  # a fires at beat 0.5, b = 0.25 - 5 -> clamped to -0.2
     assert net.activation("b") == pytest.approx(-0.2)
     close(ons(net.advance(2.0), "b"), [(0.5 + 1.2 / 0.5) / 2])  # beat 0.5 + 2.4
 
 
 def test_pulse_into_refractory_neuron_is_ignored():
-    net = net_with(N("a", rate=1.0, phase=0.5), N("b", rate=1.0, refr=1.0),
-                   P.Connect("a", "b", 0.9, delay=0.75))
+    net = net_with(
+        N("a", rate=1.0, phase=0.5),
+        N("b", rate=1.0, refr=1.0),
+        P.Connect("a", "b", 0.9, delay=0.75),
+    )
     # a fires at 0.5 beats; the pulse arrives at 1.25 while b (fired at 1) is refractory
     close(ons(net.advance(1.1), "b"), [0.5])
     assert net.activation("b") == pytest.approx(0.2)  # beat 2.2: rising again since 2
 
 
 def test_volley_zero_delay_excitatory_loop_terminates_in_creation_order():
-    net = net_with(N("c", rate=0.1), N("a", rate=1.0), N("b", rate=0.1), N("d", rate=0.1),
-                   P.Connect("a", "b", 2.0), P.Connect("a", "c", 2.0), P.Connect("b", "a", 2.0),
-                   P.Connect("c", "a", 2.0), P.Connect("b", "d", 2.0), P.Connect("a", "a", 2.0))
+    net = net_with(
+        N("c", rate=0.1),
+        N("a", rate=1.0),
+        N("b", rate=0.1),
+        N("d", rate=0.1),
+        P.Connect("a", "b", 2.0),
+        P.Connect("a", "c", 2.0),
+        P.Connect("b", "a", 2.0),
+        P.Connect("c", "a", 2.0),
+        P.Connect("b", "d", 2.0),
+        P.Connect("a", "a", 2.0),
+    )
     ev = net.advance(0.5)
     # round 1: a; round 2: c, b (creation order); round 3: d
     assert [e.neuron for e in ev if e.type == "note_on"] == ["a", "c", "b", "d"]
@@ -140,24 +161,36 @@ def test_ties_fire_in_creation_order():
 
 
 def test_delayed_pulse_joins_volley_at_its_arrival():
-    net = net_with(N("a", rate=1.0, phase=0.5), N("b", rate=1.0, phase=0.5),
-                   N("c", rate=0.0), P.Connect("a", "c", 0.6, delay=0.0),
-                   P.Connect("b", "c", 0.6, delay=0.0))
+    net = net_with(
+        N("a", rate=1.0, phase=0.5),
+        N("b", rate=1.0, phase=0.5),
+        N("c", rate=0.0),
+        P.Connect("a", "c", 0.6, delay=0.0),
+        P.Connect("b", "c", 0.6, delay=0.0),
+    )
     ev = [e for e in net.advance(0.25) if e.type == "note_on"]
     assert [e.neuron for e in ev] == ["a", "b", "c"]
 
 
 def test_excitatory_pulses_synchronise_leaky_neurons():
-    net = net_with(N("a", rate=1.2, leak=0.2), N("b", rate=1.2, leak=0.2, phase=0.4),
-                   P.Connect("a", "b", 0.2), P.Connect("b", "a", 0.2))
+    net = net_with(
+        N("a", rate=1.2, leak=0.2),
+        N("b", rate=1.2, leak=0.2, phase=0.4),
+        P.Connect("a", "b", 0.2),
+        P.Connect("b", "a", 0.2),
+    )
     ev = net.advance(60.0)
     ta, tb = ons(ev, "a")[-5:], ons(ev, "b")[-5:]
     assert max(abs(x - y) for x, y in zip(ta, tb, strict=True)) < US
 
 
 def test_inhibitory_pulses_push_leaky_neurons_to_anti_phase():
-    net = net_with(N("a", rate=1.2, leak=0.2), N("b", rate=1.2, leak=0.2, phase=0.1),
-                   P.Connect("a", "b", -0.2), P.Connect("b", "a", -0.2))
+    net = net_with(
+        N("a", rate=1.2, leak=0.2),
+        N("b", rate=1.2, leak=0.2, phase=0.1),
+        P.Connect("a", "b", -0.2),
+        P.Connect("b", "a", -0.2),
+    )
     ev = net.advance(120.0)
     ta, tb = ons(ev, "a"), ons(ev, "b")
     period = ta[-1] - ta[-2]
@@ -165,6 +198,7 @@ def test_inhibitory_pulses_push_leaky_neurons_to_anti_phase():
 
 
 # -- tempo, stop, randomness --------------------------------------------------------------
+
 
 def test_tempo_change_keeps_activation_and_rescales_future():
     net = net_with(N("a", rate=1.0))
@@ -188,9 +222,9 @@ def test_stop_releases_freezes_and_start_resumes_same_beat():
 
 def test_prob_is_seeded_and_deterministic():
     def run(seed):
-        net = net_with(N("a", rate=4.0, prob=0.5), N("b", rate=3.0, prob=0.3, note=62),
-                       seed=seed)
+        net = net_with(N("a", rate=4.0, prob=0.5), N("b", rate=3.0, prob=0.3, note=62), seed=seed)
         return [(e.t, e.neuron, e.type) for e in net.advance(20.0)]
+
     assert run(1) == run(1)
     assert run(1) != run(2)
     n = len([x for x in run(1) if x[1] == "a" and x[2] == "note_on"])
@@ -198,14 +232,14 @@ def test_prob_is_seeded_and_deterministic():
 
 
 def test_mute_and_solo_silence_but_keep_firing():
-    net = net_with(N("a", rate=1.0, mute=True), N("b", rate=0.5, note=62),
-                   P.Connect("a", "b", 0.5))
+    net = net_with(N("a", rate=1.0, mute=True), N("b", rate=0.5, note=62), P.Connect("a", "b", 0.5))
     assert ons(net.advance(0.5)) == [0.5]  # muted a still sends its pulse to b
     net.apply(P.Batch((P.Mute("a", False), P.Solo("a"))))
     assert {e.neuron for e in net.advance(2.0) if e.type == "note_on"} == {"a"}
 
 
 # -- hot patching -------------------------------------------------------------------------
+
 
 def test_redefine_keeps_phase_and_setparam_thr_scales_activation():
     net = net_with(N("a", rate=1.0, note=[1, 2, 3]))
@@ -232,8 +266,9 @@ def test_update_to_above_threshold_fires_at_once():
 
 
 def test_remove_sounding_neuron_sends_note_off_at_once():
-    net = net_with(N("a", rate=1.0, dur=2.0), N("b", rate=2.0, note=62),
-                   P.Connect("a", "b", 0.5, delay=1.0))
+    net = net_with(
+        N("a", rate=1.0, dur=2.0), N("b", rate=2.0, note=62), P.Connect("a", "b", 0.5, delay=1.0)
+    )
     net.advance(0.6)
     ev = net.apply(P.Remove("a"))
     assert [(e.type, e.neuron, e.note, e.t) for e in ev] == [("note_off", "a", 60, 0.6)]
@@ -271,18 +306,25 @@ def test_batch_may_define_then_connect():
 def test_same_ops_same_events_bit_for_bit():
     def run():
         net = Network(seed=7)
-        ops = [N(f"n{i}", rate=0.5 + 0.3 * i, leak=0.1 * i, prob=0.8, note=40 + i)
-               for i in range(6)]
-        ops += [P.Connect(f"n{i}", f"n{(i * 5 + 1) % 6}", 0.3 - 0.1 * i, delay=0.25 * (i % 2))
-                for i in range(6)]
+        ops = [
+            N(f"n{i}", rate=0.5 + 0.3 * i, leak=0.1 * i, prob=0.8, note=40 + i) for i in range(6)
+        ]
+        ops += [
+            P.Connect(f"n{i}", f"n{(i * 5 + 1) % 6}", 0.3 - 0.1 * i, delay=0.25 * (i % 2))
+            for i in range(6)
+        ]
         net.apply(P.Batch(tuple(ops)))
         return [tuple(vars(e).values()) for e in net.advance(30.0)]
+
     assert run() == run()
 
 
 def test_snapshot_restore_continues_identically():
-    a = net_with(N("a", rate=1.3, leak=0.2, note=[1, 2, 3]), N("b", rate=0.7, prob=0.5),
-                 P.Connect("a", "b", 0.4, delay=0.5))
+    a = net_with(
+        N("a", rate=1.3, leak=0.2, note=[1, 2, 3]),
+        N("b", rate=0.7, prob=0.5),
+        P.Connect("a", "b", 0.4, delay=0.5),
+    )
     a.advance(3.3)
     b = Network()
     b.restore(pickle.loads(pickle.dumps(a.snapshot())))
@@ -294,7 +336,9 @@ def test_snapshot_restore_continues_identically():
     c = Network()
     c.restore(a.snapshot(), t=25.0)  # resume later: same beat and activations
     assert (c.now, c.beat) == (25.0, a.beat)
-    assert [round(e.t - 5.0, 9) for e in c.advance(30.0)] == [round(e.t, 9) for e in a.advance(25.0)]
+    assert [round(e.t - 5.0, 9) for e in c.advance(30.0)] == [
+        round(e.t, 9) for e in a.advance(25.0)
+    ]
 
 
 def test_clear_and_panic():

@@ -1,4 +1,5 @@
 """``cont`` coupling: the exact linear solution against an independent fine-step RK4."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -113,8 +114,11 @@ def test_one_way_cont_drive():
 
 
 def test_mutual_cont_with_leak_and_refractory():
-    neurons = [{"rate": 1.3, "leak": 0.4, "refr": 0.2}, {"rate": 0.7, "leak": 0.1, "thr": 0.8},
-               {"rate": 0.5, "leak": 0.2, "phase": 0.3}]
+    neurons = [
+        {"rate": 1.3, "leak": 0.4, "refr": 0.2},
+        {"rate": 0.7, "leak": 0.1, "thr": 0.8},
+        {"rate": 0.5, "leak": 0.2, "phase": 0.3},
+    ]
     compare(neurons, {(1, 0): 0.5, (0, 1): -0.4, (2, 1): 0.6, (2, 2): 0.1}, 15.0)
 
 
@@ -134,8 +138,15 @@ def test_cont_inhibition_holds_member_at_floor():
 
 def test_cont_activation_is_continuous_across_tempo_and_patches():
     net = Network()
-    net.apply(P.Batch((P.DefineNeuron("a", {"rate": 0.5}), P.DefineNeuron("b", {"rate": 0.1}),
-                       P.Connect("a", "b", 1.0, kind="cont"))))
+    net.apply(
+        P.Batch(
+            (
+                P.DefineNeuron("a", {"rate": 0.5}),
+                P.DefineNeuron("b", {"rate": 0.1}),
+                P.Connect("a", "b", 1.0, kind="cont"),
+            )
+        )
+    )
     net.advance(0.5)  # beat 1: a = 0.5, b = 0.1 + 0.25
     assert net.activation("a") == pytest.approx(0.5)
     assert net.activation("b") == pytest.approx(0.35)
@@ -149,13 +160,21 @@ def test_cont_activation_is_continuous_across_tempo_and_patches():
 
 def test_pulse_into_cont_member_and_cont_member_sends_pulses():
     net = Network()
-    net.apply(P.Batch((P.DefineNeuron("a", {"rate": 1.0}), P.DefineNeuron("b", {"rate": 0.0}),
-                       P.DefineNeuron("c", {"rate": 0.0}),
-                       P.Connect("a", "b", 0.5, kind="cont"), P.Connect("a", "c", 0.4),
-                       P.Connect("c", "b", 0.3))))
+    net.apply(
+        P.Batch(
+            (
+                P.DefineNeuron("a", {"rate": 1.0}),
+                P.DefineNeuron("b", {"rate": 0.0}),
+                P.DefineNeuron("c", {"rate": 0.0}),
+                P.Connect("a", "b", 0.5, kind="cont"),
+                P.Connect("a", "c", 0.4),
+                P.Connect("c", "b", 0.3),
+            )
+        )
+    )
     ev = net.advance(0.55)
     # a fires at beat 1 (b = 0.25 by then); its pulse lifts c to 0.4; nothing else fires
     assert [e.neuron for e in ev if e.type == "note_on"] == ["a"]
-    assert net.activation("b") == pytest.approx(0.25 + 0.5 * 0.5 * 0.1 ** 2, abs=1e-9)
+    assert net.activation("b") == pytest.approx(0.25 + 0.5 * 0.5 * 0.1**2, abs=1e-9)
     net.apply(P.Fire("c"))  # b = b(1.1 beats) + 0.3
     assert net.activation("b") == pytest.approx(0.25 + 0.5 * 0.5 * 0.01 + 0.3, abs=1e-9)

@@ -1,4 +1,5 @@
 """Values that would make a neuron fire without end are bounded, not a hang."""
+
 from __future__ import annotations
 
 from engine.model import MIN_INTERVAL, Network
@@ -22,9 +23,17 @@ def test_a_huge_rate_fires_at_most_once_per_min_interval():
 
 def test_a_loop_of_near_zero_delays_is_bounded():
     net = Network()
-    net.apply(Batch((DefineNeuron("a", {"rate": 1.0}), DefineNeuron("b", {"rate": 0.0}),
-                     Connect("a", "b", 2.0, delay=1e-300), Connect("b", "a", 2.0, delay=1e-300))),
-              0.0)
+    net.apply(
+        Batch(
+            (
+                DefineNeuron("a", {"rate": 1.0}),
+                DefineNeuron("b", {"rate": 0.0}),
+                Connect("a", "b", 2.0, delay=1e-300),
+                Connect("b", "a", 2.0, delay=1e-300),
+            )
+        ),
+        0.0,
+    )
     events = ons(net.advance(2.0))
     assert len(events) <= 2 * (4 / MIN_INTERVAL + 2)
     for name in "ab":
@@ -45,7 +54,9 @@ def test_cont_coupled_neurons_with_a_huge_rate_are_refused_up_front():
     from engine.model import ModelError
 
     net = Network()
-    net.apply(Batch((DefineNeuron("a", {}), DefineNeuron("b", {}),
-                     Connect("a", "b", 0.1, kind="cont"))), 0.0)
+    net.apply(
+        Batch((DefineNeuron("a", {}), DefineNeuron("b", {}), Connect("a", "b", 0.1, kind="cont"))),
+        0.0,
+    )
     with pytest.raises(ModelError, match="rate"):
         net.apply(Batch((SetParam("b", "rate", 1e300),)), 0.0)

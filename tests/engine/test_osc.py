@@ -1,4 +1,5 @@
 """OSC over real UDP sockets against a running engine: DESIGN §6, mappings, bundles, feedback."""
+
 from __future__ import annotations
 
 import math
@@ -16,16 +17,19 @@ QUIET = {"rate": 0.0, "dur": 8.0}  # never fires by itself; a fired note sounds 
 
 
 def test_every_address_of_design_6(rig):
-    rig.patch(DefineNeuron("a", dict(QUIET)), DefineNeuron("b", dict(QUIET)),
-              Connect("a", "b", 0.2, 0.5, "pulse"))
+    rig.patch(
+        DefineNeuron("a", dict(QUIET)),
+        DefineNeuron("b", dict(QUIET)),
+        Connect("a", "b", 0.2, 0.5, "pulse"),
+    )
     sent = [
         message("/neuron/a/vel", 90),
         message("/neuron/a/thr", 2.5),
         message("/neuron/a/note", "D3"),
         message("/neuron/b/note", 48.0),
-        message("/neuron/b/vel", 300),       # clamped to 127
-        message("/neuron/b/prob", -2.0),     # clamped to 0
-        message("/neuron/b/ch", 3.7),        # clamped, rounded to 4
+        message("/neuron/b/vel", 300),  # clamped to 127
+        message("/neuron/b/prob", -2.0),  # clamped to 0
+        message("/neuron/b/ch", 3.7),  # clamped, rounded to 4
         message("/neuron/b/mute", True),
         message("/conn/a/b/w", -0.75),
         message("/tempo", 90),
@@ -61,12 +65,14 @@ def test_every_address_of_design_6(rig):
 
 
 def test_mapped_fader_moves_parameter_across_its_range(rig):
-    rig.patch(DefineNeuron("a", dict(QUIET)),
-              Map("osc", "/1/fader1", "a", "thr", 0.5, 2.0),
-              Map("osc", "/1/xy1", "a", "rate", 0.25, 8.0, "exp", 1),
-              Map("osc", "/1/multifader1/3", "a", "vel", 1, 127),
-              Map("osc", "/1/toggle1", "a", "mute"),
-              Map("osc", "/1/rotary1", "", "tempo", 60, 180, "exp"))
+    rig.patch(
+        DefineNeuron("a", dict(QUIET)),
+        Map("osc", "/1/fader1", "a", "thr", 0.5, 2.0),
+        Map("osc", "/1/xy1", "a", "rate", 0.25, 8.0, "exp", 1),
+        Map("osc", "/1/multifader1/3", "a", "vel", 1, 127),
+        Map("osc", "/1/toggle1", "a", "mute"),
+        Map("osc", "/1/rotary1", "", "tempo", 60, 180, "exp"),
+    )
     n = 0
 
     def move(address, *args):
@@ -105,8 +111,14 @@ def test_push_fires_on_press_not_release(rig):
 def test_bundle_applies_whole_at_its_timetag(rig):
     rig.patch(DefineNeuron("a", dict(QUIET)), DefineNeuron("b", dict(QUIET, note=64)))
     target = time.time() + 0.3
-    rig.send(bundle(target, message("/neuron/a/vel", 77), message("/neuron/a/fire"),
-                    message("/neuron/b/fire")))
+    rig.send(
+        bundle(
+            target,
+            message("/neuron/a/vel", 77),
+            message("/neuron/a/fire"),
+            message("/neuron/b/fire"),
+        )
+    )
     time.sleep(0.1)
     assert rig.note_ons() == [] and rig.osc()["pending"] == 1  # not yet
     rig.settled(1, timeout=3)
@@ -120,8 +132,11 @@ def test_bundle_applies_whole_at_its_timetag(rig):
     # a past timetag means now; a bundle with one bad message changes nothing at all
     rig.send(bundle(time.time() - 5, message("/neuron/b/vel", 12)))
     rig.send(bundle(IMMEDIATELY, message("/neuron/a/vel", 5), message("/neuron/zz/vel", 5)))
-    rig.send(bundle(time.time() + 0.05, message("/neuron/a/vel", 6),
-                    message("/neuron/a/rate", float("nan"))))
+    rig.send(
+        bundle(
+            time.time() + 0.05, message("/neuron/a/vel", 6), message("/neuron/a/rate", float("nan"))
+        )
+    )
     st = rig.settled(4)
     assert rig.neuron("b")["vel"] == 12 and rig.neuron("a")["vel"] == 77
     assert st["osc"]["dropped"]["address"] == 1 and st["osc"]["dropped"]["value"] == 1
@@ -152,8 +167,12 @@ def test_sender_not_allowed_changes_nothing(tmp_path):
         stranger.bind(("127.0.0.2", 0))
         rig.patch(DefineNeuron("a", dict(QUIET)))
         before = rig.status()["snapshot"]["neurons"]
-        for m in (message("/neuron/a/vel", 1), message("/neuron/a/fire"), message("/stop"),
-                  message("/tempo", 30.0)):
+        for m in (
+            message("/neuron/a/vel", 1),
+            message("/neuron/a/fire"),
+            message("/stop"),
+            message("/tempo", 30.0),
+        ):
             rig.send(m, stranger)
         st = rig.settled(4)
         assert st["osc"]["dropped"]["sender"] == 4 and st["osc"]["applied"] == 0
@@ -172,16 +191,22 @@ def test_feedback_fired_and_echoes(tmp_path):
     listener = Listener()
     rig = OscRig(tmp_path, osc_feedback=f"127.0.0.1:{listener.port}")
     try:
-        rig.patch(DefineNeuron("a", dict(QUIET, note=45, vel=99)),
-                  Map("osc", "/1/fader1", "a", "thr", 0.5, 2.0),
-                  Map("osc", "/1/rotary1", "", "tempo", 60, 240, "exp"))
+        rig.patch(
+            DefineNeuron("a", dict(QUIET, note=45, vel=99)),
+            Map("osc", "/1/fader1", "a", "thr", 0.5, 2.0),
+            Map("osc", "/1/rotary1", "", "tempo", 60, 240, "exp"),
+        )
         # the new mapping shows the current value at once: thr 1.0 is a third up the fader
         assert listener.collect(lambda got: ("/1/fader1", [pytest.approx(1 / 3)]) in got)
         rig.patch(SetParam("a", "thr", 1.25), Tempo(120))
-        assert listener.collect(lambda got: ("/1/fader1", [pytest.approx(0.5)]) in got
-                                and ("/neuron/a/thr", [1.25]) in got
-                                and ("/1/rotary1", [pytest.approx(0.5)]) in got
-                                and ("/tempo", [120.0]) in got)
+        assert listener.collect(
+            lambda got: (
+                ("/1/fader1", [pytest.approx(0.5)]) in got
+                and ("/neuron/a/thr", [1.25]) in got
+                and ("/1/rotary1", [pytest.approx(0.5)]) in got
+                and ("/tempo", [120.0]) in got
+            )
+        )
         rig.send(message("/neuron/a/fire"))
         assert listener.collect(lambda got: ("/fired", ["a", 45, 99]) in got)
         n = len(listener.got)
@@ -202,8 +227,14 @@ def test_mappings_survive_an_engine_restart(rig):
     pid = rig.handle.pid
     os.kill(pid, signal.SIGKILL)
     assert wait_for(lambda: rig.handle.restarts == 1 and rig.handle.alive(), 10)
-    assert wait_for(lambda: rig.handle.last_status is not None
-                    and rig.status().get("osc", {}).get("port") == rig.port, 10)
+    assert wait_for(
+        lambda: (
+            rig.handle.last_status is not None
+            and rig.status().get("osc", {}).get("port") == rig.port
+        ),
+        10,
+    )
     assert rig.status()["snapshot"]["mappings"][0]["address"] == "/1/fader1"
-    assert wait_for(lambda: (rig.send(message("/1/fader1", 1.0)),
-                             rig.neuron("a")["thr"] == 2.0)[1], 5)
+    assert wait_for(
+        lambda: (rig.send(message("/1/fader1", 1.0)), rig.neuron("a")["thr"] == 2.0)[1], 5
+    )

@@ -1,4 +1,5 @@
 """10,000 malformed or hostile datagrams: the engine lives, plays on, changes nothing, counts right."""
+
 from __future__ import annotations
 
 import random
@@ -30,10 +31,10 @@ def hostile(rng: random.Random) -> tuple[bytes, str]:
         first = rng.choice([b for b in range(256) if b not in (ord("/"), ord("#"))])
         return bytes([first]) + rng.randbytes(rng.randrange(0, 300)), "malformed"
     if kind == 1:  # truncated inside the argument
-        return good[:-rng.randrange(1, 4)], "malformed"
+        return good[: -rng.randrange(1, 4)], "malformed"
     if kind == 2:  # a truncated bundle
         b = bundle(time.time() + 10, message("/neuron/a/vel", 3), good)
-        return b[:-rng.randrange(1, 4)], "malformed"
+        return b[: -rng.randrange(1, 4)], "malformed"
     if kind == 3:  # unknown type tag, or a type tag string without its comma
         if rng.random() < 0.5:
             return raw(b"/neuron/a/rate", b",x", b"\0\0\0\1"), "malformed"
@@ -41,14 +42,24 @@ def hostile(rng: random.Random) -> tuple[bytes, str]:
     if kind == 4:  # a bundle whose element size lies
         return b"#bundle\0" + b"\0" * 7 + b"\1" + struct.pack(">i", 4000) + good, "malformed"
     if kind == 5:  # wrong argument types
-        return rng.choice([message("/neuron/a/rate", "fast"), message("/neuron/a/rate", b"\1\2"),
-                           message("/neuron/a/rate"), message("/neuron/a/fire", "now"),
-                           message("/tempo", None), message("/conn/a/b/w", "heavy")]), "type"
+        return rng.choice(
+            [
+                message("/neuron/a/rate", "fast"),
+                message("/neuron/a/rate", b"\1\2"),
+                message("/neuron/a/rate"),
+                message("/neuron/a/fire", "now"),
+                message("/tempo", None),
+                message("/conn/a/b/w", "heavy"),
+            ]
+        ), "type"
     if kind == 6:  # not a number
         value = rng.choice([float("nan"), float("inf"), float("-inf")])
         tag = rng.choice(["f", "d"])
-        return raw(b"/neuron/a/" + rng.choice([b"thr", b"rate", b"vel"]), b"," + tag.encode(),
-                   struct.pack(">" + tag, value)), "value"
+        return raw(
+            b"/neuron/a/" + rng.choice([b"thr", b"rate", b"vel"]),
+            b"," + tag.encode(),
+            struct.pack(">" + tag, value),
+        ), "value"
     if kind == 7:  # a NaN double, built the ordinary way
         return message("/tempo", float("nan")), "value"
     if kind == 8:  # a huge address
@@ -56,27 +67,54 @@ def hostile(rng: random.Random) -> tuple[bytes, str]:
     if kind == 9:  # a huge string where a number belongs
         return message("/neuron/a/thr", "9" * rng.randrange(1000, 30000)), "type"
     if kind == 10:  # unknown addresses
-        return message(rng.choice(["/neuron/zz/rate", "/neuron/a/bogus", "/foo", "/conn/a/zz/w",
-                                   "/neuron/a", "/neuron/a/rate/x", "/"]), 1.0), "address"
+        return message(
+            rng.choice(
+                [
+                    "/neuron/zz/rate",
+                    "/neuron/a/bogus",
+                    "/foo",
+                    "/conn/a/zz/w",
+                    "/neuron/a",
+                    "/neuron/a/rate/x",
+                    "/",
+                ]
+            ),
+            1.0,
+        ), "address"
     if kind == 11:  # hostile or empty patterns
-        return message(rng.choice(["/neuron/" + "*" * 40 + "q", "/neuron/[/vel", "/neuron/{a,b/vel",
-                                   "/neuron/*/zz", "/*/*/*/*/*", "/neuron/" + "?" * 300]),
-                       1.0), "address"
+        return message(
+            rng.choice(
+                [
+                    "/neuron/" + "*" * 40 + "q",
+                    "/neuron/[/vel",
+                    "/neuron/{a,b/vel",
+                    "/neuron/*/zz",
+                    "/*/*/*/*/*",
+                    "/neuron/" + "?" * 300,
+                ]
+            ),
+            1.0,
+        ), "address"
     if kind == 12:  # a bundle holding one good and one bad message: nothing applies
-        return bundle(time.time() - 1, message("/neuron/a/vel", 1),
-                      message("/neuron/q/vel", 1)), "address"
+        return bundle(
+            time.time() - 1, message("/neuron/a/vel", 1), message("/neuron/q/vel", 1)
+        ), "address"
     if kind == 13:  # a future bundle holding a bad value
-        return bundle(time.time() + 0.2, message("/neuron/a/vel", 1),
-                      message("/neuron/a/thr", float("inf"))), "value"
+        return bundle(
+            time.time() + 0.2, message("/neuron/a/vel", 1), message("/neuron/a/thr", float("inf"))
+        ), "value"
     if kind == 14:  # no arguments where a value is needed
         return message("/neuron/a/dur"), "type"
     return rng.randbytes(rng.randrange(0, 8)).replace(b"/", b"_").replace(b"#", b"_"), "malformed"
 
 
 def test_ten_thousand_hostile_datagrams(rig):
-    rig.patch(DefineNeuron("a", {"rate": 0.0}), DefineNeuron("b", {"rate": 0.0}),
-              DefineNeuron("c", {"rate": 8.0, "dur": 0.1, "note": 42}),  # plays throughout
-              Connect("a", "b", 0.3))
+    rig.patch(
+        DefineNeuron("a", {"rate": 0.0}),
+        DefineNeuron("b", {"rate": 0.0}),
+        DefineNeuron("c", {"rate": 8.0, "dur": 0.1, "note": 42}),  # plays throughout
+        Connect("a", "b", 0.3),
+    )
     before = rig.status()["snapshot"]
     rng = random.Random(5)
     expected: Counter[str] = Counter()
@@ -100,8 +138,9 @@ def test_ten_thousand_hostile_datagrams(rig):
     after = st["snapshot"]
     for key in ("neurons", "connections", "mappings"):
         if key == "neurons":
-            assert {n: v["params"] for n, v in after[key].items()} == \
-                   {n: v["params"] for n, v in before[key].items()}
+            assert {n: v["params"] for n, v in after[key].items()} == {
+                n: v["params"] for n, v in before[key].items()
+            }
         else:
             assert after[key] == before[key]
     assert (st["tempo"], st["running"]) == (120.0, True) and rig.handle.alive()

@@ -1,4 +1,5 @@
 """The real-time engine process: MIDI over a real JACK server, patches, crashes, silence."""
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,14 @@ DEMO = ROOT / "sessions" / "demo.neu"
 
 
 def livecode(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "livecode.cli", *args], capture_output=True,
-                          text=True, timeout=timeout, cwd=ROOT, env=os.environ.copy())
+    return subprocess.run(
+        [sys.executable, "-m", "livecode.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env=os.environ.copy(),
+    )
 
 
 def note_ons(received):
@@ -57,12 +64,27 @@ def test_play_over_jack_matches_render(midi_receiver, tmp_path):
     events = tmp_path / "live.jsonl"
     rendered = tmp_path / "render.jsonl"
     # --latency 0: the rtmidi path, which sends each message when its time comes.
-    play = livecode("play", str(DEMO), "--seconds", str(seconds), "--midi-api", "jack",
-                    "--latency", "0", "--port", "lcrecv", "--osc-port", "0",
-                    "--events", str(events))
+    play = livecode(
+        "play",
+        str(DEMO),
+        "--seconds",
+        str(seconds),
+        "--midi-api",
+        "jack",
+        "--latency",
+        "0",
+        "--port",
+        "lcrecv",
+        "--osc-port",
+        "0",
+        "--events",
+        str(events),
+    )
     assert play.returncode == 0, play.stderr
-    assert livecode("render", str(DEMO), "--seconds", str(seconds), "-o",
-                    str(rendered)).returncode == 0
+    assert (
+        livecode("render", str(DEMO), "--seconds", str(seconds), "-o", str(rendered)).returncode
+        == 0
+    )
     wait_for(lambda: unmatched_note_ons(midi_receiver.received()) == [], 2)
     received = midi_receiver.received()
 
@@ -74,16 +96,20 @@ def test_play_over_jack_matches_render(midi_receiver, tmp_path):
     got = note_ons(received)
     assert len(got) >= 0.9 * len(expected) and len(got) > 20
     n = min(len(got), len(expected))
-    assert [(d[0] & 0x0F, d[1], d[2]) for _, d in got[:n]] == \
-           [(e["ch"] - 1, e["note"], e["vel"]) for e in expected[:n]]
+    assert [(d[0] & 0x0F, d[1], d[2]) for _, d in got[:n]] == [
+        (e["ch"] - 1, e["note"], e["vel"]) for e in expected[:n]
+    ]
     tolerance = midi_receiver.period / midi_receiver.rate + 0.002
-    errors = sorted(abs((got[i][0] - got[0][0]) - (expected[i]["t"] - expected[0]["t"]))
-                    for i in range(n))
+    errors = sorted(
+        abs((got[i][0] - got[0][0]) - (expected[i]["t"] - expected[0]["t"])) for i in range(n)
+    )
     # The JACK server here runs without realtime priority on a shared 2-core machine, so
     # a cycle now and then runs late whatever the engine does: all but 1 % of the notes
     # must be within the tolerance, and none more than a few periods off.
     within = sum(e <= tolerance for e in errors) / n
-    assert within >= 0.99, f"{(1 - within) * 100:.1f} % of intervals off by > {tolerance * 1e3:.2f} ms"
+    assert within >= 0.99, (
+        f"{(1 - within) * 100:.1f} % of intervals off by > {tolerance * 1e3:.2f} ms"
+    )
     assert errors[-1] <= 4 * tolerance, f"worst interval error {errors[-1] * 1e3:.2f} ms"
 
     # The live log's logical times are render's; sent times trail them by little.
@@ -100,17 +126,26 @@ def test_play_over_jack_matches_render(midi_receiver, tmp_path):
 
 
 def start_engine(tmp_path, on_message=None, **config) -> EngineHandle:
-    cfg = EngineConfig(midi_api="jack", port="lcrecv", events=str(tmp_path / "ev.jsonl"),
-                       status_interval=0.1, **config)
+    cfg = EngineConfig(
+        midi_api="jack",
+        port="lcrecv",
+        events=str(tmp_path / "ev.jsonl"),
+        status_interval=0.1,
+        **config,
+    )
     handle = EngineHandle(cfg, on_message)
     handle.start()
     return handle
 
 
 def drums() -> Batch:
-    return Batch((DefineNeuron("kick", {"note": 36, "rate": 4.0, "ch": 10, "dur": 0.2}),
-                  DefineNeuron("bass", {"note": 40, "rate": 2.0, "ch": 2, "dur": 1.0}),
-                  Connect("kick", "bass", 0.1)))
+    return Batch(
+        (
+            DefineNeuron("kick", {"note": 36, "rate": 4.0, "ch": 10, "dur": 0.2}),
+            DefineNeuron("bass", {"note": 40, "rate": 2.0, "ch": 2, "dur": 1.0}),
+            Connect("kick", "bass", 0.1),
+        )
+    )
 
 
 def test_patches_apply_while_playing_and_refusals_change_nothing(midi_receiver, tmp_path):
@@ -122,8 +157,9 @@ def test_patches_apply_while_playing_and_refusals_change_nothing(midi_receiver, 
         # Change a rate, add a neuron, delete a sounding neuron: each acknowledged.
         assert handle.request(Batch((SetParam("kick", "rate", 8.0),))).ok
         assert handle.request(Batch((DefineNeuron("lead", {"note": 72, "rate": 3.0}),))).ok
-        assert wait_for(lambda: any(d[1] == 40 and d[0] & 0xF0 == 0x90
-                                    for _, d in midi_receiver.received()))
+        assert wait_for(
+            lambda: any(d[1] == 40 and d[0] & 0xF0 == 0x90 for _, d in midi_receiver.received())
+        )
         before_delete = len(midi_receiver.received())
         assert handle.request(Batch((Remove("bass"),))).ok
         # A refused batch (its second op names an unknown neuron) changes nothing.
@@ -141,8 +177,9 @@ def test_patches_apply_while_playing_and_refusals_change_nothing(midi_receiver, 
         count = len(note_ons(midi_receiver.received()))
         assert wait_for(lambda: len(note_ons(midi_receiver.received())) > count + 4)
         received = midi_receiver.received()[before_delete:]
-        assert any(d[0] & 0xF0 == 0x80 and d[1] == 40 for _, d in received[:10]) or \
-            not any(d[1] == 40 for _, d in note_ons(midi_receiver.received()[:before_delete]))
+        assert any(d[0] & 0xF0 == 0x80 and d[1] == 40 for _, d in received[:10]) or not any(
+            d[1] == 40 for _, d in note_ons(midi_receiver.received()[:before_delete])
+        )
     finally:
         handle.stop()
     assert unmatched_note_ons(midi_receiver.received()) == []
@@ -154,9 +191,14 @@ def test_sigkill_of_the_engine_silences_every_note(midi_receiver, tmp_path):
     handle.restart = False
     try:
         # Long notes, so some are sounding when the engine dies.
-        assert handle.request(Batch((DefineNeuron("pad", {"note": 60, "rate": 2.0, "dur": 8.0}),
-                                     DefineNeuron("pad2", {"note": 64, "rate": 3.0, "dur": 8.0,
-                                                           "ch": 3})))).ok
+        assert handle.request(
+            Batch(
+                (
+                    DefineNeuron("pad", {"note": 60, "rate": 2.0, "dur": 8.0}),
+                    DefineNeuron("pad2", {"note": 64, "rate": 3.0, "dur": 8.0, "ch": 3}),
+                )
+            )
+        ).ok
         assert wait_for(lambda: len(note_ons(midi_receiver.received())) >= 3)
         assert unmatched_note_ons(midi_receiver.received()) != []
         os.kill(handle.pid, signal.SIGKILL)
@@ -178,8 +220,12 @@ def test_engine_restarts_after_sigkill_with_the_same_network(midi_receiver, tmp_
         assert wait_for(lambda: handle.pid != first and handle.alive(), 3)
         count = len(note_ons(midi_receiver.received()))
         assert wait_for(lambda: len(note_ons(midi_receiver.received())) > count + 3, 3)
-        assert wait_for(lambda: handle.last_status["t"] > 0 and
-                        set(handle.last_status["snapshot"]["neurons"]) == {"kick", "bass"})
+        assert wait_for(
+            lambda: (
+                handle.last_status["t"] > 0
+                and set(handle.last_status["snapshot"]["neurons"]) == {"kick", "bass"}
+            )
+        )
         assert handle.last_status["snapshot"]["connections"][0]["src"] == "kick"
     finally:
         handle.stop()
@@ -190,8 +236,18 @@ def test_no_midi_system_runs_silent_with_one_line(tmp_path):
     env_server = os.environ.get("JACK_DEFAULT_SERVER")
     os.environ["JACK_DEFAULT_SERVER"] = "livecode-no-such-server"
     try:
-        result = livecode("play", str(DEMO), "--seconds", "1", "--midi-api", "jack",
-                          "--osc-port", "0", "--events", str(tmp_path / "e.jsonl"))
+        result = livecode(
+            "play",
+            str(DEMO),
+            "--seconds",
+            "1",
+            "--midi-api",
+            "jack",
+            "--osc-port",
+            "0",
+            "--events",
+            str(tmp_path / "e.jsonl"),
+        )
     finally:
         if env_server is None:
             os.environ.pop("JACK_DEFAULT_SERVER")
@@ -219,9 +275,25 @@ def test_ack_carries_the_refusal(tmp_path):
 def test_play_stops_on_signal_with_every_note_off(midi_receiver, sig):
     # Sent to the whole process group, engine included, as a terminal does (Ctrl-C, or
     # closing the window: SIGHUP).
-    proc = subprocess.Popen([sys.executable, "-m", "livecode.cli", "play", str(DEMO),
-                             "--midi-api", "jack", "--port", "lcrecv", "--osc-port", "0"],
-                            cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "livecode.cli",
+            "play",
+            str(DEMO),
+            "--midi-api",
+            "jack",
+            "--port",
+            "lcrecv",
+            "--osc-port",
+            "0",
+        ],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         assert wait_for(lambda: len(note_ons(midi_receiver.received())) >= 4, 10)
         os.killpg(proc.pid, sig)
@@ -234,8 +306,9 @@ def test_play_stops_on_signal_with_every_note_off(midi_receiver, sig):
 
 
 def test_panic_sends_all_notes_off_on_every_channel(tmp_path):
-    handle = EngineHandle(EngineConfig(midi_api="none", events=str(tmp_path / "ev.jsonl"),
-                                       status_interval=0.05))
+    handle = EngineHandle(
+        EngineConfig(midi_api="none", events=str(tmp_path / "ev.jsonl"), status_interval=0.05)
+    )
     handle.start()
     try:
         assert handle.request(Batch((DefineNeuron("pad", {"rate": 4.0, "dur": 4.0}),)), 10).ok
@@ -243,13 +316,23 @@ def test_panic_sends_all_notes_off_on_every_channel(tmp_path):
         from engine.protocol import Panic
 
         assert handle.request(Batch((Panic(),))).ok
-        assert wait_for(lambda: len([e for e in read_jsonl(str(tmp_path / "ev.jsonl"))
-                                     if e["type"] == "control_change"]) >= 16)
+        assert wait_for(
+            lambda: (
+                len(
+                    [
+                        e
+                        for e in read_jsonl(str(tmp_path / "ev.jsonl"))
+                        if e["type"] == "control_change"
+                    ]
+                )
+                >= 16
+            )
+        )
     finally:
         handle.stop()
     events = read_jsonl(str(tmp_path / "ev.jsonl"))
     first_cc = next(i for i, e in enumerate(events) if e["type"] == "control_change")
-    burst = events[first_cc:first_cc + 16]
+    burst = events[first_cc : first_cc + 16]
     assert sorted(e["ch"] for e in burst) == list(range(1, 17))
     assert all(e["note"] == 123 and e["vel"] == 0 for e in burst)
     # The sounding note was ended just before.

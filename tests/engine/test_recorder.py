@@ -1,5 +1,6 @@
 """Recording in the engine process: a live session replays to the same notes, SIGKILL loses
 at most 250 ms, an engine restart appends to the same file, the schema and the op codec."""
+
 from __future__ import annotations
 
 import json
@@ -35,15 +36,23 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def notes(events) -> list[tuple]:
     """Note events as comparable tuples (logical time to the nanosecond)."""
-    return [(round(e.t, 9), e.type, e.neuron, e.ch, e.note, e.vel) for e in events
-            if e.type in ("note_on", "note_off")]
+    return [
+        (round(e.t, 9), e.type, e.neuron, e.ch, e.note, e.vel)
+        for e in events
+        if e.type in ("note_on", "note_off")
+    ]
 
 
 def test_ops_round_trip_through_json():
-    ops = (DefineNeuron("a", {"note": (60, 62), "rate": 2.0, "mute": False}),
-           SetParam("a", "vel", 90), Connect("a", "b", -0.25, 0.5, "cont"), Tempo(96.5),
-           Map("osc", "/1/fader1", "a", "thr", 0.5, 2.0, "exp", 1), Listen("a", 1, 36, 48),
-           NoteIn(10, 36, 100))
+    ops = (
+        DefineNeuron("a", {"note": (60, 62), "rate": 2.0, "mute": False}),
+        SetParam("a", "vel", 90),
+        Connect("a", "b", -0.25, 0.5, "cont"),
+        Tempo(96.5),
+        Map("osc", "/1/fader1", "a", "thr", 0.5, 2.0, "exp", 1),
+        Listen("a", 1, 36, 48),
+        NoteIn(10, 36, 100),
+    )
     back = ops_from_json(ops_to_json(ops))
     assert [type(o) for o in back] == [type(o) for o in ops]
     assert back[1:] == ops[1:]
@@ -72,8 +81,9 @@ def test_live_session_replays_offline_to_the_recorded_notes(tmp_path):
     path = prepare(str(tmp_path / "gig.sqlite"))
     port = free_port()
     said: list[str] = []
-    handle = EngineHandle(EngineConfig(midi_api="none", osc_port=port, record=path, seed=7,
-                                       status_interval=0.05))
+    handle = EngineHandle(
+        EngineConfig(midi_api="none", osc_port=port, record=path, seed=7, status_interval=0.05)
+    )
     live = LiveSession(Interpreter(), handle, said.append)
     live.recording_from_start(path)
     handle.start()
@@ -87,8 +97,9 @@ def test_live_session_replays_offline_to_the_recorded_notes(tmp_path):
         live.submit("a.rate = 5\ntempo(150)")
         time.sleep(0.3)
         sock.sendto(message("/neuron/b/rate", 6.5), ("127.0.0.1", port))
-        assert wait_for(lambda: handle.last_status["snapshot"]["neurons"]["b"]["params"]
-                        ["rate"] == 6.5, 5)
+        assert wait_for(
+            lambda: handle.last_status["snapshot"]["neurons"]["b"]["params"]["rate"] == 6.5, 5
+        )
         bad = handle.request(Batch((SetParam("zz", "rate", 2.0),), "repl", "zz.rate = 2"))
         assert not bad.ok
         time.sleep(0.4)
@@ -153,26 +164,36 @@ def test_record_starts_and_stops_mid_session(tmp_path):
     replayed = notes(replay_events(rec).events)
     end = rec.segments[0].t_end
     assert rec.segments[0].ending == "stop"
-    assert replayed[:len(started)] == started
+    assert replayed[: len(started)] == started
     # the replay ends the notes still sounding when record(False) stopped the recording
-    assert all(n[1] == "note_off" and n[0] == round(end, 9) for n in replayed[len(started):])
+    assert all(n[1] == "note_off" and n[0] == round(end, 9) for n in replayed[len(started) :])
     assert any("recording to" in line for line in said)
 
 
 def test_engine_restart_appends_to_the_same_recording(tmp_path):
     path = prepare(str(tmp_path / "crash.sqlite"))
-    handle = EngineHandle(EngineConfig(midi_api="none", osc_port=0, record=path,
-                                       status_interval=0.05))
+    handle = EngineHandle(
+        EngineConfig(midi_api="none", osc_port=0, record=path, status_interval=0.05)
+    )
     handle.start()
     try:
         assert wait_for(lambda: handle.last_status is not None, 10)
-        handle.request(Batch((DefineNeuron("a", {"note": 60, "rate": 8.0, "dur": 0.1}),
-                              DefineNeuron("b", {"note": 62, "rate": 3.0})), "repl", "..."))
+        handle.request(
+            Batch(
+                (
+                    DefineNeuron("a", {"note": 60, "rate": 8.0, "dur": 0.1}),
+                    DefineNeuron("b", {"note": 62, "rate": 3.0}),
+                ),
+                "repl",
+                "...",
+            )
+        )
         time.sleep(0.6)
         first = handle.pid
         os.kill(first, signal.SIGKILL)
-        assert wait_for(lambda: handle.pid != first and handle.last_status is not None
-                        and handle.alive(), 10)
+        assert wait_for(
+            lambda: handle.pid != first and handle.last_status is not None and handle.alive(), 10
+        )
         time.sleep(0.3)
         ack = handle.request(Batch((SetParam("a", "rate", 4.0),), "repl", "a.rate = 4"))
         assert ack.ok
@@ -187,8 +208,9 @@ def test_engine_restart_appends_to_the_same_recording(tmp_path):
     result = replay_events(rec)
     assert notes(result.per_segment[1]) == notes(new.events)
     last = round(dead.events[-1].t, 9)  # as notes() rounds
-    assert ([n for n in notes(result.per_segment[0]) if n[0] < last]
-            == [n for n in notes(dead.events) if n[0] < last])
+    assert [n for n in notes(result.per_segment[0]) if n[0] < last] == [
+        n for n in notes(dead.events) if n[0] < last
+    ]
 
 
 DENSE = """tempo(240)
@@ -204,9 +226,24 @@ def test_sigkill_of_the_whole_program_loses_at_most_250_ms(tmp_path):
     session.write_text(DENSE)
     path = tmp_path / "kill.sqlite"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "livecode.cli", "play", str(session), "--midi-api", "none",
-         "--osc-port", "0", "--record", str(path)], cwd=ROOT, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "livecode.cli",
+            "play",
+            str(session),
+            "--midi-api",
+            "none",
+            "--osc-port",
+            "0",
+            "--record",
+            str(path),
+        ],
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
     def recorded() -> int:
         try:
@@ -246,9 +283,18 @@ def test_sigkill_of_the_whole_program_loses_at_most_250_ms(tmp_path):
 
 
 SHORT = [
-    (0.0, Batch((DefineNeuron("a", {"note": 60, "rate": 6.0, "dur": 0.1}),
-                 DefineNeuron("b", {"note": 64, "rate": 2.5, "prob": 0.7}),
-                 Connect("a", "b", 0.2, 0.25)), "repl", "a = ...; b = ...")),
+    (
+        0.0,
+        Batch(
+            (
+                DefineNeuron("a", {"note": 60, "rate": 6.0, "dur": 0.1}),
+                DefineNeuron("b", {"note": 64, "rate": 2.5, "prob": 0.7}),
+                Connect("a", "b", 0.2, 0.25),
+            ),
+            "repl",
+            "a = ...; b = ...",
+        ),
+    ),
     (0.6, Batch((SetParam("a", "rate", 9.0), Tempo(150.0)), "osc", "")),
     (1.1, Batch((SetParam("b", "rate", 4.0),), "repl", "b.rate = 4")),
 ]
@@ -263,18 +309,32 @@ def test_live_replay_plays_the_recorded_notes(tmp_path, speed):
     path = str(tmp_path / "short.sqlite")
     played = make_recording(path, SHORT, end=1.6, seed=3)
     events = tmp_path / "replayed.jsonl"
-    handle = EngineHandle(EngineConfig(midi_api="none", osc_port=0, replay=path, speed=speed,
-                                       seconds=1.6 / speed, events=str(events)))
+    handle = EngineHandle(
+        EngineConfig(
+            midi_api="none",
+            osc_port=0,
+            replay=path,
+            speed=speed,
+            seconds=1.6 / speed,
+            events=str(events),
+        )
+    )
     handle.start()
     try:
         assert handle.wait(20)
     finally:
         handle.stop()
     got = [json.loads(x) for x in events.read_text().splitlines()]
-    got = [(x["t"] * speed, x["type"], x["neuron"], x["note"]) for x in got
-           if x["type"] != "control_change" and x["t"] < 1.6 / speed - 1e-6]
-    want = [(e.t, e.type, e.neuron, e.note) for e in played
-            if e.type != "control_change" and e.t < 1.6 - 1e-6]
+    got = [
+        (x["t"] * speed, x["type"], x["neuron"], x["note"])
+        for x in got
+        if x["type"] != "control_change" and x["t"] < 1.6 / speed - 1e-6
+    ]
+    want = [
+        (e.t, e.type, e.neuron, e.note)
+        for e in played
+        if e.type != "control_change" and e.t < 1.6 - 1e-6
+    ]
     assert [g[1:] for g in got] == [w[1:] for w in want]
     assert [g[0] for g in got] == pytest.approx([w[0] for w in want], abs=1e-6)
     assert len(want) > 15

@@ -1,4 +1,5 @@
 """Offline render: deterministic bytes, a MIDI file that reads back, times that match the log."""
+
 from __future__ import annotations
 
 import subprocess
@@ -15,8 +16,13 @@ DEMO = ROOT / "sessions" / "demo.neu"
 
 
 def render(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "livecode.cli", "render", *args],
-                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "livecode.cli", "render", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +69,10 @@ def midi_events(path: Path) -> list[tuple[float, str, int, int, int]]:
 
 def test_midi_reads_back_and_matches_the_log(rendered):
     from_midi = midi_events(rendered["a.mid"])
-    log = [(e["t"], e["type"], e["ch"], e["note"], e["vel"])
-           for e in read_jsonl(str(rendered["a.jsonl"]))]
+    log = [
+        (e["t"], e["type"], e["ch"], e["note"], e["vel"])
+        for e in read_jsonl(str(rendered["a.jsonl"]))
+    ]
     log.sort(key=lambda e: e[2])  # by channel, keeping the log's order within one
     assert len(from_midi) == len(log) > 100
     tick = 60 / 112 / 960  # the demo's tempo; one tick is the file's resolution
@@ -94,7 +102,7 @@ def test_tempo_option_overrides_the_session(tmp_path):
     slow = [e for e in read_jsonl(str(normal)) if e["type"] == "note_on"]
     # Twice the tempo: the same notes at half the time.
     n = len([e for e in slow if e["t"] < 19])
-    for a, b in zip(fast[:n // 2], slow[:n // 2]):
+    for a, b in zip(fast[: n // 2], slow[: n // 2]):
         assert (a["neuron"], a["note"]) == (b["neuron"], b["note"])
         assert abs(a["t"] * 2 - b["t"]) < 1e-6
 

@@ -1,4 +1,5 @@
 """A fake engine handle for REPL tests: records every batch and acknowledges it."""
+
 from __future__ import annotations
 
 from engine.process import EngineDown

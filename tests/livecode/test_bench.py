@@ -1,4 +1,5 @@
 """``livecode bench --json``: every key, finite non-negative numbers (not the goals)."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,16 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYS = {"lateness_ms", "patch_ms", "osc_ms", "engine_cpu_pct", "render_x_realtime",
-        "first_note_s", "events", "jack"}
+KEYS = {
+    "lateness_ms",
+    "patch_ms",
+    "osc_ms",
+    "engine_cpu_pct",
+    "render_x_realtime",
+    "first_note_s",
+    "events",
+    "jack",
+}
 
 
 def numbers(value):
@@ -21,9 +30,13 @@ def numbers(value):
 
 
 def run_bench(*extra: str) -> dict:
-    result = subprocess.run([sys.executable, "-m", "livecode.cli", "bench", "--seconds", "3",
-                             "--json", *extra], capture_output=True, text=True, cwd=ROOT,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "livecode.cli", "bench", "--seconds", "3", "--json", *extra],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -37,7 +50,9 @@ def check_shape(report: dict) -> None:
         assert isinstance(value, (int, float)) and math.isfinite(value) and value >= 0, report
     # Three seconds of bench64 at 120 BPM is hundreds of messages.
     assert report["events"] > 300
-    assert report["lateness_ms"]["p50"] <= report["lateness_ms"]["p99"] <= report["lateness_ms"]["max"]
+    assert (
+        report["lateness_ms"]["p50"] <= report["lateness_ms"]["p99"] <= report["lateness_ms"]["max"]
+    )
 
 
 def test_bench_json_without_midi():

@@ -1,4 +1,5 @@
 """Whatever the text, ``run`` returns a Result or raises a LivecodeError, and stays atomic."""
+
 from __future__ import annotations
 
 import string
@@ -12,12 +13,46 @@ from livecode.interpreter import Interpreter, Result
 from livecode.session_text import session_text
 
 NAMES = ["n1", "n2", "hats", "x", "i", "k"]
-FUNCS = ["neuron", "connect", "disconnect", "tempo", "mute", "unmute", "solo", "unsolo",
-         "fire", "reset", "stop", "start", "panic", "clear", "ls", "help", "range", "len",
-         "min", "max", "abs", "round", "int", "float", "str", "list", "sum", "sorted",
-         "enumerate", "zip", "midi", "save", "quit"]
-SETTINGS = settings(max_examples=300, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+FUNCS = [
+    "neuron",
+    "connect",
+    "disconnect",
+    "tempo",
+    "mute",
+    "unmute",
+    "solo",
+    "unsolo",
+    "fire",
+    "reset",
+    "stop",
+    "start",
+    "panic",
+    "clear",
+    "ls",
+    "help",
+    "range",
+    "len",
+    "min",
+    "max",
+    "abs",
+    "round",
+    "int",
+    "float",
+    "str",
+    "list",
+    "sum",
+    "sorted",
+    "enumerate",
+    "zip",
+    "midi",
+    "save",
+    "quit",
+]
+SETTINGS = settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 
 numbers = st.one_of(
     st.integers(-200, 200).map(str),
@@ -32,19 +67,32 @@ atoms = st.one_of(
 
 def _expr(children):
     return st.one_of(
-        st.tuples(children, st.sampled_from(["+", "-", "*", "/", "//", "%", "**", ">>", "@",
-                                             "==", "<", "and", "or", " in "]), children)
-        .map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        st.tuples(
+            children,
+            st.sampled_from(
+                ["+", "-", "*", "/", "//", "%", "**", ">>", "@", "==", "<", "and", "or", " in "]
+            ),
+            children,
+        ).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
         st.tuples(st.sampled_from(["-", "not "]), children).map("".join),
         st.lists(children, max_size=4).map(lambda xs: "[" + ", ".join(xs) + "]"),
-        st.tuples(st.sampled_from(FUNCS), st.lists(children, max_size=3),
-                  st.lists(st.tuples(st.sampled_from(list(P.PARAMS) + ["w", "delay", "kind",
-                                                                       "rte"]), children),
-                           max_size=2))
-        .map(lambda t: f"{t[0]}(" + ", ".join(
-            t[1] + [f"{k}={v}" for k, v in dict(t[2]).items()]) + ")"),
-        st.tuples(st.sampled_from(NAMES), st.sampled_from(list(P.PARAMS) + ["name", "foo"]))
-        .map(lambda t: f"{t[0]}.{t[1]}"),
+        st.tuples(
+            st.sampled_from(FUNCS),
+            st.lists(children, max_size=3),
+            st.lists(
+                st.tuples(
+                    st.sampled_from(list(P.PARAMS) + ["w", "delay", "kind", "rte"]), children
+                ),
+                max_size=2,
+            ),
+        ).map(
+            lambda t: (
+                f"{t[0]}(" + ", ".join(t[1] + [f"{k}={v}" for k, v in dict(t[2]).items()]) + ")"
+            )
+        ),
+        st.tuples(st.sampled_from(NAMES), st.sampled_from(list(P.PARAMS) + ["name", "foo"])).map(
+            lambda t: f"{t[0]}.{t[1]}"
+        ),
         st.tuples(children, children).map(lambda t: f"{t[0]}[{t[1]}]"),
         st.tuples(children, children).map(lambda t: f"[{t[0]} for i in range({t[1]})]"),
     )
@@ -56,15 +104,25 @@ exprs = st.recursive(atoms, _expr, max_leaves=8)
 def _statement(body):
     simple = st.one_of(
         st.tuples(st.sampled_from(NAMES), exprs).map(lambda t: f"{t[0]} = {t[1]}"),
-        st.tuples(st.sampled_from(NAMES), st.sampled_from(list(P.PARAMS) + ["rtae"]), exprs)
-        .map(lambda t: f"{t[0]}.{t[1]} = {t[2]}"),
-        st.tuples(st.sampled_from(NAMES), st.sampled_from(["+=", "*=", "-="]), exprs)
-        .map(lambda t: f"{t[0]} {t[1]} {t[2]}"),
-        st.tuples(st.sampled_from(["n1", "n2", "hats"]), st.sampled_from(["n1", "n2", "hats"]),
-                  numbers).map(lambda t: f"{t[0]} >> {t[1]} @ {t[2]}"),
+        st.tuples(st.sampled_from(NAMES), st.sampled_from(list(P.PARAMS) + ["rtae"]), exprs).map(
+            lambda t: f"{t[0]}.{t[1]} = {t[2]}"
+        ),
+        st.tuples(st.sampled_from(NAMES), st.sampled_from(["+=", "*=", "-="]), exprs).map(
+            lambda t: f"{t[0]} {t[1]} {t[2]}"
+        ),
+        st.tuples(
+            st.sampled_from(["n1", "n2", "hats"]), st.sampled_from(["n1", "n2", "hats"]), numbers
+        ).map(lambda t: f"{t[0]} >> {t[1]} @ {t[2]}"),
         st.sampled_from(NAMES).map(lambda n: f"del {n}"),
-        st.sampled_from(["n1 = neuron(36)", "n2 = neuron('D3', rate=2)", "pass", "break",
-                         "hats = [neuron(42 + i, phase=i / 4) for i in range(4)]"]),
+        st.sampled_from(
+            [
+                "n1 = neuron(36)",
+                "n2 = neuron('D3', rate=2)",
+                "pass",
+                "break",
+                "hats = [neuron(42 + i, phase=i / 4) for i in range(4)]",
+            ]
+        ),
         exprs,
     )
     return st.one_of(

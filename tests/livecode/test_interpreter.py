@@ -1,4 +1,5 @@
 """Each construct of the language and the ops it produces."""
+
 from __future__ import annotations
 
 import pytest
@@ -39,18 +40,32 @@ def test_design_card_examples(it):
     assert ops(it, "n1 >> n2 @ -0.4") == [P.Connect("n1", "n2", -0.4, 0.0, "pulse")]
     assert ops(it, "n1 >> n2") == [P.Connect("n1", "n2", 0.5, 0.0, "pulse")]
     assert ops(it, "connect(n1, n2, 0.3, delay=0.5, kind='cont')") == [
-        P.Connect("n1", "n2", 0.3, 0.5, "cont")]
+        P.Connect("n1", "n2", 0.3, 0.5, "cont")
+    ]
     assert ops(it, "disconnect(n1, n2)") == [P.Disconnect("n1", "n2")]
     assert ops(it, "n1.rate = 3; n1.note = [36, 38, 43]; n1.rate *= 2") == [
-        P.SetParam("n1", "rate", 3.0), P.SetParam("n1", "note", (36, 38, 43)),
-        P.SetParam("n1", "rate", 6.0)]
+        P.SetParam("n1", "rate", 3.0),
+        P.SetParam("n1", "note", (36, 38, 43)),
+        P.SetParam("n1", "rate", 6.0),
+    ]
     assert ops(it, "hats = [neuron(42 + i, rate=4, phase=i / 4) for i in range(4)]") == [
-        P.DefineNeuron(f"hats_{i}", full(note=42 + i, rate=4.0, phase=i / 4)) for i in range(4)]
+        P.DefineNeuron(f"hats_{i}", full(note=42 + i, rate=4.0, phase=i / 4)) for i in range(4)
+    ]
     assert ops(it, "tempo(96); mute(n1); unmute(n1); solo(n2); fire(n1); reset(n1); del n1") == [
-        P.Tempo(96.0), P.Mute("n1", True), P.Mute("n1", False), P.Solo("n2", True),
-        P.Fire("n1"), P.Reset("n1"), P.Remove("n1")]
-    assert ops(it, "stop(); start(); panic(); clear()") == [P.Stop(), P.Start(), P.Panic(),
-                                                           P.Clear()]
+        P.Tempo(96.0),
+        P.Mute("n1", True),
+        P.Mute("n1", False),
+        P.Solo("n2", True),
+        P.Fire("n1"),
+        P.Reset("n1"),
+        P.Remove("n1"),
+    ]
+    assert ops(it, "stop(); start(); panic(); clear()") == [
+        P.Stop(),
+        P.Start(),
+        P.Panic(),
+        P.Clear(),
+    ]
     result = it.run("save('set.neu')")
     assert result.ops == () and result.actions == [("save", "set.neu")]
 
@@ -64,8 +79,10 @@ def test_redefining_a_neuron_sends_the_full_parameter_set(it):
 def test_chain_connects_each_pair_and_returns_the_last(it):
     it.run("a = neuron(1); b = neuron(2); c = neuron(3)")
     assert ops(it, "a >> b >> c") == [P.Connect("a", "b", 0.5), P.Connect("b", "c", 0.5)]
-    assert ops(it, "a >> b @ 0.2 >> c @ -1") == [P.Connect("a", "b", 0.2),
-                                                  P.Connect("b", "c", -1.0)]
+    assert ops(it, "a >> b @ 0.2 >> c @ -1") == [
+        P.Connect("a", "b", 0.2),
+        P.Connect("b", "c", -1.0),
+    ]
 
 
 def test_list_targets_and_sources(it):
@@ -74,7 +91,9 @@ def test_list_targets_and_sources(it):
     assert ops(it, "[a, b] >> c") == [P.Connect("a", "c", 0.5), P.Connect("b", "c", 0.5)]
     assert ops(it, "mute([a, b], c)") == [P.Mute("a"), P.Mute("b"), P.Mute("c")]
     assert ops(it, "connect(a, [b, c], -0.1, kind='cont')") == [
-        P.Connect("a", "b", -0.1, 0.0, "cont"), P.Connect("a", "c", -0.1, 0.0, "cont")]
+        P.Connect("a", "b", -0.1, 0.0, "cont"),
+        P.Connect("a", "c", -0.1, 0.0, "cont"),
+    ]
 
 
 def test_group_attribute_assignment_sets_each(it):
@@ -115,8 +134,11 @@ def test_del_group_removes_every_member(it):
 def test_rebinding_a_group_to_fewer_neurons_removes_the_rest(it):
     it.run("hats = [neuron(42 + i) for i in range(4)]")
     assert ops(it, "hats = [neuron(50 + i) for i in range(2)]") == [
-        P.DefineNeuron("hats_0", full(note=50)), P.DefineNeuron("hats_1", full(note=51)),
-        P.Remove("hats_2"), P.Remove("hats_3")]
+        P.DefineNeuron("hats_0", full(note=50)),
+        P.DefineNeuron("hats_1", full(note=51)),
+        P.Remove("hats_2"),
+        P.Remove("hats_3"),
+    ]
     assert it.neuron_names() == ["hats_0", "hats_1"]
 
 
@@ -140,8 +162,11 @@ def test_tempo_reads_and_writes(it):
 
 def test_solo_unsolo_and_mirror(it):
     it.run("a = neuron(1); b = neuron(2)")
-    assert ops(it, "solo(a, b); unsolo(a)") == [P.Solo("a", True), P.Solo("b", True),
-                                               P.Solo("a", False)]
+    assert ops(it, "solo(a, b); unsolo(a)") == [
+        P.Solo("a", True),
+        P.Solo("b", True),
+        P.Solo("a", False),
+    ]
     assert list(it.mirror.solo) == ["b"]
     it.run("mute(a)")
     assert it.mirror.muted == {"a"}
@@ -216,8 +241,12 @@ def test_load_runs_the_file_inline_in_the_same_block():
     files = {"a.neu": "x = neuron(40)\nload('b.neu')\n", "b.neu": "y = neuron(41); x >> y"}
     it = Interpreter(read_file=files.__getitem__)
     result = it.run("load('a.neu'); y.rate = 2")
-    assert [type(op).__name__ for op in result.ops] == ["DefineNeuron", "DefineNeuron",
-                                                        "Connect", "SetParam"]
+    assert [type(op).__name__ for op in result.ops] == [
+        "DefineNeuron",
+        "DefineNeuron",
+        "Connect",
+        "SetParam",
+    ]
 
 
 def test_load_without_a_host_reader_is_refused(it):

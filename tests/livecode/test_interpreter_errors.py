@@ -1,4 +1,5 @@
 """Refusals, positions, carets, suggestions, and atomic blocks."""
+
 from __future__ import annotations
 
 import pickle
@@ -44,37 +45,41 @@ def test_rendering_matches_the_contract():
     assert str(err) == (
         "<repl>:1:33: `n2` is not defined; did you mean `n1`?\n"
         "  n1 = neuron(36, thr=1.2); n1 >> n2 @ -0.4\n"
-        "                                  ^")
+        "                                  ^"
+    )
     assert (err.filename, err.line, err.col, err.suggestion) == ("<repl>", 1, 33, "n1")
     assert err.render() == str(err)
 
 
-@pytest.mark.parametrize("source, line, col, fragment", [
-    ("import os", 1, 1, "`import` is not allowed"),
-    ("x = 1\nfrom os import path", 2, 1, "`from ... import` is not allowed"),
-    ("def f():\n    pass", 1, 1, "`def` is not allowed"),
-    ("class A:\n    pass", 1, 1, "`class` is not allowed"),
-    ("f = lambda: 1", 1, 5, "`lambda` is not allowed"),
-    ("while True:\n    pass", 1, 1, "`while` is not allowed"),
-    ("with x:\n    pass", 1, 1, "`with` is not allowed"),
-    ("try:\n    x = 1\nexcept Exception:\n    pass", 1, 1, "`try` is not allowed"),
-    ("raise 1", 1, 1, "`raise` is not allowed"),
-    ("global x", 1, 1, "`global` is not allowed"),
-    ("assert 1", 1, 1, "`assert` is not allowed"),
-    ("if (y := 3):\n    pass", 1, 5, "`:=` is not allowed"),
-    ("_x = 1", 1, 1, "names starting with `_`"),
-    ("y = n1 + _hidden", 1, 10, "names starting with `_`"),
-    ("().__class__", 1, 4, "attributes starting with `_`"),
-    ("n1.__dict__", 1, 4, "attributes starting with `_`"),
-    ("x = n1.__class__.__mro__", 1, 18, "attributes starting with `_`"),
-    ("__import__('os').system('x')", 1, 1, "names starting with `_`"),
-    ("neuron(36, __x=1)", 1, 12, "names starting with `_`"),
-    ("n1.fire()", 1, 4, "methods are not part of the language"),
-    ("{1, 2}", 1, 1, "sets are not part of the language"),
-    ("x = 1 | 2", 1, 5, "`|` is not part"),
-    ("xs = [1]\nxs[0] = 2", 2, 1, "changing an item in place"),
-    ("if False:\n    import os", 2, 5, "`import` is not allowed"),
-])
+@pytest.mark.parametrize(
+    "source, line, col, fragment",
+    [
+        ("import os", 1, 1, "`import` is not allowed"),
+        ("x = 1\nfrom os import path", 2, 1, "`from ... import` is not allowed"),
+        ("def f():\n    pass", 1, 1, "`def` is not allowed"),
+        ("class A:\n    pass", 1, 1, "`class` is not allowed"),
+        ("f = lambda: 1", 1, 5, "`lambda` is not allowed"),
+        ("while True:\n    pass", 1, 1, "`while` is not allowed"),
+        ("with x:\n    pass", 1, 1, "`with` is not allowed"),
+        ("try:\n    x = 1\nexcept Exception:\n    pass", 1, 1, "`try` is not allowed"),
+        ("raise 1", 1, 1, "`raise` is not allowed"),
+        ("global x", 1, 1, "`global` is not allowed"),
+        ("assert 1", 1, 1, "`assert` is not allowed"),
+        ("if (y := 3):\n    pass", 1, 5, "`:=` is not allowed"),
+        ("_x = 1", 1, 1, "names starting with `_`"),
+        ("y = n1 + _hidden", 1, 10, "names starting with `_`"),
+        ("().__class__", 1, 4, "attributes starting with `_`"),
+        ("n1.__dict__", 1, 4, "attributes starting with `_`"),
+        ("x = n1.__class__.__mro__", 1, 18, "attributes starting with `_`"),
+        ("__import__('os').system('x')", 1, 1, "names starting with `_`"),
+        ("neuron(36, __x=1)", 1, 12, "names starting with `_`"),
+        ("n1.fire()", 1, 4, "methods are not part of the language"),
+        ("{1, 2}", 1, 1, "sets are not part of the language"),
+        ("x = 1 | 2", 1, 5, "`|` is not part"),
+        ("xs = [1]\nxs[0] = 2", 2, 1, "changing an item in place"),
+        ("if False:\n    import os", 2, 5, "`import` is not allowed"),
+    ],
+)
 def test_refusals_are_positioned(it, source, line, col, fragment):
     err = error(it, source)
     assert isinstance(err, Refused) and isinstance(err, SyntaxError)
@@ -167,6 +172,7 @@ def test_load_nesting_is_bounded():
 def test_a_failing_reader_is_a_positioned_host_error():
     def reader(path: str) -> str:
         raise FileNotFoundError(2, "No such file or directory")
+
     err = error(Interpreter(read_file=reader), "x = 1\nload('gone.neu')")
     assert isinstance(err, OSError) and err.line == 2 and "gone.neu" in err.message
 
@@ -203,14 +209,29 @@ def test_errors_pickle_with_their_position(it):
     assert type(back) is type(err) and str(back) == str(err)
 
 
-@pytest.mark.parametrize("source, kind", [
-    ("1 / 0", ZeroDivisionError), ("[1][5]", IndexError), ("{'a': 1}['b']", IndexError),
-    ("1 + 'a'", TypeError), ("len(5)", TypeError), ("n1 + 1", TypeError),
-    ("x = 5; x()", TypeError), ("int('x')", ValueError), ("a, b = [1, 2, 3]", ValueError),
-    ("(-8) ** 0.5", ValueError), ("10.0 ** 400", ValueError), ("n1 >> 3", TypeError),
-    ("3 >> n1", TypeError), ("n1 >> n2 @ 'x'", TypeError), ("tempo = 3", SyntaxError),
-    ("for x in 5:\n    pass", TypeError), ("break", SyntaxError), ("range(1, 2, 0)", ValueError),
-])
+@pytest.mark.parametrize(
+    "source, kind",
+    [
+        ("1 / 0", ZeroDivisionError),
+        ("[1][5]", IndexError),
+        ("{'a': 1}['b']", IndexError),
+        ("1 + 'a'", TypeError),
+        ("len(5)", TypeError),
+        ("n1 + 1", TypeError),
+        ("x = 5; x()", TypeError),
+        ("int('x')", ValueError),
+        ("a, b = [1, 2, 3]", ValueError),
+        ("(-8) ** 0.5", ValueError),
+        ("10.0 ** 400", ValueError),
+        ("n1 >> 3", TypeError),
+        ("3 >> n1", TypeError),
+        ("n1 >> n2 @ 'x'", TypeError),
+        ("tempo = 3", SyntaxError),
+        ("for x in 5:\n    pass", TypeError),
+        ("break", SyntaxError),
+        ("range(1, 2, 0)", ValueError),
+    ],
+)
 def test_runtime_errors_are_livecode_errors_of_the_matching_builtin(it, source, kind):
     err = error(it, source)
     assert isinstance(err, kind) and err.line >= 1 and err.col >= 1

@@ -1,4 +1,5 @@
 """The REPL's picture follows what controllers change in the engine (OSC here)."""
+
 from __future__ import annotations
 
 from engine.process import EngineConfig, EngineHandle

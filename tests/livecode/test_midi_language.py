@@ -1,4 +1,5 @@
 """The language side of MIDI input: cc(), noteon(), listen(), follow(), clock(); save, ls, watch."""
+
 from __future__ import annotations
 
 import pytest
@@ -44,9 +45,9 @@ def test_the_set_makes_the_engine_ops():
     net = Network()
     net.apply(P.Batch(ops))
     events = net.apply(P.NoteIn(1, 60, 100), 1.0)
-    assert [(e.neuron, e.ch, e.note, e.vel) for e in events
-            if e.type == "note_on" and e.neuron != "n2"] == [
-        ("n1", 2, 67, 90)]
+    assert [
+        (e.neuron, e.ch, e.note, e.vel) for e in events if e.type == "note_on" and e.neuron != "n2"
+    ] == [("n1", 2, 67, 90)]
 
 
 def test_save_round_trip_ls_and_restart_ops():
@@ -90,8 +91,10 @@ def test_unmap_midi_controls():
     interp = Interpreter()
     interp.run(SET)
     assert interp.run("unmap(cc(74, ch=1))").ops == (P.Unmap("cc", "1/74", "n2", "rate"),)
-    assert interp.run('unmap(n2, "fire")').ops == (P.Unmap("cc", "0/64", "n2", "fire"),
-                                                    P.Unmap("note", "10/36", "n2", "fire"))
+    assert interp.run('unmap(n2, "fire")').ops == (
+        P.Unmap("cc", "0/64", "n2", "fire"),
+        P.Unmap("note", "10/36", "n2", "fire"),
+    )
     interp.run("unmap()")
     assert interp.mirror.mappings == {}
 
@@ -101,8 +104,11 @@ def test_watch_diff_keeps_inputs_and_follows():
     interp.run(SET)
     current = interp.mirror.copy()
     edited = Interpreter()
-    edited.run(SET.replace("n1 = neuron(50, rate=0, ch=2)", "n1 = neuron(52, rate=0, ch=2)")
-               .replace("clock(True)", "").replace("lo=\"C2\"", "lo=40"))
+    edited.run(
+        SET.replace("n1 = neuron(50, rate=0, ch=2)", "n1 = neuron(52, rate=0, ch=2)")
+        .replace("clock(True)", "")
+        .replace('lo="C2"', "lo=40")
+    )
     ops = file_ops(current, edited.mirror)
     assert P.Listen("keys", 1, 40, 84) in ops and P.MidiClock(False) in ops
     # n1 is redefined, which ends its links in the engine: they are sent again
@@ -113,19 +119,22 @@ def test_watch_diff_keeps_inputs_and_follows():
     assert net.follows()[("n1", "note")] == ("keys", 7) and not net.clock_out
 
 
-@pytest.mark.parametrize("source, message", [
-    ("n1.note = follow(n1, 3)", "`n1` does not listen to MIDI"),
-    ("n1.rate = follow(k)", "follow() drives .note or .vel"),
-    ("n1.note = follow(k, 300)", "by must be in range -127..127"),
-    ("n1.rate = cc(200)", "controller number must be in range 0..127"),
-    ("n1.rate = cc(1, ch=17)", "ch must be in range 1..16"),
-    ('n1.rate = cc(1, 0, 2, curve="exp")', 'curve="exp" needs lo and hi above 0'),
-    ('x = listen(lo=80, hi=60)', "note range is empty"),
-    ('x = listen(lo="H2")', "a note name looks like"),
-    ("n1.fire = noteon(128)", "a note must be in range 0..127"),
-    ('clock("yes")', "clock() takes True or False"),
-    ("x = follow(3)", "follow() takes an input neuron"),
-])
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("n1.note = follow(n1, 3)", "`n1` does not listen to MIDI"),
+        ("n1.rate = follow(k)", "follow() drives .note or .vel"),
+        ("n1.note = follow(k, 300)", "by must be in range -127..127"),
+        ("n1.rate = cc(200)", "controller number must be in range 0..127"),
+        ("n1.rate = cc(1, ch=17)", "ch must be in range 1..16"),
+        ('n1.rate = cc(1, 0, 2, curve="exp")', 'curve="exp" needs lo and hi above 0'),
+        ("x = listen(lo=80, hi=60)", "note range is empty"),
+        ('x = listen(lo="H2")', "a note name looks like"),
+        ("n1.fire = noteon(128)", "a note must be in range 0..127"),
+        ('clock("yes")', "clock() takes True or False"),
+        ("x = follow(3)", "follow() takes an input neuron"),
+    ],
+)
 def test_refusals_change_nothing(source, message):
     interp = Interpreter()
     interp.run("n1 = neuron(36); k = listen()")

@@ -1,4 +1,5 @@
 """The language side of OSC: osc() controls, .fire, tempo(osc(...)), unmap, save, ls, engine."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,8 +21,10 @@ tempo(osc("/1/rotary1", 60, 180, curve="exp"))
 
 
 def maps(interp: Interpreter) -> set[tuple]:
-    return {(m.address, m.name, m.param, m.lo, m.hi, m.curve, m.arg)
-            for m in interp.mirror.mappings.values()}
+    return {
+        (m.address, m.name, m.param, m.lo, m.hi, m.curve, m.arg)
+        for m in interp.mirror.mappings.values()
+    }
 
 
 def test_assignments_make_mappings():
@@ -75,20 +78,23 @@ def test_unmap_and_removal():
     assert maps(interp) == set()
 
 
-@pytest.mark.parametrize("source, message", [
-    ('n1.fire = 3', "`.fire` takes a control to fire on"),
-    ('n1.rate = osc("/x", curve="exp")', 'curve="exp" needs lo and hi above 0'),
-    ('n1.thr = osc("/x", 0, 2, curve="exp")', 'curve="exp" needs lo and hi above 0'),
-    ('n1.thr = osc("1/fader1")', "an OSC address starts with /"),
-    ('n1.thr = osc("/1/fader*")', "an OSC address starts with /"),
-    ('n1.thr = osc("/x", curve="log")', 'curve must be "lin" or "exp"'),
-    ('n1.thr = osc("/x", arg=-1)', "arg picks an argument 0..255"),
-    ('n1.thr = osc("/x", float("nan"))', "must be a finite number"),
-    ('n1.speeed = osc("/x")', "neurons have no parameter `speeed`"),
-    ('unmap("/1/nothing")', "nothing is mapped to '/1/nothing'"),
-    ('unmap(n1, "thr")', "n1 has no thr mapping"),
-    ('x = osc(5)', "needs an address as a str"),
-])
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("n1.fire = 3", "`.fire` takes a control to fire on"),
+        ('n1.rate = osc("/x", curve="exp")', 'curve="exp" needs lo and hi above 0'),
+        ('n1.thr = osc("/x", 0, 2, curve="exp")', 'curve="exp" needs lo and hi above 0'),
+        ('n1.thr = osc("1/fader1")', "an OSC address starts with /"),
+        ('n1.thr = osc("/1/fader*")', "an OSC address starts with /"),
+        ('n1.thr = osc("/x", curve="log")', 'curve must be "lin" or "exp"'),
+        ('n1.thr = osc("/x", arg=-1)', "arg picks an argument 0..255"),
+        ('n1.thr = osc("/x", float("nan"))', "must be a finite number"),
+        ('n1.speeed = osc("/x")', "neurons have no parameter `speeed`"),
+        ('unmap("/1/nothing")', "nothing is mapped to '/1/nothing'"),
+        ('unmap(n1, "thr")', "n1 has no thr mapping"),
+        ("x = osc(5)", "needs an address as a str"),
+    ],
+)
 def test_refusals_change_nothing(source, message):
     interp = Interpreter()
     interp.run("n1 = neuron(36)")
@@ -101,10 +107,12 @@ def test_refusals_change_nothing(source, message):
 
 def test_language_mapping_drives_a_running_engine(tmp_path):
     interp = Interpreter()
-    result = interp.run('n1 = neuron(36, rate=0, dur=0.1)\n'
-                        'n1.thr = osc("/1/fader1", 0.5, 2.0)\n'
-                        'n1.fire = osc("/1/push1")\n'
-                        'tempo(osc("/1/rotary1", 60, 180, curve="exp"))')
+    result = interp.run(
+        "n1 = neuron(36, rate=0, dur=0.1)\n"
+        'n1.thr = osc("/1/fader1", 0.5, 2.0)\n'
+        'n1.fire = osc("/1/push1")\n'
+        'tempo(osc("/1/rotary1", 60, 180, curve="exp"))'
+    )
     rig = OscRig(tmp_path)
     try:
         rig.patch(*result.ops)

@@ -1,4 +1,5 @@
 """``livecode plot``: a valid PNG of sensible size, for a session and for a recording."""
+
 from __future__ import annotations
 
 import struct
@@ -46,6 +47,5 @@ def test_plot_a_recording(tmp_path):
 def test_plot_refuses_bad_requests(tmp_path, capsys):
     assert main(["plot", DEMO, "-o", str(tmp_path / "x.png")]) == 2
     assert "--seconds" in capsys.readouterr().err
-    assert main(["plot", DEMO, "--seconds", "1", "-o",
-                 str(tmp_path / "x.jpg")]) == 2
+    assert main(["plot", DEMO, "--seconds", "1", "-o", str(tmp_path / "x.jpg")]) == 2
     assert not (tmp_path / "x.jpg").exists()

@@ -1,4 +1,5 @@
 """Key-level REPL tests: prompt_toolkit's pipe input and dummy output, a fake engine."""
+
 from __future__ import annotations
 
 import threading
@@ -41,8 +42,9 @@ class Repl:
         """Feed each step's keys; a step ``(keys, until)`` waits until ``until(buffer)``."""
         failures: list[str] = []
         with create_pipe_input() as inp:
-            session = make_prompt(self.live, self.monitor, history=InMemoryHistory(),
-                                  input=inp, output=DummyOutput())
+            session = make_prompt(
+                self.live, self.monitor, history=InMemoryHistory(), input=inp, output=DummyOutput()
+            )
 
             def feed() -> None:
                 for step in steps:
@@ -53,7 +55,9 @@ class Repl:
                     deadline = time.monotonic() + 10
                     while not until(session.default_buffer):
                         if time.monotonic() > deadline:
-                            failures.append(f"after {keys!r}: buffer {session.default_buffer.text!r}")
+                            failures.append(
+                                f"after {keys!r}: buffer {session.default_buffer.text!r}"
+                            )
                             inp.send_text(CTRL_C + CTRL_D)
                             return
                         time.sleep(0.005)
@@ -91,8 +95,14 @@ def test_a_complete_line_runs_as_one_batch(repl):
 
 
 def test_a_multi_line_block_is_evaluated_once_as_a_whole(repl):
-    repl.type("n1 = neuron(36,\r", "thr=1.2)\r", "n2 = neuron(38)\r",
-              "for i in range(3):\r", "n2.rate = i + 1\r", "\r")
+    repl.type(
+        "n1 = neuron(36,\r",
+        "thr=1.2)\r",
+        "n2 = neuron(38)\r",
+        "for i in range(3):\r",
+        "n2.rate = i + 1\r",
+        "\r",
+    )
     texts = [b.text for b in repl.engine.batches]
     assert texts[0] == "n1 = neuron(36,\nthr=1.2)"
     assert texts[2].startswith("for i in range(3):\n    n2.rate = i + 1")
@@ -124,11 +134,18 @@ def test_refused_constructs_never_run(repl):
 
 
 def test_completion_offers_functions_neurons_and_parameters(repl):
-    repl.type("kick = neuron(36)\r", "snare = neuron(38)\r",
-              ("k", _menu_has("kick")), CTRL_C,
-              ("kick.r", _menu_has("rate", "refr")), CTRL_C,
-              ("hat = neuron(42, t", _menu_has("thr=")), CTRL_C,
-              ("con", _menu_has("connect")), CTRL_C)
+    repl.type(
+        "kick = neuron(36)\r",
+        "snare = neuron(38)\r",
+        ("k", _menu_has("kick")),
+        CTRL_C,
+        ("kick.r", _menu_has("rate", "refr")),
+        CTRL_C,
+        ("hat = neuron(42, t", _menu_has("thr=")),
+        CTRL_C,
+        ("con", _menu_has("connect")),
+        CTRL_C,
+    )
     names, params, kwargs, funcs = repl.seen
     assert names["kick"].startswith("neuron(36")
     assert "snare" not in names
@@ -140,9 +157,14 @@ def test_completion_offers_functions_neurons_and_parameters(repl):
 
 
 def test_tab_completes_into_the_line(repl):
-    repl.type(("kick = neu", _menu_has("neuron")), ("\t", lambda b: b.text == "kick = neuron"),
-              "(36)\r", ("kick.th", _menu_has("thr")), ("\t", lambda b: b.text == "kick.thr"),
-              " = 2\r")
+    repl.type(
+        ("kick = neu", _menu_has("neuron")),
+        ("\t", lambda b: b.text == "kick = neuron"),
+        "(36)\r",
+        ("kick.th", _menu_has("thr")),
+        ("\t", lambda b: b.text == "kick.thr"),
+        " = 2\r",
+    )
     assert [b.text for b in repl.engine.batches] == ["kick = neuron(36)", "kick.thr = 2"]
 
 
@@ -179,17 +201,20 @@ def test_a_block_during_a_restart_is_undone_and_said():
     assert "not applied" in repl.said[0]
 
 
-@pytest.mark.parametrize("text, complete", [
-    ("n1 = neuron(36)", True),
-    ("n1 = neuron(36,", False),
-    ("hats = [neuron(42),\n", False),
-    ("for i in range(2):", False),
-    ("for i in range(2):\n    n1.rate = i", False),
-    ("for i in range(2):\n    n1.rate = i\n", True),
-    ("n1.rate = \\", False),
-    ("n1 = = 3", True),  # wrong, not unfinished: run it and show the error
-    ("", True),
-])
+@pytest.mark.parametrize(
+    "text, complete",
+    [
+        ("n1 = neuron(36)", True),
+        ("n1 = neuron(36,", False),
+        ("hats = [neuron(42),\n", False),
+        ("for i in range(2):", False),
+        ("for i in range(2):\n    n1.rate = i", False),
+        ("for i in range(2):\n    n1.rate = i\n", True),
+        ("n1.rate = \\", False),
+        ("n1 = = 3", True),  # wrong, not unfinished: run it and show the error
+        ("", True),
+    ],
+)
 def test_is_complete(text, complete):
     assert is_complete(text) is complete
 
@@ -204,18 +229,34 @@ def test_the_toolbar_shows_engine_state_status_refusals_and_recent_firings():
     monitor.engine = engine
     assert monitor.engine_state() == "engine starting"
     monitor.on_message(Notice("engine up (SCHED_FIFO 20)"))
-    monitor.on_message(Status({"tempo": 112.0, "neurons": 3, "events_per_s": 24.0,
-                               "late_ms_max": 0.4, "midi": "jack:livecode",
-                               "activations": {"kick": 0.1, "snare": 0.2, "hat": 0.3},
-                               "fired": ["hat", "kick"]}))
+    monitor.on_message(
+        Status(
+            {
+                "tempo": 112.0,
+                "neurons": 3,
+                "events_per_s": 24.0,
+                "late_ms_max": 0.4,
+                "midi": "jack:livecode",
+                "activations": {"kick": 0.1, "snare": 0.2, "hat": 0.3},
+                "fired": ["hat", "kick"],
+            }
+        )
+    )
     monitor.on_message(Ack(7, False, 1.0, "no neuron 'zz'"))
     line = monitor.toolbar_line()
-    for part in ("engine up", "midi jack:livecode", "osc :8000", "112 bpm", "3 neurons",
-                 "24 ev/s", "late 0.4 ms", "refused: engine refused a block: no neuron 'zz'"):
+    for part in (
+        "engine up",
+        "midi jack:livecode",
+        "osc :8000",
+        "112 bpm",
+        "3 neurons",
+        "24 ev/s",
+        "late 0.4 ms",
+        "refused: engine refused a block: no neuron 'zz'",
+    ):
         assert part in line
     assert monitor.activity_line() == "fired: kick hat"  # in network order
-    assert said == ["[engine] engine up (SCHED_FIFO 20)",
-                    "engine refused a block: no neuron 'zz'"]
+    assert said == ["[engine] engine up (SCHED_FIFO 20)", "engine refused a block: no neuron 'zz'"]
     now[0] += 2.0  # the activity line forgets what fired more than a second ago
     assert monitor.activity_line() == "fired: -"
     engine.down, engine.restarts = True, 1

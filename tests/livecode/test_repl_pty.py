@@ -1,4 +1,5 @@
 """The REPL end to end, through a real pseudo-terminal (pexpect), with a real engine."""
+
 from __future__ import annotations
 
 import json
@@ -23,12 +24,31 @@ class Pty:
 
     def __init__(self, tmp_path: Path, *args: str) -> None:
         self.events = tmp_path / "events.jsonl"
-        env = dict(os.environ, LIVECODE_HISTORY=str(tmp_path / "history"), TERM="xterm",
-                   PROMPT_TOOLKIT_NO_CPR="1")
+        env = dict(
+            os.environ,
+            LIVECODE_HISTORY=str(tmp_path / "history"),
+            TERM="xterm",
+            PROMPT_TOOLKIT_NO_CPR="1",
+        )
         self.child = pexpect.spawn(
-            sys.executable, ["-m", "livecode.cli", "--midi-api", "none", "--osc-port", "0",
-                             "--events", str(self.events), *args],
-            cwd=str(ROOT), env=env, encoding="utf-8", dimensions=(40, 160), timeout=20)
+            sys.executable,
+            [
+                "-m",
+                "livecode.cli",
+                "--midi-api",
+                "none",
+                "--osc-port",
+                "0",
+                "--events",
+                str(self.events),
+                *args,
+            ],
+            cwd=str(ROOT),
+            env=env,
+            encoding="utf-8",
+            dimensions=(40, 160),
+            timeout=20,
+        )
         self.seen = ""  # everything printed so far, escapes removed
         self.pos = 0  # where the next expect() starts looking
         self.expect("lc>")
@@ -41,17 +61,17 @@ class Pty:
         """Wait for ``pattern`` in the output since the last match; the text up to it."""
         deadline = time.monotonic() + timeout
         while True:
-            found = re.search(pattern, self.seen[self.pos:])
+            found = re.search(pattern, self.seen[self.pos :])
             if found:
-                text = self.seen[self.pos:self.pos + found.end()]
+                text = self.seen[self.pos : self.pos + found.end()]
                 self.pos += found.end()
                 return text
             if time.monotonic() > deadline:
-                raise AssertionError(f"no {pattern!r} in: {self.seen[self.pos:]}")
+                raise AssertionError(f"no {pattern!r} in: {self.seen[self.pos :]}")
             # the toolbar's refresh keeps writing escapes, so read what there is, briefly
             index = self.child.expect([r".+", pexpect.EOF, pexpect.TIMEOUT], timeout=0.2)
             if index == 1:
-                raise AssertionError(f"exited before {pattern!r}: {self.seen[self.pos:]}")
+                raise AssertionError(f"exited before {pattern!r}: {self.seen[self.pos :]}")
             if index == 0:
                 self.seen += ANSI.sub("", self.child.after)
 
@@ -152,8 +172,9 @@ def test_sigkill_to_the_engine_during_a_session(tmp_path):
         before = len(pty.read_events())  # a dead engine appends nothing more
         out = pty.expect(r"engine restarted")
         assert "engine died" in out
-        after = pty.wait_events("events from the new engine",
-                                lambda evs: len(_ons(evs[before:], "n1")) >= 8 and evs)
+        after = pty.wait_events(
+            "events from the new engine", lambda evs: len(_ons(evs[before:], "n1")) >= 8 and evs
+        )
         old, new = after[:before], after[before:]
         assert _engine_pid(pty.child.pid) != engine
         # the same neurons, and the connection still drives n2 at n1's instants

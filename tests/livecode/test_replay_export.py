@@ -1,5 +1,6 @@
 """Export and offline replay of recordings: .neu loads into the same network, .mid reads back
 with mido as the recorded notes (tempo changes too), .jsonl, .txt, and the CLI commands."""
+
 from __future__ import annotations
 
 import json
@@ -18,17 +19,38 @@ from livecode.export import export
 from livecode.sessionfile import load_session
 
 BLOCKS = [
-    (0.0, Batch((Tempo(100.0), DefineNeuron("kick", {"note": 36, "rate": 1.0, "ch": 10}),
-                 DefineNeuron("lead", {"note": (60, 63, 67), "rate": 1.5, "leak": 0.2,
-                                       "prob": 0.8, "dur": 0.5}),
-                 Connect("kick", "lead", 0.3, 0.25)), "repl",
-                "tempo(100)\nkick = neuron(36, ch=10)\nlead = neuron([60, 63, 67], ...)")),
+    (
+        0.0,
+        Batch(
+            (
+                Tempo(100.0),
+                DefineNeuron("kick", {"note": 36, "rate": 1.0, "ch": 10}),
+                DefineNeuron(
+                    "lead",
+                    {"note": (60, 63, 67), "rate": 1.5, "leak": 0.2, "prob": 0.8, "dur": 0.5},
+                ),
+                Connect("kick", "lead", 0.3, 0.25),
+            ),
+            "repl",
+            "tempo(100)\nkick = neuron(36, ch=10)\nlead = neuron([60, 63, 67], ...)",
+        ),
+    ),
     (2.0, Batch((), "repl", "lead.rate = (", refused="<repl>:1:14: '(' was never closed")),
     (2.5, Batch((SetParam("lead", "vel", 90),), "osc", "")),
-    (3.0, Batch((Tempo(140.0), DefineNeuron("hat", {"note": 42, "rate": 4.0, "dur": 0.05}),
-                 Solo("kick", True), Solo("kick", False),
-                 Map("osc", "/1/fader1", "hat", "rate", 1.0, 8.0, "exp", 0)), "repl",
-                "tempo(140)\nhat = neuron(42, rate=4, dur=0.05)")),
+    (
+        3.0,
+        Batch(
+            (
+                Tempo(140.0),
+                DefineNeuron("hat", {"note": 42, "rate": 4.0, "dur": 0.05}),
+                Solo("kick", True),
+                Solo("kick", False),
+                Map("osc", "/1/fader1", "hat", "rate", 1.0, 8.0, "exp", 0),
+            ),
+            "repl",
+            "tempo(140)\nhat = neuron(42, rate=4, dur=0.05)",
+        ),
+    ),
     (4.0, Batch((SetParam("nobody", "rate", 1.0),), "repl", "nobody.rate = 1")),
     (5.5, Batch((Connect("hat", "kick", -0.2),), "repl", "hat >> kick @ -0.2")),
 ]
@@ -70,8 +92,11 @@ def recording(tmp_path):
 
 
 def _notes(events):
-    return [(round(e.t, 9), e.type, e.neuron, e.ch, e.note, e.vel) for e in events
-            if e.type in ("note_on", "note_off")]
+    return [
+        (round(e.t, 9), e.type, e.neuron, e.ch, e.note, e.vel)
+        for e in events
+        if e.type in ("note_on", "note_off")
+    ]
 
 
 def test_recording_holds_blocks_and_events(recording):
@@ -79,8 +104,13 @@ def test_recording_holds_blocks_and_events(recording):
     rec = load(path)
     assert _notes(rec.events) == _notes(played)
     assert [(b.source, b.ok) for b in rec.blocks] == [
-        ("repl", True), ("repl", False), ("osc", True), ("repl", True), ("repl", False),
-        ("repl", True)]
+        ("repl", True),
+        ("repl", False),
+        ("osc", True),
+        ("repl", True),
+        ("repl", False),
+        ("repl", True),
+    ]
     assert "never closed" in rec.blocks[1].error
     assert _notes(replay_events(rec).events) == _notes(played)
 
@@ -95,8 +125,9 @@ def test_exported_neu_loads_into_the_same_network(recording, tmp_path):
     net.apply(batch, 0.0)
     again = net.snapshot()
     assert again["tempo"] == end["tempo"] == 140.0
-    assert ({n: d["params"] for n, d in again["neurons"].items()}
-            == {n: d["params"] for n, d in end["neurons"].items()})
+    assert {n: d["params"] for n, d in again["neurons"].items()} == {
+        n: d["params"] for n, d in end["neurons"].items()
+    }
     assert list(again["neurons"]) == ["kick", "lead", "hat"]
     assert again["connections"] == end["connections"]
     assert again["mappings"] == end["mappings"]
@@ -124,17 +155,26 @@ def test_exported_mid_reads_back_as_the_recorded_notes(recording, tmp_path):
             tick += msg.time
             if msg.type in ("note_on", "note_off"):
                 kind = "note_off" if msg.type == "note_off" or msg.velocity == 0 else "note_on"
-                got.append((tick, kind, msg.channel + 1, msg.note,
-                            msg.velocity if kind == "note_on" else 0))
-    want = [(round(e.beat * TICKS_PER_BEAT), e.type, e.ch, e.note, e.vel) for e in played
-            if e.type in ("note_on", "note_off")]
+                got.append(
+                    (
+                        tick,
+                        kind,
+                        msg.channel + 1,
+                        msg.note,
+                        msg.velocity if kind == "note_on" else 0,
+                    )
+                )
+    want = [
+        (round(e.beat * TICKS_PER_BEAT), e.type, e.ch, e.note, e.vel)
+        for e in played
+        if e.type in ("note_on", "note_off")
+    ]
     assert sorted(got) == sorted(want)
     assert len(got) > 40
     # the tempo change at 3.0 s sits at the beat the music had reached then
     beat_at_3 = next(e.beat for e in played if e.t >= 3.0)
     assert tempos[2][0] <= round(beat_at_3 * TICKS_PER_BEAT)
-    seconds = mido.tick2second(tempos[2][0] - tempos[1][0], TICKS_PER_BEAT,
-                               mido.bpm2tempo(100.0))
+    seconds = mido.tick2second(tempos[2][0] - tempos[1][0], TICKS_PER_BEAT, mido.bpm2tempo(100.0))
     assert seconds == pytest.approx(3.0, abs=1e-3)
 
 
@@ -144,7 +184,8 @@ def test_exported_jsonl_and_txt(recording, tmp_path):
     export(path, str(jl))
     lines = [json.loads(x) for x in jl.read_text().splitlines()]
     assert [(x["t"], x["type"], x["neuron"], x["note"]) for x in lines] == [
-        (round(e.t, 9), e.type, e.neuron, e.note) for e in played]
+        (round(e.t, 9), e.type, e.neuron, e.note) for e in played
+    ]
     assert set(lines[0]) == {"t", "sent", "type", "neuron", "ch", "note", "vel"}
     txt = tmp_path / "gig.txt"
     export(path, str(txt))
@@ -165,7 +206,8 @@ def test_cli_replay_offline_and_export(recording, tmp_path, capsys):
     assert main(["replay", path, "-o", str(out)]) == 0
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert [(x["t"], x["type"], x["neuron"], x["note"], x["vel"]) for x in lines] == [
-        (round(e.t, 9), e.type, e.neuron, e.note, e.vel) for e in played]
+        (round(e.t, 9), e.type, e.neuron, e.note, e.vel) for e in played
+    ]
     assert all(x["sent"] is None for x in lines)
     assert main(["replay", path, "-o", str(tmp_path / "replayed.mid")]) == 0
     assert mido.MidiFile(str(tmp_path / "replayed.mid")).length > 5

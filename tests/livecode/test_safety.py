@@ -1,4 +1,5 @@
 """Hostile session text is refused quickly and runs nothing."""
+
 from __future__ import annotations
 
 import pytest
@@ -53,29 +54,33 @@ def test_hostile_session_file_runs_nothing(tmp_path, marker, template):
     assert info.value.filename == str(session)
 
 
-@pytest.mark.parametrize("source", [
-    "for i in range(10**9):\n    pass",
-    "for i in range(10**6):\n    pass",
-    "x = [0] * 10**9",
-    "x = 'x' * 10**9",
-    "x = 2 ** 2 ** 2 ** 40",
-    "x = 10 ** 10 ** 10",
-    "x = [i for i in range(10**9)]",
-    "x = [[0] * 90000 for i in range(100)]",
-    "x = 'ab' * 60000",
-    "x = [0] * 50000 + [1] * 60000",
-    "for i in range(5000):\n    for j in range(5000):\n        pass",
-    "x = [[i, j] for i in range(1000) for j in range(1000)]",
-    "x = 7 ** 5000",
-    "x = 1\nfor i in range(100):\n    x = x * 10 ** 40",
-    "x = sum(range(10**12))",
-    "x = list(range(10**12))",
-    "x = " + "(" * 50 + "1" + ")" * 50 + " + " + "+".join(["1"] * 100000),
-    "x = list(range(10000))\nfor i in range(5000):\n    y = x == x[:]",
-    "x = list(range(10000))\nfor i in range(5000):\n    y = 9999 in x",
-    "x = 0\nfor i in range(9999):\n    x = [x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x]",
-    "a = 0\nb = 1\nfor i in range(30):\n    a = [a] * 20\n    b = [b] * 20\nc = a == b",
-], ids=lambda source: source[:40])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "for i in range(10**9):\n    pass",
+        "for i in range(10**6):\n    pass",
+        "x = [0] * 10**9",
+        "x = 'x' * 10**9",
+        "x = 2 ** 2 ** 2 ** 40",
+        "x = 10 ** 10 ** 10",
+        "x = [i for i in range(10**9)]",
+        "x = [[0] * 90000 for i in range(100)]",
+        "x = 'ab' * 60000",
+        "x = [0] * 50000 + [1] * 60000",
+        "for i in range(5000):\n    for j in range(5000):\n        pass",
+        "x = [[i, j] for i in range(1000) for j in range(1000)]",
+        "x = 7 ** 5000",
+        "x = 1\nfor i in range(100):\n    x = x * 10 ** 40",
+        "x = sum(range(10**12))",
+        "x = list(range(10**12))",
+        "x = " + "(" * 50 + "1" + ")" * 50 + " + " + "+".join(["1"] * 100000),
+        "x = list(range(10000))\nfor i in range(5000):\n    y = x == x[:]",
+        "x = list(range(10000))\nfor i in range(5000):\n    y = 9999 in x",
+        "x = 0\nfor i in range(9999):\n    x = [x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x]",
+        "a = 0\nb = 1\nfor i in range(30):\n    a = [a] * 20\n    b = [b] * 20\nc = a == b",
+    ],
+    ids=lambda source: source[:40],
+)
 def test_resource_hogs_are_refused(source):
     it = Interpreter()
     with pytest.raises(LivecodeError) as info:
@@ -101,8 +106,12 @@ def test_iteration_budget_is_per_block_in_total():
 
 def test_deep_nesting_is_refused_cleanly():
     it = Interpreter()
-    for source in ["x = " + "-" * 5000 + "1", "x = " + "[" * 300 + "]" * 300,
-                   "x = " + "not " * 3000 + "1", "x = 1" + " + 1" * 20000]:
+    for source in [
+        "x = " + "-" * 5000 + "1",
+        "x = " + "[" * 300 + "]" * 300,
+        "x = " + "not " * 3000 + "1",
+        "x = 1" + " + 1" * 20000,
+    ]:
         with pytest.raises(LivecodeError):
             it.run(source)
 

@@ -1,4 +1,5 @@
 """save() writes the network as language text that load() and `livecode FILE` rebuild exactly."""
+
 from __future__ import annotations
 
 import pytest
@@ -42,8 +43,9 @@ def _same(a, b) -> None:
 def live(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     said: list[str] = []
-    session = LiveSession(Interpreter(read_file=file_reader(str(tmp_path))), FakeEngine(),
-                          said.append)
+    session = LiveSession(
+        Interpreter(read_file=file_reader(str(tmp_path))), FakeEngine(), said.append
+    )
     session.said = said  # type: ignore[attr-defined]
     assert not session.submit(RICH)
     return session
@@ -56,7 +58,9 @@ def test_save_then_load_rebuilds_the_same_network(live, tmp_path):
     fresh = Interpreter(read_file=file_reader(str(tmp_path)))
     fresh.run('load("set.neu")')
     _same(live.interpreter.mirror, fresh.mirror)
-    assert fresh.variables["x"] == 3 and fresh.variables["pair"] == live.interpreter.variables["pair"]
+    assert (
+        fresh.variables["x"] == 3 and fresh.variables["pair"] == live.interpreter.variables["pair"]
+    )
     # and saving what was loaded writes the same text: the round trip is a fixed point
     live.submit('save("again.neu")')
     assert (tmp_path / "again.neu").read_text() == (tmp_path / "set.neu").read_text()

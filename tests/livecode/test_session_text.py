@@ -1,4 +1,5 @@
 """session_text: written out and run in a fresh interpreter, the network comes back the same."""
+
 from __future__ import annotations
 
 from livecode.interpreter import Interpreter

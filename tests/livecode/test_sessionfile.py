@@ -1,4 +1,5 @@
 """Session files: only regular files, and never more than the size limit is read."""
+
 from __future__ import annotations
 
 import os

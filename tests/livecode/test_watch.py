@@ -1,4 +1,5 @@
 """--watch: the file describes the whole network; a broken save changes nothing."""
+
 from __future__ import annotations
 
 import json
@@ -111,13 +112,32 @@ def test_play_watch_applies_an_edit_refuses_a_broken_save_removes_a_deleted_neur
     session.write_text("a = neuron(60, rate=4, dur=0.05)\nb = neuron(62, rate=4, dur=0.05)\n")
     with open(err, "w") as stderr:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "livecode.cli", "play", str(session), "--watch",
-             "--midi-api", "none", "--osc-port", "0", "--events", str(events), "--seconds", "60"],
-            cwd=ROOT, stderr=stderr, stdout=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "livecode.cli",
+                "play",
+                str(session),
+                "--watch",
+                "--midi-api",
+                "none",
+                "--osc-port",
+                "0",
+                "--events",
+                str(events),
+                "--seconds",
+                "60",
+            ],
+            cwd=ROOT,
+            stderr=stderr,
+            stdout=subprocess.DEVNULL,
+        )
     try:
+
         def notes(name: str) -> set[int]:
-            return {e["note"] for e in _events(events)
-                    if e["type"] == "note_on" and e["neuron"] == name}
+            return {
+                e["note"] for e in _events(events) if e["type"] == "note_on" and e["neuron"] == name
+            }
 
         _wait("both neurons", lambda: notes("a") and notes("b"), proc)
         session.write_text("a = neuron(61, rate=4, dur=0.05)\nb = neuron(62, rat=4)\n")
