@@ -17,7 +17,7 @@ def test_a_huge_rate_fires_at_most_once_per_min_interval():
     net.apply(Batch((SetParam("a", "rate", 10000.0), SetParam("a", "thr", 1e-6))), 0.0)
     events = ons(net.advance(1.0))  # two beats at 120 BPM
     assert 0 < len(events) <= 2 / MIN_INTERVAL + 2
-    gaps = [b.beat - a.beat for a, b in zip(events, events[1:])]
+    gaps = [b.beat - a.beat for a, b in zip(events, events[1:], strict=False)]
     assert min(gaps) >= MIN_INTERVAL - 1e-12
 
 
@@ -38,7 +38,7 @@ def test_a_loop_of_near_zero_delays_is_bounded():
     assert len(events) <= 2 * (4 / MIN_INTERVAL + 2)
     for name in "ab":
         beats = [e.beat for e in events if e.neuron == name]
-        assert all(y - x >= MIN_INTERVAL - 1e-12 for x, y in zip(beats, beats[1:]))
+        assert all(y - x >= MIN_INTERVAL - 1e-12 for x, y in zip(beats, beats[1:], strict=False))
 
 
 def test_ordinary_neurons_keep_their_exact_times():

@@ -118,7 +118,7 @@ def test_play_over_jack_matches_render(midi_receiver, tmp_path):
     live_on = [(e["t"], e["neuron"], e["note"]) for e in live if e["type"] == "note_on"]
     off_on = [(e["t"], e["neuron"], e["note"]) for e in offline if e["type"] == "note_on"]
     assert len(live_on) == len(off_on)
-    for (t1, n1, k1), (t2, n2, k2) in zip(live_on, off_on):
+    for (t1, n1, k1), (t2, n2, k2) in zip(live_on, off_on, strict=False):
         assert (n1, k1) == (n2, k2) and abs(t1 - t2) < 1e-6
     lateness = sorted(e["sent"] - e["t"] for e in live if e["t"] > 0)
     assert lateness[0] >= 0

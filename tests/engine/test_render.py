@@ -76,7 +76,7 @@ def test_midi_reads_back_and_matches_the_log(rendered):
     log.sort(key=lambda e: e[2])  # by channel, keeping the log's order within one
     assert len(from_midi) == len(log) > 100
     tick = 60 / 112 / 960  # the demo's tempo; one tick is the file's resolution
-    for (t1, *rest1), (t2, *rest2) in zip(from_midi, log):
+    for (t1, *rest1), (t2, *rest2) in zip(from_midi, log, strict=False):
         assert rest1 == rest2
         assert abs(t1 - t2) <= tick
 
@@ -102,7 +102,7 @@ def test_tempo_option_overrides_the_session(tmp_path):
     slow = [e for e in read_jsonl(str(normal)) if e["type"] == "note_on"]
     # Twice the tempo: the same notes at half the time.
     n = len([e for e in slow if e["t"] < 19])
-    for a, b in zip(fast[: n // 2], slow[: n // 2]):
+    for a, b in zip(fast[: n // 2], slow[: n // 2], strict=False):
         assert (a["neuron"], a["note"]) == (b["neuron"], b["note"])
         assert abs(a["t"] * 2 - b["t"]) < 1e-6
 
