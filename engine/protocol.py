@@ -472,7 +472,7 @@ class Ack:
 
 @dataclass(frozen=True)
 class Status:
-    """A snapshot sent a few times a second; ``data`` holds plain builtins (see engine.loop)."""
+    """A snapshot sent a few times a second; ``data`` holds plain builtins (see engine.runtime.loop)."""
 
     data: dict
 

@@ -10,9 +10,9 @@ from collections.abc import Iterable
 
 import mido
 
-from engine.eventlog import write_jsonl
-from engine.model import Network
+from engine.model.network import Network
 from engine.protocol import Batch, Event, Tempo
+from engine.record.eventlog import write_jsonl
 
 __all__ = ["render_events", "render", "write_midi", "TICKS_PER_BEAT"]
 

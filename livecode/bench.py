@@ -21,10 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from engine.eventlog import read_jsonl
-from engine.process import EngineConfig, EngineHandle
 from engine.protocol import Ack, Batch, DefineNeuron, SetParam, Status
-from livecode.sessionfile import load_session
+from engine.record.eventlog import read_jsonl
+from engine.runtime.process import EngineConfig, EngineHandle
+from livecode.language.sessionfile import load_session
 
 __all__ = ["run_bench", "format_report", "percentiles"]
 

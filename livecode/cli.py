@@ -7,10 +7,10 @@ import sys
 import time
 from collections.abc import Sequence
 
-from engine.process import EngineConfig, EngineHandle
-from livecode.errors import LivecodeError
+from engine.runtime.process import EngineConfig, EngineHandle
 from livecode.headless import run_until_done
-from livecode.sessionfile import load_session
+from livecode.language.errors import LivecodeError
+from livecode.language.sessionfile import load_session
 
 __all__ = ["main", "build_parser"]
 
@@ -148,7 +148,7 @@ def _record_path(path: str | None) -> str | None:
     """``--record FILE``: checked (a new file, writable) before the engine starts."""
     if not path:
         return None
-    from engine.recorder import prepare
+    from engine.record.recorder import prepare
 
     return prepare(path)
 
@@ -173,8 +173,8 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_play(args: argparse.Namespace) -> int:
-    from livecode.live import LiveSession
-    from livecode.watch import FileWatcher
+    from livecode.repl.live import LiveSession
+    from livecode.repl.watch import FileWatcher
 
     sessions: list[LiveSession] = []
     # made before the first read: a save from then on is applied
@@ -197,7 +197,7 @@ def cmd_play(args: argparse.Namespace) -> int:
 
 
 def cmd_ports(args: argparse.Namespace) -> int:
-    from engine.midi_out import list_ports
+    from engine.io.midi_out import list_ports
 
     for api, found in list_ports().items():
         if isinstance(found, str):
@@ -237,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.seconds, args.json, args.midi_api, args.latency, osc=not args.no_osc
             )
         if args.command == "repl":
-            from livecode.repl import run_repl
+            from livecode.repl.prompt import run_repl
 
             return run_repl(args, _config(args))
     except LivecodeError as exc:

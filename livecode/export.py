@@ -17,10 +17,9 @@ import os
 
 from engine import protocol as P
 from engine.protocol import Event
-from engine.recording import Recording, load, replay_events
-
-from .mirror import Mirror, default_params
-from .session_text import session_text
+from engine.record.recording import Recording, load, replay_events
+from livecode.language.mirror import Mirror, default_params
+from livecode.language.session_text import session_text
 
 __all__ = [
     "export",
@@ -61,7 +60,7 @@ def export(path: str, out: str) -> str:
 def write_events(rec: Recording, out: str) -> int:
     """Write the events of ``rec`` to ``out`` (.mid or .jsonl); return how many."""
     if out.lower().endswith(".jsonl"):
-        from engine.eventlog import EventLog
+        from engine.record.eventlog import EventLog
 
         log = EventLog(out)
         for seg in rec.segments:

@@ -7,8 +7,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from engine.process import EngineConfig, EngineHandle
 from engine.protocol import Ack, Notice
+from engine.runtime.process import EngineConfig, EngineHandle
 
 __all__ = ["run_until_done", "STOP_SIGNALS"]
 

@@ -39,7 +39,7 @@ def _matplotlib():  # type: ignore[no-untyped-def]
 def plot_session(session: str, seconds: float, out: str, seed: int = 0) -> str:
     """Render ``session`` for ``seconds`` (offline, as ``render`` does) and plot it."""
     from engine.render import render_events
-    from livecode.sessionfile import load_session
+    from livecode.language.sessionfile import load_session
 
     _, batch = load_session(session)
     events, _bpm = render_events(batch, seconds, seed)
@@ -51,9 +51,8 @@ def plot_session(session: str, seconds: float, out: str, seed: int = 0) -> str:
 
 
 def _mirror_of(batch, seed: int):  # type: ignore[no-untyped-def]
-    from engine.model import Network
-
-    from .export import mirror_from_snapshot
+    from engine.model.network import Network
+    from livecode.export import mirror_from_snapshot
 
     net = Network(seed=seed)
     net.apply(batch, 0.0)
@@ -62,9 +61,8 @@ def _mirror_of(batch, seed: int):  # type: ignore[no-untyped-def]
 
 def plot_recording(path: str, out: str) -> str:
     """Plot the recording at ``path``: the notes as played, code changes marked."""
-    from engine.recording import load, replay_events
-
-    from .export import played_events
+    from engine.record.recording import load, replay_events
+    from livecode.export import played_events
 
     rec = load(path)
     events, _tempos = played_events(rec)

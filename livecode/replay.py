@@ -54,9 +54,8 @@ def add_commands(
 
 def replay_offline(path: str, out: str) -> int:
     """Replay the recording at ``path`` through the model into ``out``; how many messages."""
-    from engine.recording import Recording, load, replay_events
-
-    from .export import write_events
+    from engine.record.recording import Recording, load, replay_events
+    from livecode.export import write_events
 
     if not out.lower().endswith((".mid", ".midi", ".jsonl")):
         raise ValueError(f"output must end in .mid or .jsonl, got {out!r}")
@@ -77,9 +76,8 @@ def cmd_replay(args: argparse.Namespace, config_of: Callable, say: Callable[[str
         count = replay_offline(args.recording, args.output)
         say(f"wrote {count} MIDI messages to {args.output}")
         return 0
-    from engine.recording import load
-
-    from .headless import run_until_done
+    from engine.record.recording import load
+    from livecode.headless import run_until_done
 
     if not args.speed > 0:
         raise ValueError(f"--speed must be above 0, got {args.speed:g}")
@@ -96,14 +94,14 @@ def cmd_replay(args: argparse.Namespace, config_of: Callable, say: Callable[[str
 
 
 def cmd_export(args: argparse.Namespace, say: Callable[[str], None]) -> int:
-    from .export import export
+    from livecode.export import export
 
     say(export(args.recording, args.output))
     return 0
 
 
 def cmd_plot(args: argparse.Namespace, say: Callable[[str], None]) -> int:
-    from .plot import plot_recording, plot_session
+    from livecode.plot import plot_recording, plot_session
 
     if args.source.endswith((".sqlite", ".db", ".sqlite3")):
         say(plot_recording(args.source, args.output))

@@ -11,8 +11,8 @@ from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from engine.process import EngineConfig, EngineHandle
 from engine.protocol import Batch, Notice
+from engine.runtime.process import EngineConfig, EngineHandle
 
 __all__ = ["OscRig", "free_port", "message", "bundle", "wait_for", "Listener"]
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from engine.eventlog import read_jsonl
-from engine.process import EngineConfig, EngineHandle
 from engine.protocol import Batch, DefineNeuron, Fire, Status
+from engine.record.eventlog import read_jsonl
+from engine.runtime.process import EngineConfig, EngineHandle
 from tests.engine.test_realtime import note_ons, unmatched_note_ons, wait_for
 
 

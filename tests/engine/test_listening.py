@@ -7,7 +7,7 @@ import pickle
 import pytest
 
 from engine import protocol as P
-from engine.model import ModelError, Network, UnknownNeuron
+from engine.model.network import ModelError, Network, UnknownNeuron
 
 
 def _net() -> Network:

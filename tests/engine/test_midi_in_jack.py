@@ -8,9 +8,9 @@ from collections import deque
 import pytest
 
 from engine import protocol as P
-from engine.eventlog import read_jsonl
-from engine.process import EngineConfig, EngineHandle
 from engine.protocol import Status
+from engine.record.eventlog import read_jsonl
+from engine.runtime.process import EngineConfig, EngineHandle
 from tests.engine.test_realtime import unmatched_note_ons, wait_for
 
 

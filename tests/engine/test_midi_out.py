@@ -6,7 +6,7 @@ import time
 
 import mido
 
-from engine.midi_out import NullOut, RecordingOut, RtMidiOut, list_ports, open_midi_out
+from engine.io.midi_out import NullOut, RecordingOut, RtMidiOut, list_ports, open_midi_out
 
 
 def test_none_api_is_silent_and_says_so():
@@ -46,7 +46,7 @@ def test_jack_with_latency_zero_is_rtmidi_sending_at_once(midi_receiver):
 
 
 def test_jack_defaults_to_the_sample_accurate_port(midi_receiver):
-    from engine.jack_out import JackOut
+    from engine.io.jack_out import JackOut
 
     out, line = open_midi_out("jack", virtual="lcsend", port="lcrecv")
     try:

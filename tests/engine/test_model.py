@@ -8,7 +8,7 @@ import pickle
 import pytest
 
 from engine import protocol as P
-from engine.model import ModelError, Network, UnknownNeuron
+from engine.model.network import ModelError, Network, UnknownNeuron
 
 US = 1e-6  # one microsecond
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from engine import protocol as P
-from engine.linear import expm
-from engine.model import Network
+from engine.model.linear import expm
+from engine.model.network import Network
 
 TOL = 50e-6  # seconds
 H = 2e-4  # beats, reference step

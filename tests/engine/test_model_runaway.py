@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.model import MIN_INTERVAL, Network
+from engine.model.network import MIN_INTERVAL, Network
 from engine.protocol import Batch, Connect, DefineNeuron, SetParam
 
 
@@ -51,7 +51,7 @@ def test_ordinary_neurons_keep_their_exact_times():
 def test_cont_coupled_neurons_with_a_huge_rate_are_refused_up_front():
     import pytest
 
-    from engine.model import ModelError
+    from engine.model.network import ModelError
 
     net = Network()
     net.apply(

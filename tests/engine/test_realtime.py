@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.eventlog import read_jsonl
-from engine.process import EngineConfig, EngineHandle
 from engine.protocol import Ack, Batch, Connect, DefineNeuron, Remove, SetParam, Status
+from engine.record.eventlog import read_jsonl
+from engine.runtime.process import EngineConfig, EngineHandle
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "sessions" / "demo.neu"

@@ -14,7 +14,6 @@ import time
 
 import pytest
 
-from engine.process import EngineConfig, EngineHandle
 from engine.protocol import (
     Batch,
     Connect,
@@ -25,10 +24,11 @@ from engine.protocol import (
     SetParam,
     Tempo,
 )
-from engine.recorder import RecordError, ops_from_json, ops_to_json, prepare
-from engine.recording import load, replay_events
-from livecode.interpreter import Interpreter
-from livecode.live import LiveSession
+from engine.record.recorder import RecordError, ops_from_json, ops_to_json, prepare
+from engine.record.recording import load, replay_events
+from engine.runtime.process import EngineConfig, EngineHandle
+from livecode.language.interpreter import Interpreter
+from livecode.repl.live import LiveSession
 from tests.engine.osc_rig import free_port, message, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -9,7 +9,7 @@ from pathlib import Path
 import mido
 import pytest
 
-from engine.eventlog import read_jsonl
+from engine.record.eventlog import read_jsonl
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "sessions" / "demo.neu"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from engine.process import EngineDown
 from engine.protocol import Ack, Batch
+from engine.runtime.process import EngineDown
 
 
 class FakeEngine:

@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import protocol as P
-from livecode.errors import LivecodeError
-from livecode.interpreter import Interpreter, Result
-from livecode.session_text import session_text
+from livecode.language.errors import LivecodeError
+from livecode.language.interpreter import Interpreter, Result
+from livecode.language.session_text import session_text
 
 NAMES = ["n1", "n2", "hats", "x", "i", "k"]
 FUNCS = [

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from engine import protocol as P
-from livecode.errors import BadValue, LivecodeError
-from livecode.interpreter import Interpreter, Result
-from livecode.mirror import default_params
+from livecode.language.errors import BadValue, LivecodeError
+from livecode.language.interpreter import Interpreter, Result
+from livecode.language.mirror import default_params
 
 
 def full(**given) -> dict:

@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from livecode.errors import (
+from livecode.language.errors import (
     BadType,
     BadValue,
     LanguageSyntaxError,
@@ -16,7 +16,7 @@ from livecode.errors import (
     UnknownAttribute,
     UnknownFunction,
 )
-from livecode.interpreter import Interpreter
+from livecode.language.interpreter import Interpreter
 
 
 @pytest.fixture

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from engine.process import EngineConfig, EngineHandle
 from engine.protocol import SetParam
-from livecode.interpreter import Interpreter
-from livecode.live import LiveSession
+from engine.runtime.process import EngineConfig, EngineHandle
+from livecode.language.interpreter import Interpreter
+from livecode.repl.live import LiveSession
 from tests.engine.osc_rig import free_port, message, wait_for
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from engine import protocol as P
-from engine.model import Network
-from livecode.errors import LivecodeError
-from livecode.interpreter import Interpreter
-from livecode.session_text import session_text
-from livecode.watch import file_ops
+from engine.model.network import Network
+from livecode.language.errors import LivecodeError
+from livecode.language.interpreter import Interpreter
+from livecode.language.session_text import session_text
+from livecode.repl.watch import file_ops
 
 SET = """
 keys = listen(ch=1, lo="C2", hi=84)

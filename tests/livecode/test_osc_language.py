@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from engine import protocol as P
-from livecode.errors import LivecodeError
-from livecode.interpreter import Interpreter
-from livecode.session_text import session_text
+from livecode.language.errors import LivecodeError
+from livecode.language.interpreter import Interpreter
+from livecode.language.session_text import session_text
 from tests.engine.osc_rig import OscRig, message
 
 SET = """

@@ -13,12 +13,11 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from engine import protocol as P
-from livecode.interpreter import Interpreter
-from livecode.live import LiveSession
-from livecode.repl import is_complete, make_prompt, repl_loop
-from livecode.toolbar import Monitor
-
-from .fakes import FakeEngine
+from livecode.language.interpreter import Interpreter
+from livecode.repl.live import LiveSession
+from livecode.repl.prompt import is_complete, make_prompt, repl_loop
+from livecode.repl.toolbar import Monitor
+from tests.livecode.fakes import FakeEngine
 
 F12 = "\x1b[24~"
 ALT_ENTER = "\x1b\r"

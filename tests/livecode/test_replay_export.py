@@ -9,14 +9,14 @@ import time
 import mido
 import pytest
 
-from engine.model import ModelError, Network
+from engine.model.network import ModelError, Network
 from engine.protocol import Ack, Batch, Connect, DefineNeuron, Map, SetParam, Solo, Tempo
-from engine.recorder import Recorder
-from engine.recording import load, replay_events
+from engine.record.recorder import Recorder
+from engine.record.recording import load, replay_events
 from engine.render import TICKS_PER_BEAT
 from livecode.cli import main
 from livecode.export import export
-from livecode.sessionfile import load_session
+from livecode.language.sessionfile import load_session
 
 BLOCKS = [
     (

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from livecode.errors import LimitExceeded, LivecodeError, Refused
-from livecode.interpreter import Interpreter
-from livecode.values import Limits
+from livecode.language.errors import LimitExceeded, LivecodeError, Refused
+from livecode.language.interpreter import Interpreter
+from livecode.language.values import Limits
 
 
 @pytest.fixture

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from engine.model import Network
+from engine.model.network import Network
 from engine.protocol import Batch
-from livecode.interpreter import Interpreter
-from livecode.live import LiveSession
-from livecode.sessionfile import file_reader, load_session
-
-from .fakes import FakeEngine
+from livecode.language.interpreter import Interpreter
+from livecode.language.sessionfile import file_reader, load_session
+from livecode.repl.live import LiveSession
+from tests.livecode.fakes import FakeEngine
 
 RICH = """\
 tempo(96.5)

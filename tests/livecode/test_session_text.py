@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from livecode.interpreter import Interpreter
-from livecode.mirror import Mirror
-from livecode.session_text import listing, session_text
+from livecode.language.interpreter import Interpreter
+from livecode.language.mirror import Mirror
+from livecode.language.session_text import listing, session_text
 
 RICH = """
 tempo(87.5)

@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from livecode.errors import LivecodeError
-from livecode.interpreter import Interpreter
-from livecode.sessionfile import MAX_SESSION_BYTES, file_reader
+from livecode.language.errors import LivecodeError
+from livecode.language.interpreter import Interpreter
+from livecode.language.sessionfile import MAX_SESSION_BYTES, file_reader
 
 
 @pytest.mark.parametrize("target", ["/dev/zero", "fifo"])

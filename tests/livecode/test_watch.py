@@ -10,11 +10,10 @@ import time
 from pathlib import Path
 
 from engine import protocol as P
-from livecode.interpreter import Interpreter
-from livecode.live import LiveSession
-from livecode.watch import FileWatcher, file_ops
-
-from .fakes import FakeEngine
+from livecode.language.interpreter import Interpreter
+from livecode.repl.live import LiveSession
+from livecode.repl.watch import FileWatcher, file_ops
+from tests.livecode.fakes import FakeEngine
 
 ROOT = Path(__file__).resolve().parents[2]
 

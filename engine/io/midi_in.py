@@ -1,0 +1,309 @@
+"""MIDI input: ports (a base class, the rtmidi port, a fake) and the server in the engine's loop.
+
+A port's callback runs on the port's own thread (rtmidi's). It only appends
+``(port, bytes, arrival)`` to a queue and wakes the engine's loop through a socket pair;
+the loop then calls :meth:`MidiInput.drain`, which parses (:class:`MidiParser`), routes
+(:class:`MidiRouter`) and applies on the loop's thread, the only one touching the model.
+A note-on is applied at once, as its own batch (an input neuron fires at the moment it is
+processed); control changes are coalesced per controller within one drain, keeping the
+last value, in order with the notes around them. A drain does at most ``DRAIN_SECONDS``
+of work so a flood cannot hold back a due note; the queue holds at most ``MAX_QUEUE``
+messages and counts the rest as dropped. Nothing here raises on bad input: every
+message ends counted (see :meth:`MidiInput.status`).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from engine import protocol as P
+from engine.io.midi_out import RTMIDI_APIS, MidiUnavailable, open_rtmidi_port, quiet_stderr
+from engine.io.midi_routes import MidiParser, MidiRouter
+from engine.runtime.drops import DropLog
+
+__all__ = [
+    "MidiInPort",
+    "RtMidiIn",
+    "FakeIn",
+    "MidiInput",
+    "open_midi_inputs",
+    "DRAIN_SECONDS",
+    "MAX_QUEUE",
+    "REASONS",
+]
+
+DRAIN_SECONDS = 0.001
+MAX_QUEUE = 20_000
+LOG_SECONDS = 5.0
+REASONS = ("sysex", "malformed", "unmapped", "overflow", "refused")
+
+Sink = Callable[[int, "list[int] | bytes"], None]
+
+
+class MidiInPort:
+    """A MIDI source. It hands each message to ``sink(index, data)`` from any thread."""
+
+    name = "none"
+
+    def __init__(self) -> None:
+        self.index = 0
+        self.sink: Sink = lambda index, data: None
+
+    def connect(self, index: int, sink: Sink) -> None:
+        self.index, self.sink = index, sink
+
+    def close(self) -> None:
+        """Stop delivering."""
+
+
+class FakeIn(MidiInPort):
+    """A port a test pushes bytes into (from any thread, as rtmidi would)."""
+
+    name = "fake"
+
+    def send(self, data: list[int] | bytes) -> None:
+        self.sink(self.index, data)
+
+
+class RtMidiIn(MidiInPort):
+    """An rtmidi input: a virtual port named ``client``, or a connection to an existing port."""
+
+    def __init__(self, api: str, client: str, port: str | None = None) -> None:
+        super().__init__()
+        import rtmidi
+
+        self.api = api
+        with quiet_stderr():
+            self._rt = rtmidi.MidiIn(rtapi=RTMIDI_APIS[api](), name=client)
+            # SysEx is let through to be counted; clock and active sensing are not wanted
+            self._rt.ignore_types(sysex=False, timing=True, active_sense=True)
+            self.name = open_rtmidi_port(self._rt, api, client, port, "in")
+        self._rt.set_callback(self._callback)
+
+    def _callback(self, event: tuple, data: object = None) -> None:
+        # rtmidi's thread: hand over and return
+        self.sink(self.index, event[0])
+
+    def close(self) -> None:
+        self._rt.cancel_callback()
+        self._rt.close_port()
+        self._rt.delete()
+
+
+def open_midi_inputs(
+    api: str, virtual: str, names: tuple[str, ...] = ()
+) -> tuple[list[MidiInPort], list[tuple[str, str]]]:
+    """The virtual input ``virtual + "-in"`` and one port per ``names`` (substring match).
+
+    Returns the ports that opened and ``(level, text)`` lines to tell the performer; a
+    port that does not open is reported, never fatal.
+    """
+    if api not in RTMIDI_APIS:
+        # the output already said why (--midi-api none, or no MIDI system): once is enough
+        return [], [("info", "MIDI in off, as MIDI out")]
+    ports: list[MidiInPort] = []
+    lines: list[tuple[str, str]] = []
+    for target in (None, *names):
+        client = f"{virtual}-in" if target is None else f"{virtual}-in-{len(ports)}"
+        try:
+            port = _open_jack(client, target) if api == "jack" else None
+            ports.append(port or RtMidiIn(api, client, target))
+        except MidiUnavailable as exc:
+            lines.append(("warning", f"MIDI in: {exc}"))
+        except (ImportError, OSError, RuntimeError, ValueError) as exc:
+            what = "virtual port" if target is None else repr(target)
+            lines.append(
+                (
+                    "warning",
+                    f"MIDI in: cannot open {what} on {api}: "
+                    f"{str(exc).strip() or type(exc).__name__}",
+                )
+            )
+    if ports:
+        lines.append(
+            (
+                "info",
+                "MIDI in: "
+                + ", ".join(
+                    f"{'virtual port ' if i == 0 and not isinstance(p, FakeIn) and p.name == f'{virtual}-in' else ''}"
+                    f"{p.name!r}"
+                    for i, p in enumerate(ports)
+                )
+                + f" on {api}",
+            )
+        )
+    return ports, lines
+
+
+def _open_jack(client: str, target: str | None) -> MidiInPort | None:
+    """JACK-Client's port when that extra is installed (see engine.io.jack_in), else None."""
+    try:
+        from engine.io.jack_in import JackIn
+    except (ImportError, OSError):
+        return None
+    try:
+        return JackIn(client, target)
+    except (ImportError, OSError):
+        return None
+
+
+class MidiInput:
+    """MIDI input for one engine: ``ports`` feed it, :meth:`attach` hooks it into the loop."""
+
+    def __init__(
+        self, ports: list[MidiInPort], tell: Callable[[object], None] | None = None
+    ) -> None:
+        self.ports = ports
+        self.tell = tell or (lambda msg: None)
+        self.engine: Any = None
+        self.router: MidiRouter | None = None
+        self._parsers = [MidiParser() for _ in ports]
+        self._queue: deque[tuple[int, Any]] = deque()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._armed = False
+        self._lock = threading.Lock()
+        self.received = 0  # messages parsed out of what the ports delivered
+        self.applied = 0  # batches applied
+        self.notes = 0
+        self.ccs = 0
+        self.coalesced = 0  # control changes superseded by a later value in the same drain
+        self.running_status = 0
+        self.ignored = 0  # note-offs, real-time, program change, pitch bend...
+        self.drops = DropLog(REASONS, self.tell, "MIDI in", "message(s)", LOG_SECONDS)
+        for i, port in enumerate(ports):
+            port.connect(i, self._push)
+
+    # --- the ports' threads ----------------------------------------------------------------
+
+    def _push(self, index: int, data: list[int] | bytes) -> None:
+        if len(self._queue) >= MAX_QUEUE:
+            with self._lock:
+                self.drops.add("overflow")
+            return
+        self._queue.append((index, data))
+        if not self._armed:
+            self._armed = True
+            try:
+                self._wake_w.send(b"!")
+            except OSError:
+                pass  # the socket is full: the loop is already awake
+
+    # --- the engine's loop -----------------------------------------------------------------
+
+    def attach(self, engine: Any) -> None:
+        self.engine = engine
+        self.router = MidiRouter(engine.net)
+        engine.add_input(self._wake_r, self.drain)
+        engine.add_status("midi_in", self.status)
+        engine.quiet_sources.add("midi")  # no ack per message to the parent
+
+    def drain(self) -> None:
+        """Handle queued messages (at most ``DRAIN_SECONDS`` of work), then wait for more."""
+        try:
+            while self._wake_r.recv(4096):
+                pass
+        except (BlockingIOError, InterruptedError, OSError):
+            pass
+        self._armed = False  # from here a push wakes the loop again
+        queue, parsers, router = self._queue, self._parsers, self.router
+        assert router is not None, "attach() first"
+        deadline = time.perf_counter() + DRAIN_SECONDS
+        pending: dict[tuple[int, int], int] = {}  # (ch, cc) -> last value, coalesced
+        while queue:
+            index, data = queue.popleft()
+            for kind, ch, d1, d2, running in parsers[index].feed(data):
+                self.received += 1
+                self.running_status += running
+                if kind == "note_on":
+                    self._flush(pending)
+                    self._note(ch, d1, d2)
+                elif kind == "cc":
+                    self.ccs += 1
+                    fires, mapped = router.cc_fires(ch, d1, d2)
+                    if not mapped:
+                        self.drops.add("unmapped", f"nothing is mapped to CC {d1} on channel {ch}")
+                        continue
+                    if fires:
+                        self._flush(pending)
+                        self._apply(fires)
+                    if (ch, d1) in pending:
+                        self.coalesced += 1
+                    pending[(ch, d1)] = d2
+                elif kind in ("sysex", "malformed"):
+                    self.drops.add(
+                        kind,
+                        "a SysEx message (not used)"
+                        if kind == "sysex"
+                        else "a malformed MIDI message",
+                    )
+                else:
+                    self.ignored += 1
+            if time.perf_counter() > deadline:
+                break
+        self._flush(pending)
+        if queue and not self._armed:  # work left: come back after what is due has played
+            self._armed = True
+            try:
+                self._wake_w.send(b"!")
+            except OSError:
+                pass
+        self.drops.flush()
+
+    def _flush(self, pending: dict) -> None:
+        if not pending:
+            return
+        router = self.router
+        assert router is not None
+        ops: list = []
+        for (ch, number), value in pending.items():
+            ops += router.cc_params(ch, number, value)
+        pending.clear()
+        if ops:
+            self._apply(ops)
+
+    def _note(self, ch: int, note: int, vel: int) -> None:
+        self.notes += 1
+        router = self.router
+        assert router is not None
+        ops, heard = router.note_ops(ch, note, vel)
+        if not ops:
+            self.drops.add("unmapped", f"nothing listens to note {note} on channel {ch}")
+            return
+        if self._apply(ops) and heard:
+            self.engine.mark_fired(heard)
+
+    def _apply(self, ops: list) -> bool:
+        ack = self.engine.apply(P.Batch(tuple(ops), source="midi"))
+        if ack.ok:
+            self.applied += 1
+            return True
+        self.drops.add("refused", ack.error)
+        return False
+
+    def status(self) -> dict:
+        """Counters for the engine's status snapshot (plain builtins)."""
+        return {
+            "ports": [p.name for p in self.ports],
+            "received": self.received,
+            "applied": self.applied,
+            "notes": self.notes,
+            "ccs": self.ccs,
+            "coalesced": self.coalesced,
+            "running_status": self.running_status,
+            "ignored": self.ignored,
+            "pending": len(self._queue),
+            "dropped": dict(self.drops.counts),
+        }
+
+    def close(self) -> None:
+        for port in self.ports:
+            port.close()
+        self._wake_r.close()
+        self._wake_w.close()

@@ -1,0 +1,402 @@
+"""The OSC server: UDP datagrams in the engine's own loop, turned into patch batches.
+
+:class:`OscServer` owns one non-blocking UDP socket. The engine's loop wakes on it and
+calls :meth:`OscServer.drain`, which reads every pending datagram (for at most
+``DRAIN_SECONDS`` of work, so a flood cannot hold back a due note), parses it with
+python-osc, routes it (:mod:`engine.io.osc_routes`) and applies it: a message or a bundle
+is one batch, applied whole or not at all; a bundle's timetag is kept through the
+engine's scheduler (a past timetag means now). Nothing here raises on bad input: every
+datagram ends counted as applied, ignored (a button's release) or dropped by reason,
+and drops are reported in a rate-limited notice.
+
+:class:`Feedback` sends ``/fired name note vel`` for every note played and echoes the
+parameters the language changes to the controls mapped to them, so faders follow code.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import platform
+import socket
+import struct
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from pythonosc import osc_packet
+from pythonosc.parsing import osc_types
+
+from engine import protocol as P
+from engine.io.osc_feedback import Feedback, OscError, parse_hostport, resolve
+from engine.io.osc_routes import REASONS, Drop, Router, unmap_value
+from engine.runtime.drops import DropLog
+
+__all__ = ["OscServer", "Feedback", "OscError", "parse_hostport", "DRAIN_SECONDS"]
+
+DRAIN_SECONDS = 0.001  # most work per wake-up before the loop gets to play what is due
+MAX_AHEAD = 600.0  # seconds a bundle's timetag may lie in the future
+MAX_PENDING = 1000  # bundles waiting for their time at once
+LOG_SECONDS = 5.0  # at most one notice about dropped datagrams this often
+RCVBUF = 4 << 20  # room for bursts (a 10,000-packet flood) while a note is being played
+_KNOWN_TAGS = frozenset("ifdsbrmtTFNh[]")
+# Python does not export SO_TIMESTAMPNS; 35 is its value on Linux's common architectures
+_SO_TIMESTAMPNS = getattr(
+    socket,
+    "SO_TIMESTAMPNS",
+    35
+    if sys.platform.startswith("linux")
+    and platform.machine() in ("x86_64", "aarch64", "i686", "armv7l")
+    else None,
+)
+_TIMESPEC = struct.Struct("@qq")
+
+
+class _QuietParser(logging.Filter):
+    """Swallows python-osc's log lines (it logs and skips unknown type tags and bundle
+    elements) and remembers that there was one: such a datagram is counted malformed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.flagged = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "pythonosc" in record.pathname:
+            self.flagged = True
+            return False
+        return True
+
+
+class OscServer:
+    """OSC over UDP on ``host:port`` for one engine; see the module docstring.
+
+    ``allow`` lists sender IPs (empty: anyone who can reach the socket); ``feedback`` is
+    ``"HOST:PORT"`` or None; ``tell`` receives :class:`protocol.Notice` objects.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        allow: Iterable[str] = (),
+        feedback: str | None = None,
+        tell: Callable[[object], None] | None = None,
+    ) -> None:
+        try:
+            self.allow = frozenset(str(ipaddress.ip_address(a.strip())) for a in allow)
+        except ValueError as exc:
+            raise OscError(f"--osc-allow takes IP addresses: {exc}") from None
+        family, sockaddr = resolve(host, port)
+        self.sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            try:
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
+            except OSError:
+                pass  # keep the system's default buffer
+            self.sock.bind(sockaddr)
+        except OSError as exc:
+            self.sock.close()
+            raise OscError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        self.sock.setblocking(False)
+        self.stamped = False
+        if _SO_TIMESTAMPNS is not None:
+            try:  # the kernel's arrival time: latency then includes time queued in the socket
+                self.sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+                self.stamped = True
+            except OSError:
+                pass
+        self.host, self.port = self.sock.getsockname()[:2]
+        self.feedback = Feedback(*parse_hostport(feedback)) if feedback else None
+        self.tell = tell or (lambda msg: None)
+        self.engine: Any = None
+        self.router: Router | None = None
+        self.received = 0
+        self.applied = 0
+        self.ignored = 0
+        self.drops = DropLog(REASONS, self.tell, "OSC", "datagram(s)", LOG_SECONDS)
+        self._latency: deque[float] = deque(maxlen=4096)  # arrival -> applied, seconds
+        self._inflight: dict[int, list] = {}  # id(batch) -> [batch, packet state]
+        self._pending = 0  # datagrams with a batch still waiting for its timetag
+        self._quiet = _QuietParser()
+        logging.getLogger().addFilter(self._quiet)
+
+    # --- wiring --------------------------------------------------------------------------
+
+    def attach(self, engine: Any) -> None:
+        """Serve ``engine`` (an :class:`engine.runtime.loop.Engine`) from its own loop."""
+        self.engine = engine
+        self.router = Router(engine.net)
+        engine.add_input(self.sock, self.drain)
+        engine.add_status("osc", self.status)
+        engine.quiet_sources.add("osc")  # the parent needs no ack per controller message
+        engine.watch(self._watched)
+        if self.feedback is not None:
+            engine.add_tap(self.feedback.fired)
+
+    def describe(self) -> str:
+        who = ", ".join(sorted(self.allow)) if self.allow else "any sender"
+        text = f"OSC listening on {self.host}:{self.port} (accepting {who})"
+        if self.feedback is not None:
+            text += f"; feedback to {self.feedback.target[0]}:{self.feedback.target[1]}"
+        return text
+
+    def close(self) -> None:
+        logging.getLogger().removeFilter(self._quiet)
+        self.sock.close()
+        if self.feedback is not None:
+            self.feedback.close()
+
+    # --- receiving -----------------------------------------------------------------------
+
+    def drain(self) -> None:
+        """Read and handle every pending datagram (at most ``DRAIN_SECONDS`` of work)."""
+        sock = self.sock
+        wall_offset = time.time() - time.perf_counter()
+        deadline = time.perf_counter() + DRAIN_SECONDS
+        while True:
+            try:
+                if self.stamped:
+                    data, anc, _flags, addr = sock.recvmsg(65536, 64)
+                    arrival = _arrival(anc, wall_offset)
+                else:
+                    data, addr = sock.recvfrom(65536)
+                    arrival = time.perf_counter()
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                break  # e.g. an ICMP error queued on the socket: nothing to read now
+            self.handle(data, addr[0], arrival, wall_offset)
+            if time.perf_counter() > deadline:
+                break
+        self.drops.flush()
+
+    def handle(
+        self,
+        data: bytes,
+        sender: str,
+        arrival: float | None = None,
+        wall_offset: float | None = None,
+    ) -> None:
+        """Count, check, parse, route and apply (or schedule) one datagram."""
+        self.received += 1
+        if self.allow and sender not in self.allow:
+            self.drops.add("sender", f"sender {sender} is not in --osc-allow")
+            return
+        try:
+            messages = self._parse(data)
+            groups: dict[float, list] = {}
+            router = self.router
+            assert router is not None, "attach() first"
+            for timed in messages:
+                msg = timed.message
+                groups.setdefault(timed.time, []).extend(router.ops(msg.address, msg.params))
+        except Drop as drop:
+            self.drops.add(drop.reason, drop.detail)
+            return
+        batches = [(when, P.Batch(tuple(ops), source="osc")) for when, ops in groups.items() if ops]
+        if not batches:
+            self.ignored += 1
+            return
+        engine = self.engine
+        now = engine.clock.now()
+        if wall_offset is None:
+            wall_offset = time.time() - time.perf_counter()
+        timed = [
+            (when - wall_offset - engine.clock.epoch, batch)  # python-osc: Unix seconds
+            for when, batch in batches
+        ]
+        if any(t > now for t, _ in timed) and (
+            self._pending >= MAX_PENDING or max(t for t, _ in timed) > now + MAX_AHEAD
+        ):
+            # a sender must not fill the engine's memory with bundles for next year
+            self.drops.add(
+                "ahead", f"bundles may wait {MAX_AHEAD:g} s at most, {MAX_PENDING} at a time"
+            )
+            return
+        state: list[Any] = [
+            len(batches),
+            True,
+            arrival if arrival is not None else time.perf_counter(),
+        ]
+        later = []
+        for t, batch in timed:
+            self._inflight[id(batch)] = [batch, state]
+            if t <= now:
+                engine.apply(batch)
+            else:
+                later.append((t, batch))
+        if later:
+            state[2] = None  # latency is measured for messages applied at once only
+            self._pending += 1
+            for t, batch in later:
+                engine.schedule(batch, t)
+
+    def _parse(self, data: bytes) -> list:
+        if len(data) % 4:
+            # OSC packets are whole 4-byte words; python-osc pads a cut-off last argument
+            # with zeros and would accept it
+            raise Drop("malformed", f"an OSC packet is a multiple of 4 bytes, got {len(data)}")
+        if data.startswith(b"#bundle"):
+            _check_bundle(data)
+        quiet = self._quiet
+        quiet.flagged = False
+        try:
+            messages = osc_packet.OscPacket(data).messages
+        except osc_packet.ParseError as exc:
+            raise Drop("malformed", f"not an OSC packet: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - hostile bytes may trip any error in the parser
+            raise Drop("malformed", f"not an OSC packet ({type(exc).__name__})") from None
+        if quiet.flagged:
+            raise Drop("malformed", "an OSC packet with an unknown type tag or bundle element")
+        for timed in messages:
+            dgram = timed.message.dgram
+            if len(dgram) % 4:
+                raise Drop(
+                    "malformed", f"an OSC message is a multiple of 4 bytes, got {len(dgram)}"
+                )
+            try:
+                _, index = osc_types.get_string(dgram, 0)
+                tags = osc_types.get_string(dgram, index)[0][1:] if index < len(dgram) else ""
+            except osc_types.ParseError:
+                raise Drop("malformed", "an OSC message without a type tag string") from None
+            if not _KNOWN_TAGS.issuperset(tags):
+                raise Drop("malformed", f"unknown OSC type tag in {tags[:20]!r}")
+        return messages
+
+    def _watched(self, batch: P.Batch, ack: P.Ack) -> None:
+        """Engine watcher: settle OSC datagrams as their batches are applied; echo others."""
+        if batch.source != "osc":
+            if ack.ok and self.feedback is not None:
+                self.echo(batch)
+            return
+        entry = self._inflight.pop(id(batch), None)
+        if entry is None:
+            return
+        state = entry[1]
+        state[0] -= 1
+        if not ack.ok:
+            state[1] = False
+            self.drops.last = ack.error
+        if state[0] == 0:
+            if state[2] is None:
+                self._pending -= 1
+            if state[1]:
+                self.applied += 1
+                if state[2] is not None:
+                    self._latency.append(time.perf_counter() - state[2])
+            else:
+                self.drops.add("refused")
+
+    # --- feedback ------------------------------------------------------------------------
+
+    def echo(self, batch: P.Batch) -> None:
+        """Send the values ``batch`` set to the controls mapped to them, and to /neuron/..."""
+        fb, net, router = self.feedback, self.engine.net, self.router
+        assert fb is not None and router is not None
+        touched: set[tuple[str, str]] = set()
+        for op in batch.ops:
+            if isinstance(op, (P.SetParam, P.Mute)):
+                param = op.param if isinstance(op, P.SetParam) else "mute"
+                touched.add((op.name, param))
+                params = net.params(op.name)
+                if params is not None:
+                    fb.send(f"/neuron/{op.name}/{param}", _osc_args(params[param]))
+            elif isinstance(op, P.DefineNeuron):
+                touched.update((op.name, p) for p in P.PARAMS)
+            elif isinstance(op, P.Tempo):
+                touched.add(("", "tempo"))
+                fb.send("/tempo", (float(net.tempo),))
+            elif isinstance(op, P.Map) and op.source == "osc":
+                touched.add((op.name, op.param))
+        if not touched:
+            return
+        for address, maps in router.mapped().items():
+            if any((m["name"], m["param"]) in touched for m in maps):
+                args = self._control_position(maps)
+                if args is not None:
+                    fb.send(address, args)
+
+    def _control_position(self, maps: list[dict]) -> list[float] | None:
+        """The 0..1 arguments that show the mapped values, or None if one is unknown."""
+        net = self.engine.net
+        slots: dict[int, float] = {}
+        for m in maps:
+            if m["param"] == "fire":
+                continue
+            if m["param"] == "tempo":
+                value: Any = net.tempo
+            else:
+                params = net.params(m["name"])
+                if params is None:
+                    continue
+                value = params[m["param"]]
+            if isinstance(value, tuple):
+                value = value[0]
+            slots[m["arg"]] = unmap_value(m, float(value))
+        if not slots or sorted(slots) != list(range(max(slots) + 1)):
+            return None  # e.g. only the y of an xy pad is mapped: x cannot be shown
+        return [slots[i] for i in range(len(slots))]
+
+    # --- status --------------------------------------------------------------------------
+
+    def status(self) -> dict:
+        """Counters for the engine's status snapshot (plain builtins)."""
+        lat = sorted(self._latency)
+
+        def pct(q: float) -> float:
+            return lat[int(q * (len(lat) - 1))] * 1e3 if lat else 0.0
+
+        out = {
+            "host": self.host,
+            "port": self.port,
+            "received": self.received,
+            "applied": self.applied,
+            "ignored": self.ignored,
+            "pending": self._pending,
+            "dropped": dict(self.drops.counts),
+            "latency_ms_p50": pct(0.5),
+            "latency_ms_p99": pct(0.99),
+            "latency_ms_max": pct(1.0),
+            "latency_n": len(lat),
+        }
+        if self.feedback is not None:
+            out["feedback_sent"] = self.feedback.sent
+            out["feedback_errors"] = self.feedback.errors
+        return out
+
+
+def _check_bundle(dgram: bytes, depth: int = 0) -> None:
+    """Check a bundle's framing: python-osc reads an element whose size overruns the bundle
+    as whatever is left, so a lying size would pass."""
+    if depth > 8:
+        raise Drop("malformed", "OSC bundles nested more than 8 deep")
+    index = 16  # "#bundle\0" and the timetag
+    try:
+        while index < len(dgram):
+            size, index = osc_types.get_int(dgram, index)
+            if size <= 0 or size % 4 or index + size > len(dgram):
+                raise Drop("malformed", f"an OSC bundle element of {size} bytes does not fit")
+            if dgram.startswith(b"#bundle", index):
+                _check_bundle(dgram[index : index + size], depth + 1)
+            index += size
+    except osc_types.ParseError:
+        raise Drop("malformed", "a cut-off OSC bundle") from None
+
+
+def _arrival(ancdata: list, wall_offset: float) -> float:
+    """The kernel's arrival stamp (CLOCK_REALTIME) as a ``perf_counter`` reading."""
+    for level, kind, data in ancdata:
+        if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(data) >= _TIMESPEC.size:
+            sec, nsec = _TIMESPEC.unpack_from(data)
+            stamp = sec + nsec * 1e-9 - wall_offset
+            now = time.perf_counter()
+            if now - 1.0 < stamp <= now + 0.001:  # a wall clock step would make it nonsense
+                return stamp
+            return now
+    return time.perf_counter()
+
+
+def _osc_args(value: object) -> tuple:
+    return value if isinstance(value, tuple) else (value,)  # a note list goes as several ints

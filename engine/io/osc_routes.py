@@ -1,0 +1,228 @@
+"""OSC routing: which patch operations an OSC message stands for (DESIGN §6). No sockets.
+
+:class:`Router` reads the network (neurons, connections, mappings) and turns one
+message ``(address, args)`` into protocol ops, or raises :class:`Drop` with the counter
+it belongs to. Exact addresses are looked up directly; addresses with pattern characters
+(``* ? [] {}``) are matched by python-osc's :class:`~pythonosc.dispatcher.Dispatcher`
+against the whole address space, rebuilt when the network's shape changes.
+
+Numbers: ints, floats and booleans are accepted (``T`` is 1, ``F`` is 0); NaN and
+infinities are dropped ("value"), other types are dropped ("type"). Values set directly
+(``/neuron/n1/rate 2``) are in the parameter's units and clamped to its range; mapped
+controls send 0..1, clamped, and the mapping scales that onto ``lo..hi``.
+Triggers (``fire``, ``/panic``, ``/stop``, ``/start``, mapped pushes) act on a message
+with no argument or a first argument above 0.5 (a press), and ignore the release.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from pythonosc.dispatcher import Dispatcher
+
+from engine import protocol as P
+from engine.model.mapping import control_op, map_value, unmap_value  # shared with MIDI mappings
+
+__all__ = ["Router", "Drop", "map_value", "unmap_value", "REASONS", "PATTERN_CHARS"]
+
+# Why a datagram was dropped; every one of them is counted in the status.
+REASONS = ("sender", "malformed", "address", "type", "value", "refused", "ahead")
+PATTERN_CHARS = frozenset("*?[]{}")
+MAX_PATTERN = 256  # characters in an address pattern; exact addresses may be longer (and unknown)
+TRIGGERS = {"panic": P.Panic, "stop": P.Stop, "start": P.Start}
+
+
+class Drop(Exception):
+    """A message refused: ``reason`` is one of :data:`REASONS`, ``detail`` says why."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def number(args: list | tuple, i: int, address: str) -> float:
+    """Argument ``i`` as a finite float (booleans are 0 and 1), or :class:`Drop`."""
+    if i >= len(args):
+        raise Drop(
+            "type",
+            f"{address} needs a number as argument {i + 1}, got "
+            f"{len(args)} argument{'' if len(args) == 1 else 's'}",
+        )
+    v = args[i]
+    if isinstance(v, bool):
+        return 1.0 if v else 0.0
+    if not isinstance(v, (int, float)):
+        raise Drop("type", f"{address} needs a number, got {type(v).__name__}")
+    x = float(v)
+    if not math.isfinite(x):
+        raise Drop("value", f"{address} needs a finite number, got {x!r}")
+    return x
+
+
+def pressed(args: list | tuple, i: int, address: str) -> bool:
+    """A trigger: no argument, or argument ``i`` above 0.5 (a press; 0 is the release)."""
+    if not args:
+        return True
+    return number(args, i, address) > 0.5
+
+
+def _param_value(param: str, v: object, address: str) -> object:
+    """A direct value for ``param``, clamped; note names ("C4") are accepted for ``note``."""
+    if param == "note" and isinstance(v, str):
+        try:
+            return P.note_number(v)
+        except P.ProtocolError as exc:
+            raise Drop("value", f"{address}: {exc}") from None
+    x = number([v], 0, address)
+    if param == "mute":
+        return x >= 0.5
+    return P.clamp_param(param, x)
+
+
+class Router:
+    """Turns OSC messages into ops against ``net`` (an :class:`engine.model.network.Network`)."""
+
+    def __init__(self, net: Any) -> None:
+        self.net = net
+        self._shape = -1
+        self._mapped: dict[str, list[dict]] = {}
+        self._dispatcher: Dispatcher | None = None
+
+    # --- the address space -----------------------------------------------------------------
+
+    def _refresh(self) -> None:
+        if self.net.shape == self._shape:
+            return
+        mapped: dict[str, list[dict]] = {}
+        for m in self.net.mappings():
+            if m["source"] == "osc":
+                mapped.setdefault(m["address"], []).append(m)
+        self._mapped = mapped
+        self._dispatcher = None  # rebuilt when a pattern next needs it
+        self._shape = self.net.shape
+
+    def mapped(self) -> dict[str, list[dict]]:
+        """OSC mappings by address (do not modify)."""
+        self._refresh()
+        return self._mapped
+
+    def _exact(self, address: str) -> list[tuple]:
+        routes: list[tuple] = [("map", m) for m in self._mapped.get(address, ())]
+        parts = address.split("/")
+        if len(parts) == 4 and parts[0] == "" and parts[1] == "neuron":
+            name, param = parts[2], parts[3]
+            if self.net.params(name) is not None:
+                if param == "fire":
+                    routes.append(("fire", name))
+                elif param in P.PARAMS:
+                    routes.append(("param", name, param))
+        elif len(parts) == 5 and parts[0] == "" and parts[1] == "conn" and parts[4] == "w":
+            if self.net.connection(parts[2], parts[3]) is not None:
+                routes.append(("w", parts[2], parts[3]))
+        elif address == "/tempo":
+            routes.append(("tempo",))
+        elif len(parts) == 2 and parts[1] in TRIGGERS:
+            routes.append((parts[1],))
+        return routes
+
+    def _space(self) -> Dispatcher:
+        """A dispatcher holding every address the network answers to, each with its route."""
+        if self._dispatcher is None:
+            d = Dispatcher()
+            noop = _noop
+            for route in (("tempo",), ("panic",), ("stop",), ("start",)):
+                d.map("/" + route[0], noop, route)
+            for name in self.net.neurons():
+                d.map(f"/neuron/{name}/fire", noop, ("fire", name))
+                for param in P.PARAMS:
+                    d.map(f"/neuron/{name}/{param}", noop, ("param", name, param))
+            for src, dst in self.net.connections():
+                d.map(f"/conn/{src}/{dst}/w", noop, ("w", src, dst))
+            for address, maps in self._mapped.items():
+                for m in maps:
+                    d.map(address, noop, ("map", m))
+            self._dispatcher = d
+        return self._dispatcher
+
+    def routes(self, address: str) -> list[tuple]:
+        """Every route ``address`` (an address or a pattern) reaches; Drop if none."""
+        self._refresh()
+        if PATTERN_CHARS.isdisjoint(address):
+            routes = self._exact(address)
+        else:
+            _check_pattern(address)
+            routes = [h.args[0] for h in self._space().handlers_for_address(address)]
+        if not routes:
+            raise Drop("address", f"no such address {_short(address)}")
+        return routes
+
+    # --- messages to ops ---------------------------------------------------------------------
+
+    def ops(self, address: str, args: list | tuple) -> list:
+        """The ops of one message (empty for a release), or :class:`Drop`."""
+        out: list = []
+        for route in self.routes(address):
+            op = self._op(route, address, args)
+            if op is not None:
+                out.append(op)
+        return out
+
+    def _op(self, route: tuple, address: str, args: list | tuple) -> object:
+        kind = route[0]
+        if kind == "map":
+            return self._mapped_op(route[1], address, args)
+        if kind == "param":
+            if not args:
+                raise Drop("type", f"{address} needs a value")
+            return P.SetParam(route[1], route[2], _param_value(route[2], args[0], address))
+        if kind == "fire":
+            return P.Fire(route[1]) if pressed(args, 0, address) else None
+        if kind == "w":
+            _, delay, ckind = self.net.connection(route[1], route[2])
+            return P.Connect(route[1], route[2], number(args, 0, address), delay, ckind)
+        if kind == "tempo":
+            lo, hi = P.TEMPO_RANGE
+            return P.Tempo(min(hi, max(lo, number(args, 0, address))))
+        return TRIGGERS[kind]() if pressed(args, 0, address) else None
+
+    def _mapped_op(self, m: dict, address: str, args: list | tuple) -> object:
+        param, arg = m["param"], m["arg"]
+        if param == "fire":
+            return P.Fire(m["name"]) if pressed(args, arg, address) else None
+        return control_op(m, number(args, arg, address))
+
+
+def _noop(*args: object) -> None:
+    """The dispatcher's handlers are never invoked: their fixed argument is the route."""
+
+
+def _check_pattern(address: str) -> None:
+    # python-osc turns each `*` into `[^/]*` for Python's backtracking regex engine: bound
+    # the pattern so a hostile one cannot take exponential time.
+    if len(address) > MAX_PATTERN:
+        raise Drop(
+            "address", f"address patterns are at most {MAX_PATTERN} characters, got {len(address)}"
+        )
+    opened = ""
+    for c in address:
+        if c in "[{" and not opened:
+            opened = c
+        elif c in "]}" and opened == {"]": "[", "}": "{"}[c]:
+            opened = ""
+        elif c in "[]{}/" and opened:  # nested, crossed, or left open across a part
+            raise Drop("address", f"a malformed address pattern {_short(address)}")
+        elif c in "]}":
+            raise Drop("address", f"a malformed address pattern {_short(address)}")
+    if opened:
+        raise Drop("address", f"a malformed address pattern {_short(address)}")
+    for segment in address.split("/"):
+        if segment.count("*") > 2:
+            raise Drop(
+                "address", f"at most two `*` per part of an address pattern, got {_short(segment)}"
+            )
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "...")

@@ -1,0 +1,88 @@
+"""MIDI clock out: 24 pulses per beat from the network's tempo map, with start and stop.
+
+:class:`ClockOut` is one of the engine's timers: the time of pulse ``k`` is the exact time
+of beat ``k/24`` on the network's current tempo segment (``Network.sec_at``), so a tempo
+change moves only the pulses still to come, as it moves the notes. Pulses go to the output
+port with ``send_at`` like notes (sample-accurate on JACK). ``0xFA`` (start) is sent when
+the clock is turned on while the network runs, or the network starts while the clock is
+on; ``0xFC`` (stop) when either stops. A restarted engine carries on its pulses without
+a new start, so a drum machine that was following keeps its place.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from engine.protocol import Ack, Batch
+
+__all__ = ["ClockOut", "PPQN", "TICK", "START", "STOP"]
+
+PPQN = 24
+TICK, START, STOP = 0xF8, 0xFA, 0xFC
+_EPS = 1e-9
+
+
+class ClockOut:
+    """Sends MIDI clock for an :class:`engine.runtime.loop.Engine` while ``net.clock_out`` is on."""
+
+    def __init__(self) -> None:
+        self.engine: Any = None
+        self.k = 0  # the next pulse, at beat k / PPQN
+        self.active = False  # pulses are being sent (clock on and network running)
+        self.ticks = 0
+        self.starts = 0
+        self.stops = 0
+
+    def attach(self, engine: Any, announce: bool = True) -> None:
+        """Serve ``engine``; ``announce`` sends a start now if the clock is already on."""
+        self.engine = engine
+        engine.add_timer(self.next_time, self.play)
+        engine.watch(self._watched)
+        engine.add_status("clock_out", self.status)
+        self._sync(engine.clock.now() + engine.lead, announce)
+
+    def next_time(self) -> float:
+        if not self.active:
+            return math.inf
+        return self.engine.net.sec_at(self.k / PPQN)
+
+    def play(self, t: float) -> None:
+        """Send every pulse due up to ``t`` (logical seconds)."""
+        net, midi = self.engine.net, self.engine.midi
+        while self.active:
+            when = net.sec_at(self.k / PPQN)
+            if when > t + _EPS:
+                return
+            midi.send_at([TICK], when)
+            self.k += 1
+            self.ticks += 1
+
+    def _watched(self, batch: Batch, ack: Ack) -> None:
+        if ack.ok:
+            self._sync(ack.t, True)
+
+    def _sync(self, t: float, announce: bool) -> None:
+        net = self.engine.net
+        active = net.clock_out and net.running
+        if active == self.active:
+            return
+        self.active = active
+        if active:
+            # the first pulse at or after the start message
+            self.k = math.ceil(max(net.beat, net.beat_at(t)) * PPQN - 1e-6)
+            if announce:
+                self.engine.midi.send_at([START], t)
+                self.starts += 1
+        else:
+            self.engine.midi.send_at([STOP], t)
+            self.stops += 1
+
+    def status(self) -> dict:
+        return {
+            "on": bool(self.engine.net.clock_out),
+            "active": self.active,
+            "ticks": self.ticks,
+            "starts": self.starts,
+            "stops": self.stops,
+        }

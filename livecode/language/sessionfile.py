@@ -1,0 +1,50 @@
+"""Reading session files (``*.neu``): language text turned into one batch."""
+
+from __future__ import annotations
+
+import os
+
+from engine.protocol import Batch
+from livecode.language.errors import LivecodeError
+from livecode.language.interpreter import Interpreter
+
+__all__ = ["file_reader", "load_session", "SessionFileError"]
+
+MAX_SESSION_BYTES = 4 * 1024 * 1024
+
+
+class SessionFileError(LivecodeError, OSError):
+    """A session file could not be read."""
+
+
+def file_reader(base_dir: str):
+    """A ``read_file`` for the interpreter: paths relative to ``base_dir``, size-limited."""
+
+    def read_file(path: str) -> str:
+        full = path if os.path.isabs(path) else os.path.join(base_dir, path)
+        try:
+            if not os.path.isfile(full):  # a FIFO or /dev/zero would block or never end
+                raise SessionFileError(f"cannot read {path}: not a regular file")
+            with open(full, encoding="utf-8") as f:
+                text = f.read(MAX_SESSION_BYTES + 1)  # bounded even if the file grows
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SessionFileError(f"cannot read {path}: {exc}") from exc
+        if len(text) > MAX_SESSION_BYTES:
+            raise SessionFileError(f"{path}: session files are at most 4 MiB")
+        return text
+
+    return read_file
+
+
+def load_session(
+    path: str, interpreter: Interpreter | None = None, source: str = "file"
+) -> tuple[Interpreter, Batch]:
+    """Interpret the session at ``path``; return the interpreter and the batch it made.
+
+    Raises :class:`LivecodeError` (with position) if the file has any error.
+    """
+    base = os.path.dirname(os.path.abspath(path))
+    interp = interpreter or Interpreter(read_file=file_reader(base))
+    text = file_reader(os.getcwd())(path)
+    result = interp.run(text, filename=path)
+    return interp, Batch(tuple(result.ops), source=source, text=text)
