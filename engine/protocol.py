@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from engine.errors import ProtocolError
+
 __all__ = [
     "ParamSpec",
     "PARAMS",
@@ -62,10 +64,6 @@ DEFAULT_TEMPO = 120.0
 DEFAULT_WEIGHT = 0.5
 CONN_KINDS = ("pulse", "cont")
 TEMPO_RANGE = (1.0, 999.0)
-
-
-class ProtocolError(ValueError):
-    """An operation or parameter value breaks the contract."""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from typing import Any
 
 import mido
 
+from engine.errors import MidiUnavailable
+
 __all__ = [
     "MidiOut",
     "RtMidiOut",
@@ -51,10 +53,6 @@ NO_MIDI_HINT = (
     "(jackd -d dummy, or your audio setup), load snd-seq for ALSA, "
     "or pass --midi-api none to silence this line."
 )
-
-
-class MidiUnavailable(RuntimeError):
-    """No MIDI system could be opened for output."""
 
 
 @contextlib.contextmanager

@@ -13,12 +13,9 @@ from typing import Any
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from engine import protocol as P
+from engine.errors import OscError
 
 __all__ = ["Feedback", "OscError", "parse_hostport", "resolve"]
-
-
-class OscError(ValueError):
-    """OSC cannot start as configured (bad address, port in use...)."""
 
 
 def parse_hostport(text: str, default_host: str = "127.0.0.1") -> tuple[str, int]:

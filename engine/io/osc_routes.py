@@ -22,6 +22,7 @@ from typing import Any
 from pythonosc.dispatcher import Dispatcher
 
 from engine import protocol as P
+from engine.errors import EngineError
 from engine.model.mapping import control_op, map_value, unmap_value  # shared with MIDI mappings
 
 __all__ = ["Router", "Drop", "map_value", "unmap_value", "REASONS", "PATTERN_CHARS"]
@@ -33,7 +34,7 @@ MAX_PATTERN = 256  # characters in an address pattern; exact addresses may be lo
 TRIGGERS = {"panic": P.Panic, "stop": P.Stop, "start": P.Start}
 
 
-class Drop(Exception):
+class Drop(EngineError):
     """A message refused: ``reason`` is one of :data:`REASONS`, ``detail`` says why."""
 
     def __init__(self, reason: str, detail: str) -> None:

@@ -5,22 +5,12 @@ from __future__ import annotations
 import math
 
 from engine import protocol as P
+from engine.errors import ModelError, UnknownNeuron
 
 __all__ = ["ModelError", "UnknownNeuron", "Neuron", "full_params"]
 
 _INF = math.inf
 _exp, _log1p = math.exp, math.log1p
-
-
-class ModelError(ValueError):
-    """The model refused an operation; the message says the rule and the bad value."""
-
-
-class UnknownNeuron(ModelError, KeyError):
-    """An operation names a neuron that does not exist."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
 
 
 class Neuron:

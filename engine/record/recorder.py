@@ -29,6 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine import protocol as P
+from engine.errors import RecordError
 from engine.protocol import Ack, Batch, Event
 
 __all__ = [
@@ -87,10 +88,6 @@ CREATE TABLE IF NOT EXISTS events (
     vel INTEGER NOT NULL
 );
 """
-
-
-class RecordError(OSError):
-    """A recording cannot be written or read."""
 
 
 def connect(path: str) -> sqlite3.Connection:

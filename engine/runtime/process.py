@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from engine.errors import EngineDown
 from engine.protocol import Ack, Batch, Notice, Status
 
 __all__ = ["EngineConfig", "EngineHandle", "engine_main", "EngineDown", "MAX_QUICK_DEATHS"]
@@ -53,10 +54,6 @@ class EngineConfig:
     record: str | None = None  # record into this SQLite file (engine.record.recorder)
     replay: str | None = None  # replay this recording into the engine (engine.record.recording)
     speed: float = 1.0  # replay speed
-
-
-class EngineDown(RuntimeError):
-    """The engine process is not running (and could not be restarted)."""
 
 
 def _stop_on_sigterm(signum: int, frame: object) -> None:

@@ -1,0 +1,54 @@
+"""The engine's errors: one root, each subclass also the builtin it is closest to.
+
+``except EngineError`` catches every refusal the engine makes on purpose; anything else
+that escapes is a bug, and the fault barriers (the loop, the supervisor's reader, the
+REPL's submit) report it as one and carry on.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "EngineError",
+    "ProtocolError",
+    "ModelError",
+    "UnknownNeuron",
+    "EngineDown",
+    "MidiUnavailable",
+    "RecordError",
+    "OscError",
+]
+
+
+class EngineError(Exception):
+    """Root of every error the engine raises on purpose."""
+
+
+class ProtocolError(EngineError, ValueError):
+    """An operation or parameter value breaks the contract."""
+
+
+class ModelError(EngineError, ValueError):
+    """The model refused an operation; the message says the rule and the bad value."""
+
+
+class UnknownNeuron(ModelError, KeyError):
+    """An operation names a neuron that does not exist."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class EngineDown(EngineError, RuntimeError):
+    """The engine process is not running (and could not be restarted)."""
+
+
+class MidiUnavailable(EngineError, RuntimeError):
+    """No MIDI system could be opened."""
+
+
+class RecordError(EngineError, OSError):
+    """A recording cannot be written or read."""
+
+
+class OscError(EngineError, ValueError):
+    """OSC cannot start as configured (bad address, port in use...)."""
