@@ -18,7 +18,7 @@ import os
 from engine import protocol as P
 from engine.protocol import Event
 from engine.record.recording import Recording, load, replay_events
-from livecode.language.mirror import Mirror, default_params
+from livecode.language.mirror import Mirror
 from livecode.language.session_text import session_text
 
 __all__ = [
@@ -84,27 +84,7 @@ def _write(out: str, text: str) -> None:
 
 def mirror_from_snapshot(snap: dict) -> Mirror:
     """The performer's picture of a network snapshot (``Network.snapshot()``)."""
-    mirror = Mirror(
-        tempo=float(snap.get("tempo", P.DEFAULT_TEMPO)), running=bool(snap.get("running", True))
-    )
-    for name, d in snap["neurons"].items():
-        params = default_params()
-        params.update(d["params"])
-        if isinstance(params["note"], list):
-            params["note"] = tuple(params["note"])
-        mirror.neurons[name] = params
-    for c in snap["connections"]:
-        mirror.connections[(c["src"], c["dst"])] = (
-            float(c["w"]),
-            float(c["delay"]),
-            c.get("kind", "pulse"),
-        )
-    for name in snap.get("solo", ()):
-        mirror.solo[name] = None
-    for m in snap.get("mappings", ()):
-        op = P.Map(**m)
-        mirror.mappings[(op.source, op.name, op.param)] = op
-    return mirror
+    return Mirror.from_snapshot(snap)
 
 
 def played_events(rec: Recording) -> tuple[list[Event], list[tuple[float, float]]]:

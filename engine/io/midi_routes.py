@@ -21,6 +21,7 @@ from typing import Any
 
 from engine import protocol as P
 from engine.model.mapping import control_op
+from engine.model.ops import parse_address
 
 __all__ = ["MidiParser", "MidiRouter", "parse_address"]
 
@@ -105,21 +106,6 @@ class MidiParser:
         if kind == 0xB:
             return ("cc", ch, d[0], d[1], running)
         return ("other", ch, d[0], d[1] if len(d) > 1 else 0, running)
-
-
-def parse_address(source: str, address: str) -> tuple[int, int | None]:
-    """``(ch, number)`` of a cc (``"CH/CC"``) or note (``"CH"``, ``"CH/NOTE"``) address; ValueError."""
-    parts = address.split("/")
-    if len(parts) not in ((2,) if source == "cc" else (1, 2)) or not all(
-        p.isdigit() and len(p) <= 3 for p in parts
-    ):
-        form = "CH/CC" if source == "cc" else "CH or CH/NOTE"
-        raise ValueError(f"a {source} address is {form} (CH 0..16, 0 for any), got {address!r}")
-    ch = int(parts[0])
-    number = int(parts[1]) if len(parts) == 2 else None
-    if not 0 <= ch <= 16 or (number is not None and not 0 <= number <= 127):
-        raise ValueError(f"a {source} address has CH 0..16 and a number 0..127, got {address!r}")
-    return ch, number
 
 
 class MidiRouter:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 
-from engine import protocol as P
+from engine.model.ops import Fire, SetParam, Tempo
+from engine.model.params import TEMPO_RANGE, clamp_param
 
 __all__ = ["map_value", "unmap_value", "control_op"]
 
@@ -42,11 +43,11 @@ def control_op(m: dict, x: float) -> object:
     """
     param = m["param"]
     if param == "fire":
-        return P.Fire(m["name"]) if x > 0.5 else None
+        return Fire(m["name"]) if x > 0.5 else None
     value = map_value(m, x)
     if param == "tempo":
-        lo, hi = P.TEMPO_RANGE
-        return P.Tempo(min(hi, max(lo, value)))
+        lo, hi = TEMPO_RANGE
+        return Tempo(min(hi, max(lo, value)))
     if param == "mute":
-        return P.SetParam(m["name"], param, value >= 0.5)
-    return P.SetParam(m["name"], param, P.clamp_param(param, value))
+        return SetParam(m["name"], param, value >= 0.5)
+    return SetParam(m["name"], param, clamp_param(param, value))

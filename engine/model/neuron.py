@@ -1,13 +1,14 @@
-"""One neuron: parameters, closed-form activation and crossing time; the model's errors."""
+"""One neuron: parameters, state, and the closed forms of its activation and crossing time."""
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-from engine import protocol as P
-from engine.errors import ModelError, UnknownNeuron
+if TYPE_CHECKING:
+    from engine.model.linear import Group
 
-__all__ = ["ModelError", "UnknownNeuron", "Neuron", "full_params"]
+__all__ = ["Neuron", "time_to"]
 
 _INF = math.inf
 _exp, _log1p = math.exp, math.log1p
@@ -51,13 +52,46 @@ class Neuron:
         "fvel",
     )
 
+    name: str
+    order: int
+    params: dict
+    thr: float
+    rate: float
+    leak: float
+    refr: float
+    floor: float
+    phase: float
+    vel: int
+    dur: float
+    ch: int
+    prob: float
+    mute: bool
+    notes: tuple[int, ...]
+    note_index: int
+    a0: float  # activation at beat t0 (singletons)
+    t0: float
+    refr_end: float
+    last_fire: float
+    tc: float  # crossing beat
+    due: float  # beat of the live heap entry
+    big_a: float  # the leak's asymptote rate/leak
+    rise: float  # beats from 0 to thr
+    ver: int  # bumped to make heap entries stale
+    vstamp: int  # the volley it last took part in
+    out0: list[tuple[Neuron, float]]  # zero-delay pulse targets and weights
+    outd: list[tuple[Neuron, float, float]]  # delayed ones: target, weight, delay
+    group: Group | None  # its cont group, if it is cont-coupled
+    alive: bool
+    fnote: int | None
+    fvel: int | None
+
     def __init__(self, name: str, order: int, params: dict) -> None:
         self.name, self.order = name, order
         self.note_index = 0
         self.ver = 0
         self.vstamp = -1
-        self.out0: list = []
-        self.outd: list = []
+        self.out0 = []
+        self.outd = []
         self.group = None  # engine.model.linear.Group when cont-coupled
         self.alive = True
         # what the neuron plays instead of its note/vel parameters: the note an input
@@ -81,12 +115,7 @@ class Neuron:
         self.note_index = min(self.note_index, len(self.notes) - 1)
         # cached for the hot path: the leak's asymptote and the rise time from 0 to thr
         self.big_a = self.rate / self.leak if self.leak > 0.0 else 0.0
-        if self.leak == 0.0:
-            self.rise = self.thr / self.rate if self.rate > 0.0 else _INF
-        elif self.big_a > self.thr:
-            self.rise = _log1p(self.thr / (self.big_a - self.thr)) / self.leak
-        else:
-            self.rise = _INF
+        self.rise = time_to(0.0, self.thr, self.rate, self.leak, self.big_a)
 
     def value(self, t: float) -> float:
         """Closed-form activation at ``t`` (singletons; held at 0 while refractory)."""
@@ -95,25 +124,20 @@ class Neuron:
             return self.a0
         if self.leak == 0.0:
             return self.a0 + self.rate * dt
-        big_a = self.rate / self.leak
-        return big_a + (self.a0 - big_a) * _exp(-self.leak * dt)
+        return self.big_a + (self.a0 - self.big_a) * _exp(-self.leak * dt)
 
     def crossing(self) -> float:
         """Closed-form beat at which the activation reaches ``thr`` from ``(a0, t0)``."""
-        a0, thr = self.a0, self.thr
-        if a0 >= thr:
+        if self.a0 >= self.thr:
             return self.t0
-        if self.leak == 0.0:
-            return self.t0 + (thr - a0) / self.rate if self.rate > 0.0 else _INF
-        big_a = self.rate / self.leak
-        if big_a <= thr:
-            return _INF
-        return self.t0 + _log1p((thr - a0) / (big_a - thr)) / self.leak
+        return self.t0 + time_to(self.a0, self.thr, self.rate, self.leak, self.big_a)
 
 
-def full_params(params: dict) -> dict:
-    """Every parameter, validated; missing ones take their defaults."""
-    out = {}
-    for name, spec in P.PARAMS.items():
-        out[name] = P.validate_param(name, params[name]) if name in params else spec.default
-    return out
+def time_to(a: float, thr: float, rate: float, leak: float, big_a: float) -> float:
+    """Beats from activation ``a`` (below ``thr``) to ``thr``: linear rise, or the leaky
+    rise towards ``big_a = rate/leak`` (never, if that stays at or below ``thr``)."""
+    if leak == 0.0:
+        return (thr - a) / rate if rate > 0.0 else _INF
+    if big_a <= thr:
+        return _INF
+    return _log1p((thr - a) / (big_a - thr)) / leak

@@ -18,7 +18,6 @@ recording from a stranger cannot run code).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import sqlite3
@@ -119,43 +118,9 @@ def prepare(path: str, fresh: bool = True) -> str:
 
 # --- ops as JSON ---------------------------------------------------------------------------
 
-_OPS: dict[str, type] = {
-    cls.__name__: cls
-    for cls in (
-        P.DefineNeuron,
-        P.SetParam,
-        P.Connect,
-        P.Disconnect,
-        P.Remove,
-        P.Tempo,
-        P.Mute,
-        P.Solo,
-        P.Fire,
-        P.Reset,
-        P.Stop,
-        P.Start,
-        P.Panic,
-        P.Clear,
-        P.Map,
-        P.Unmap,
-        P.Listen,
-        P.Follow,
-        P.NoteIn,
-        P.MidiClock,
-    )
-}
-
 
 def ops_to_json(ops: tuple) -> str:
-    return json.dumps(
-        [
-            {
-                "op": type(op).__name__,
-                **{f.name: getattr(op, f.name) for f in dataclasses.fields(op)},
-            }
-            for op in ops
-        ]
-    )
+    return json.dumps([{"op": type(op).__name__, **P.op_fields(op)} for op in ops])
 
 
 def ops_from_json(text: str) -> tuple:
@@ -163,7 +128,7 @@ def ops_from_json(text: str) -> tuple:
     ops = []
     for d in json.loads(text):
         d = dict(d)
-        cls = _OPS.get(d.pop("op", None))
+        cls = P.OPS.get(d.pop("op", None))
         if cls is None:
             raise RecordError(f"unknown operation in recording: {text[:80]!r}")
         ops.append(cls(**d))

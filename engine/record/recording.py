@@ -20,6 +20,7 @@ from typing import Any
 
 from engine import protocol as P
 from engine.model.network import ModelError, Network
+from engine.model.state import snapshot_ops
 from engine.protocol import Batch, Event
 from engine.record.recorder import RecordError, ops_from_json
 
@@ -218,27 +219,6 @@ def _scale_snapshot(snap: dict, speed: float) -> dict:
     snap = dict(snap)
     snap["tempo"] = min(999.0, max(1.0, float(snap.get("tempo", P.DEFAULT_TEMPO)) * speed))
     return snap
-
-
-def snapshot_ops(snap: dict) -> tuple:
-    """Ops that rebuild a snapshot's network in a running engine (parameters, connections,
-    activations as phases, solo, mappings, tempo). Refractory time and pulses in flight are
-    not carried: live replay uses this where an engine restarted."""
-    ops: list[Any] = [P.Clear(), P.Tempo(float(snap.get("tempo", P.DEFAULT_TEMPO)))]
-    for name, d in snap["neurons"].items():
-        params = dict(d["params"])
-        thr = float(params.get("thr", 1.0))
-        params["phase"] = min(1.0, max(0.0, float(d.get("a", 0.0)) / thr))
-        ops.append(P.DefineNeuron(name, params))
-    ops += [
-        P.Connect(c["src"], c["dst"], c["w"], c["delay"], c.get("kind", "pulse"))
-        for c in snap["connections"]
-    ]
-    ops += [P.Solo(name, True) for name in snap.get("solo", ())]
-    ops += [P.Map(**m) for m in snap.get("mappings", ())]
-    if not snap.get("running", True):
-        ops.append(P.Stop())
-    return tuple(ops)
 
 
 def replay_epoch(rec: Recording, speed: float, now: float, lead_in: float = 0.25) -> float:

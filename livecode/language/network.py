@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from engine import protocol as P
+from engine.errors import EngineError
 from livecode.language.errors import BadType, BadValue, LimitExceeded, UnknownAttribute, suggest
 from livecode.language.mirror import Mirror, default_params
 from livecode.language.values import (
@@ -40,21 +41,10 @@ UNBOUND_HINT = (
 )
 
 
-# What a control moves a target across when osc() is given no lo/hi: the parameter's own
-# range where it has one, a musically useful stretch where it is unbounded.
+# What a control moves a target across when osc() is given no lo/hi: each parameter's
+# usual range (engine.model.params), and for the other targets:
 USUAL_RANGES: dict[str, tuple[float, float]] = {
-    "note": (0.0, 127.0),
-    "thr": (0.1, 4.0),
-    "rate": (0.0, 4.0),
-    "leak": (0.0, 4.0),
-    "refr": (0.0, 1.0),
-    "floor": (-1.0, 0.0),
-    "phase": (0.0, 1.0),
-    "vel": (1.0, 127.0),
-    "dur": (0.05, 2.0),
-    "ch": (1.0, 16.0),
-    "prob": (0.0, 1.0),
-    "mute": (0.0, 1.0),
+    **{name: spec.usual for name, spec in P.PARAMS.items()},
     "fire": (0.0, 1.0),
     "tempo": (60.0, 180.0),
 }
@@ -116,8 +106,11 @@ class NetworkOps:
     variables: dict
     ops: list
 
-    def emit(self, op: object) -> None:
-        self.mirror.apply(op)
+    def emit(self, op: P.Op) -> None:
+        try:
+            self.mirror.apply(op)
+        except EngineError as exc:  # the engine would refuse it: say so before anything is sent
+            raise BadValue(str(exc)) from None
         self.ops.append(op)
 
     # --- neurons as values ---------------------------------------------------------------

@@ -151,7 +151,7 @@ def _check(it: Interpreter, source: str) -> None:
     assert isinstance(result, Result)
     assert all(isinstance(line, str) for line in result.output)
     for op in result.ops:
-        assert type(op).__module__ == P.__name__
+        assert type(op) is P.OPS[type(op).__name__]  # a protocol op, nothing else
 
 
 @SETTINGS
