@@ -19,16 +19,16 @@ import statistics
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 from engine.protocol import Ack, Batch, DefineNeuron, SetParam, Status
 from engine.record.eventlog import read_jsonl
 from engine.runtime.process import EngineConfig, EngineHandle
 from livecode.language.sessionfile import load_session
+from livecode.shipped import session_path
 
 __all__ = ["run_bench", "format_report", "percentiles"]
 
-BENCH_SESSION = Path(__file__).resolve().parent.parent / "sessions" / "bench64.neu"
+BENCH_SESSION = "bench64"  # a shipped session (package data)
 PATCH_EVERY = 0.1
 OSC_RATE = 1000
 
@@ -132,7 +132,7 @@ def run_bench(
     seconds: float = 10.0, midi_api: str = "none", latency: float | None = None, osc: bool = True
 ) -> dict:
     """Run the scenario and return the report (see ``livecode bench --json``)."""
-    _, batch = load_session(str(BENCH_SESSION))
+    _, batch = load_session(str(session_path(BENCH_SESSION)))
     render_x = _render_speed(batch)
     probe_neuron = DefineNeuron(PROBE, {"note": 1, "rate": 0.0, "dur": 0.01, "ch": 16})
     batch = dataclasses.replace(batch, ops=batch.ops + (probe_neuron,))
