@@ -19,16 +19,16 @@ import statistics
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 from engine.protocol import Ack, Batch, DefineNeuron, SetParam, Status
 from engine.record.eventlog import read_jsonl
 from engine.runtime.process import EngineConfig, EngineHandle
 from livecode.language.sessionfile import load_session
+from livecode.shipped import session_path
 
 __all__ = ["run_bench", "format_report", "percentiles"]
 
-BENCH_SESSION = Path(__file__).resolve().parent.parent / "sessions" / "bench64.neu"
+BENCH_SESSION = "bench64"  # a shipped session (package data)
 PATCH_EVERY = 0.1
 OSC_RATE = 1000
 
@@ -132,7 +132,7 @@ def run_bench(
     seconds: float = 10.0, midi_api: str = "none", latency: float | None = None, osc: bool = True
 ) -> dict:
     """Run the scenario and return the report (see ``livecode bench --json``)."""
-    _, batch = load_session(str(BENCH_SESSION))
+    _, batch = load_session(str(session_path(BENCH_SESSION)))
     render_x = _render_speed(batch)
     probe_neuron = DefineNeuron(PROBE, {"note": 1, "rate": 0.0, "dur": 0.01, "ch": 16})
     batch = dataclasses.replace(batch, ops=batch.ops + (probe_neuron,))
@@ -166,8 +166,12 @@ def run_bench(
         if not statuses:
             handle.stop()
             raise RuntimeError("the engine did not start within 10 s")
+        pid = handle.pid
+        if pid is None:
+            handle.stop()
+            raise RuntimeError("the engine process ended before the bench began")
         epoch = statuses[0]["epoch"]
-        cpu_before, wall_before = _cpu_seconds(handle.pid), time.perf_counter()
+        cpu_before, wall_before = _cpu_seconds(pid), time.perf_counter()
         sent_at: dict[int, float] = {}
         osc_load = _start_osc_load(osc_port, seconds) if osc_port else None
         k = 0
@@ -178,7 +182,7 @@ def run_bench(
             t_send = time.perf_counter()
             sent_at[handle.send(patch)] = t_send
             time.sleep(max(0.0, PATCH_EVERY - (time.perf_counter() - t_send)))
-        cpu = (_cpu_seconds(handle.pid) - cpu_before) / (time.perf_counter() - wall_before)
+        cpu = (_cpu_seconds(pid) - cpu_before) / (time.perf_counter() - wall_before)
         frame0 = statuses[-1].get("frame0")
         handle.stop()
         logged = read_jsonl(events)
@@ -189,11 +193,11 @@ def run_bench(
     # The probe's notes are the OSC measurement, not part of the network's timing.
     lateness = [e["sent"] - e["t"] for e in logged if e["neuron"] != PROBE]
     # Pipe to applied, on the one clock both processes share (JACK's frame clock drifts).
-    patch = [acks[i].wall - t for i, t in sent_at.items() if i in acks and acks[i].ok]
+    applied = [acks[i].wall - t for i, t in sent_at.items() if i in acks and acks[i].ok]
     first = min((e["sent"] for e in logged if e["type"] == "note_on"), default=math.nan)
     return {
         "lateness_ms": percentiles(lateness),
-        "patch_ms": {k: v for k, v in percentiles(patch).items() if k != "max"},
+        "patch_ms": {k: v for k, v in percentiles(applied).items() if k != "max"},
         "osc_ms": osc_ms,
         "engine_cpu_pct": round(cpu * 100, 2),
         "render_x_realtime": round(render_x, 1),

@@ -11,6 +11,7 @@ from engine.runtime.process import EngineConfig, EngineHandle
 from livecode.headless import run_until_done
 from livecode.language.errors import LivecodeError
 from livecode.language.sessionfile import load_session
+from livecode.shipped import resolve_session
 
 __all__ = ["main", "build_parser"]
 
@@ -215,6 +216,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
         argv.insert(0, "repl")
     args = build_parser().parse_args(argv)
+    for name in ("session", "source"):  # a shipped session's name works where a file does
+        if getattr(args, name, None):
+            setattr(args, name, resolve_session(getattr(args, name)))
     try:
         if args.command == "render":
             return cmd_render(args)

@@ -12,8 +12,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from engine.protocol import Ack, Notice, Status
+
+if TYPE_CHECKING:
+    from prompt_toolkit.formatted_text import StyleAndTextTuples
 
 __all__ = ["Monitor", "ACTIVITY_SECONDS", "PANIC_KEY_NAME"]
 
@@ -119,7 +123,7 @@ class Monitor:
         names = self.active()
         return "fired: " + (" ".join(names) if names else "-")
 
-    def toolbar(self) -> list[tuple[str, str]]:
+    def toolbar(self) -> StyleAndTextTuples:
         """``bottom_toolbar`` for prompt_toolkit: activity, state, and the keys to know."""
         keys = f"{PANIC_KEY_NAME}/Alt-P panic | Alt-Enter run all | Ctrl-D quit | help()"
         return [
