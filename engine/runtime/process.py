@@ -70,7 +70,7 @@ def engine_main(conn: Any, config: EngineConfig, sounding: Any = None) -> None:
     from engine.io.midi_out import NullOut, open_midi_out
     from engine.model.network import Network
     from engine.record.eventlog import EventLog
-    from engine.runtime.clock import Clock, ask_for_realtime
+    from engine.runtime.clock import ask_for_realtime
     from engine.runtime.loop import Engine, prepare_gc
 
     priority = ask_for_realtime()
@@ -90,7 +90,7 @@ def engine_main(conn: Any, config: EngineConfig, sounding: Any = None) -> None:
     )
     prepare_gc()  # the one full collection, before logical time starts
     # Logical time 0 is now, once the port is open, unless we carry on a dead engine's time.
-    clock = Clock(config.epoch) if midi.latency == 0 else _jack_clock(midi, config.epoch)
+    clock = midi.clock(config.epoch)  # the port says which clock it plays on (JACK: frames)
     engine = Engine(conn, midi, net, clock, log, sounding, config.status_interval, config.seconds)
     if config.osc_port:
         _serve_osc(engine, config, conn)
@@ -144,12 +144,6 @@ def _serve_record(engine: Any, config: EngineConfig, conn: Any) -> Any:
     if config.record:
         switch.start(config.record, "restart" if config.restore is not None else "start")
     return switch
-
-
-def _jack_clock(midi: Any, epoch: float | None) -> Any:
-    from engine.io.jack_out import JackClock
-
-    return JackClock(midi, epoch)
 
 
 def _serve_osc(engine: Any, config: EngineConfig, conn: Any) -> None:
