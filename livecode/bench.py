@@ -23,7 +23,7 @@ from pathlib import Path
 
 from engine.protocol import Ack, Batch, DefineNeuron, SetParam, Status
 from engine.record.eventlog import read_jsonl
-from engine.runtime.process import EngineConfig, EngineHandle
+from engine.runtime.process import EngineHandle, EngineOptions
 from livecode.language.sessionfile import load_session
 
 __all__ = ["run_bench", "format_report", "percentiles"]
@@ -149,17 +149,16 @@ def run_bench(
     with tempfile.TemporaryDirectory() as tmp:
         events = os.path.join(tmp, "bench.jsonl")
         osc_port = _free_udp_port() if osc else 0
-        config = EngineConfig(
+        options = EngineOptions(
             midi_api=midi_api,
             events=events,
-            initial=batch,
             osc_port=osc_port,
             latency=latency,
             virtual="livecode-bench",
             port=probe.port.name if probe else None,
         )
         started = time.perf_counter()
-        handle = EngineHandle(config, on_message, restart=False)
+        handle = EngineHandle(options, on_message, restart=False, initial=batch)
         handle.start()
         while not statuses and time.perf_counter() - started < 10:
             time.sleep(0.005)
@@ -167,7 +166,9 @@ def run_bench(
             handle.stop()
             raise RuntimeError("the engine did not start within 10 s")
         epoch = statuses[0]["epoch"]
-        cpu_before, wall_before = _cpu_seconds(handle.pid), time.perf_counter()
+        pid = handle.pid
+        assert pid is not None  # started above
+        cpu_before, wall_before = _cpu_seconds(pid), time.perf_counter()
         sent_at: dict[int, float] = {}
         osc_load = _start_osc_load(osc_port, seconds) if osc_port else None
         k = 0
@@ -178,7 +179,7 @@ def run_bench(
             t_send = time.perf_counter()
             sent_at[handle.send(patch)] = t_send
             time.sleep(max(0.0, PATCH_EVERY - (time.perf_counter() - t_send)))
-        cpu = (_cpu_seconds(handle.pid) - cpu_before) / (time.perf_counter() - wall_before)
+        cpu = (_cpu_seconds(pid) - cpu_before) / (time.perf_counter() - wall_before)
         frame0 = statuses[-1].get("frame0")
         handle.stop()
         logged = read_jsonl(events)
@@ -189,11 +190,11 @@ def run_bench(
     # The probe's notes are the OSC measurement, not part of the network's timing.
     lateness = [e["sent"] - e["t"] for e in logged if e["neuron"] != PROBE]
     # Pipe to applied, on the one clock both processes share (JACK's frame clock drifts).
-    patch = [acks[i].wall - t for i, t in sent_at.items() if i in acks and acks[i].ok]
+    applied = [acks[i].wall - t for i, t in sent_at.items() if i in acks and acks[i].ok]
     first = min((e["sent"] for e in logged if e["type"] == "note_on"), default=math.nan)
     return {
         "lateness_ms": percentiles(lateness),
-        "patch_ms": {k: v for k, v in percentiles(patch).items() if k != "max"},
+        "patch_ms": {k: v for k, v in percentiles(applied).items() if k != "max"},
         "osc_ms": osc_ms,
         "engine_cpu_pct": round(cpu * 100, 2),
         "render_x_realtime": round(render_x, 1),
