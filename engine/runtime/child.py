@@ -120,10 +120,10 @@ def _serve_record(engine: EngineHooks, start: EngineStart, conn: Pipe) -> Record
 
 def _serve_osc(engine: EngineHooks, options: EngineOptions, conn: Pipe) -> None:
     """Open the OSC socket and hand it to the engine's loop; a failure only turns OSC off."""
-    from engine.io.osc import OscError, OscServer
+    from engine.io.osc import OscError, open_osc_server
 
     try:
-        server = OscServer(
+        server = open_osc_server(
             options.osc_host,
             options.osc_port,
             options.osc_allow,
