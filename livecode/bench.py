@@ -22,7 +22,7 @@ import time
 
 from engine.protocol import Ack, Batch, DefineNeuron, SetParam, Status
 from engine.record.eventlog import read_jsonl
-from engine.runtime.process import EngineConfig, EngineHandle
+from engine.runtime.process import EngineHandle, EngineOptions
 from livecode.language.sessionfile import load_session
 from livecode.shipped import session_path
 
@@ -149,17 +149,16 @@ def run_bench(
     with tempfile.TemporaryDirectory() as tmp:
         events = os.path.join(tmp, "bench.jsonl")
         osc_port = _free_udp_port() if osc else 0
-        config = EngineConfig(
+        options = EngineOptions(
             midi_api=midi_api,
             events=events,
-            initial=batch,
             osc_port=osc_port,
             latency=latency,
             virtual="livecode-bench",
             port=probe.port.name if probe else None,
         )
         started = time.perf_counter()
-        handle = EngineHandle(config, on_message, restart=False)
+        handle = EngineHandle(options, on_message, restart=False, initial=batch)
         handle.start()
         while not statuses and time.perf_counter() - started < 10:
             time.sleep(0.005)

@@ -7,7 +7,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from engine.runtime.process import EngineConfig, EngineHandle
+from engine.runtime.process import EngineHandle, EngineOptions
 from livecode.headless import run_until_done
 from livecode.language.errors import LivecodeError
 from livecode.language.sessionfile import load_session
@@ -124,9 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _config(args: argparse.Namespace, seconds: float | None = None) -> EngineConfig:
+def _options(args: argparse.Namespace, seconds: float | None = None) -> EngineOptions:
+    """The performer's engine options, built once from the command line."""
     allow = tuple(a.strip() for a in args.osc_allow.split(",") if a.strip())
-    return EngineConfig(
+    return EngineOptions(
         midi_api=args.midi_api,
         virtual=args.virtual,
         port=args.port,
@@ -187,14 +188,13 @@ def cmd_play(args: argparse.Namespace) -> int:
         else None
     )
     interp, batch = load_session(args.session)
-    config = _config(args, seconds=args.seconds)
-    config.initial = batch
+    options = _options(args, seconds=args.seconds)
 
     def watch(handle: EngineHandle) -> object:
         sessions.append(LiveSession(interp, handle, _say))
         return watcher
 
-    return run_until_done(config, _say, watch if watcher is not None else None)
+    return run_until_done(options, _say, watch if watcher is not None else None, initial=batch)
 
 
 def cmd_ports(args: argparse.Namespace) -> int:
@@ -228,7 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from livecode import replay
 
             if args.command == "replay":
-                return replay.cmd_replay(args, _config, _say)
+                return replay.cmd_replay(args, _options, _say)
             if args.command == "export":
                 return replay.cmd_export(args, _say)
             return replay.cmd_plot(args, _say)
@@ -243,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "repl":
             from livecode.repl.prompt import run_repl
 
-            return run_repl(args, _config(args))
+            return run_repl(args, _options(args))
     except LivecodeError as exc:
         print(exc.render() if hasattr(exc, "render") else str(exc), file=sys.stderr)
         return 2

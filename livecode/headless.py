@@ -7,8 +7,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from engine.protocol import Ack, Notice
-from engine.runtime.process import EngineConfig, EngineHandle
+from engine.protocol import Ack, Batch, Notice
+from engine.runtime.process import EngineHandle, EngineOptions
 
 __all__ = ["run_until_done", "STOP_SIGNALS"]
 
@@ -19,14 +19,15 @@ STOP_SIGNALS = tuple(
 
 
 def run_until_done(
-    config: EngineConfig,
+    options: EngineOptions,
     say: Callable[[str], None],
     companion: Callable[[EngineHandle], Any] | None = None,
+    initial: Batch | None = None,
 ) -> int:
     """Run the engine until its ``seconds`` are up or a stop signal; 1 if a batch was refused.
 
     ``companion(handle)`` may return something with ``start()``/``stop()`` (a file
-    watcher) that runs alongside the engine.
+    watcher) that runs alongside the engine; ``initial`` is applied at logical time 0.
     """
     failures: list[str] = []
 
@@ -37,7 +38,7 @@ def run_until_done(
             failures.append(msg.error)
             say(f"refused: {msg.error}")
 
-    handle = EngineHandle(config, on_message)
+    handle = EngineHandle(options, on_message, initial=initial)
     extra = companion(handle) if companion is not None else None
     stop = threading.Event()
     old = {s: signal.signal(s, lambda signum, frame: stop.set()) for s in STOP_SIGNALS}

@@ -71,7 +71,7 @@ def replay_offline(path: str, out: str) -> int:
     return write_events(replayed, out)
 
 
-def cmd_replay(args: argparse.Namespace, config_of: Callable, say: Callable[[str], None]) -> int:
+def cmd_replay(args: argparse.Namespace, options_of: Callable, say: Callable[[str], None]) -> int:
     if args.output:
         count = replay_offline(args.recording, args.output)
         say(f"wrote {count} MIDI messages to {args.output}")
@@ -83,14 +83,16 @@ def cmd_replay(args: argparse.Namespace, config_of: Callable, say: Callable[[str
         raise ValueError(f"--speed must be above 0, got {args.speed:g}")
     rec = load(args.recording)
     end = max((seg.last_time() for seg in rec.segments), default=0.0)
-    config = config_of(args, seconds=end / args.speed)
-    config.replay = os.path.abspath(args.recording)
-    config.speed = args.speed
+    options = dataclasses.replace(
+        options_of(args, seconds=end / args.speed),
+        replay=os.path.abspath(args.recording),
+        speed=args.speed,
+    )
     say(
         f"replaying {args.recording}: {end - rec.t0:.1f} s"
         + (f" at {args.speed:g}x" if args.speed != 1 else "")
     )
-    return run_until_done(config, say)
+    return run_until_done(options, say)
 
 
 def cmd_export(args: argparse.Namespace, say: Callable[[str], None]) -> int:

@@ -9,8 +9,7 @@ other for a second. JACK-Client releases the GIL in its calls. The process callb
 
 from __future__ import annotations
 
-from engine.io.midi_in import MidiInPort
-from engine.io.midi_out import MidiUnavailable, quiet_stderr
+from engine.io.midi_base import MidiInPort, MidiUnavailable, quiet_stderr
 
 __all__ = ["JackIn"]
 
@@ -21,6 +20,8 @@ class JackIn(MidiInPort):
     def __init__(self, client: str, port: str | None = None) -> None:
         super().__init__()
         import jack
+
+        self.virtual = port is None
 
         with quiet_stderr():
             try:

@@ -19,7 +19,7 @@ from collections import deque
 import jack
 import mido
 
-from engine.io.midi_out import MidiOut, MidiUnavailable, RtMidiOut, quiet_stderr
+from engine.io.midi_base import SETTLE_SECONDS, MidiOut, MidiUnavailable, quiet_stderr
 from engine.runtime.clock import Clock
 
 __all__ = ["JackOut", "JackClock", "open_jack_out"]
@@ -47,7 +47,7 @@ class JackOut(MidiOut):
         self.period = self.client.blocksize
         self.latency = 2 * self.period / self.rate if latency is None else latency
         self.port = self.client.midi_outports.register(client_name)
-        self.frame0 = 0  # frame of logical time 0; set by JackClock
+        self.frame0: int = 0  # frame of logical time 0; set by JackClock
         self._queue: deque[tuple[int, bytes]] = deque()
         self.late = 0  # messages written after their frame (queued too late)
         self.dropped = 0  # messages JACK's port buffer had no room for
@@ -94,7 +94,7 @@ class JackOut(MidiOut):
             time.sleep(self.period / self.rate)
             if self.cycle is not seen:
                 seen, count = self.cycle, count + 1
-        time.sleep(RtMidiOut.SETTLE_SECONDS)
+        time.sleep(SETTLE_SECONDS)
 
     def _process(self, frames: int) -> None:
         # JACK's real-time thread: only pop, compute an offset and write.
@@ -117,6 +117,10 @@ class JackOut(MidiOut):
                 self.port.write_midi_event(offset, data)
             except jack.JackError:
                 self.dropped += 1  # buffer full: lose this message, never the callback
+
+    def clock(self, epoch: float | None = None) -> JackClock:
+        """Logical time on this port's frame clock (it also fixes :attr:`frame0`)."""
+        return JackClock(self, epoch)
 
     def connections(self) -> list[str]:
         """The ports this output is connected to (so a new engine can reconnect them)."""

@@ -1,4 +1,8 @@
-"""MIDI input: ports (a base class, the rtmidi port, a fake) and the server in the engine's loop.
+"""MIDI input: the factory that opens the input ports, and the server in the engine's loop.
+
+The ports are backends on :class:`engine.io.midi_base.MidiInPort` (rtmidi's in
+:mod:`engine.io.rtmidi_ports`, JACK-Client's in :mod:`engine.io.jack_in`); a test's fake
+port lives in ``tests/engine/fakes.py``.
 
 A port's callback runs on the port's own thread (rtmidi's). It only appends
 ``(port, bytes, arrival)`` to a queue and wakes the engine's loop through a socket pair;
@@ -22,14 +26,15 @@ from collections.abc import Callable
 from typing import Any
 
 from engine import protocol as P
-from engine.io.midi_out import RTMIDI_APIS, MidiUnavailable, open_rtmidi_port, quiet_stderr
+from engine.io.midi_base import MidiInPort, MidiUnavailable
 from engine.io.midi_routes import MidiParser, MidiRouter
+from engine.io.rtmidi_ports import RTMIDI_APIS, RtMidiIn
 from engine.runtime.drops import DropLog
+from engine.runtime.hooks import EngineHooks
 
 __all__ = [
     "MidiInPort",
     "RtMidiIn",
-    "FakeIn",
     "MidiInput",
     "open_midi_inputs",
     "DRAIN_SECONDS",
@@ -41,58 +46,6 @@ DRAIN_SECONDS = 0.001
 MAX_QUEUE = 20_000
 LOG_SECONDS = 5.0
 REASONS = ("sysex", "malformed", "unmapped", "overflow", "refused")
-
-Sink = Callable[[int, "list[int] | bytes"], None]
-
-
-class MidiInPort:
-    """A MIDI source. It hands each message to ``sink(index, data)`` from any thread."""
-
-    name = "none"
-
-    def __init__(self) -> None:
-        self.index = 0
-        self.sink: Sink = lambda index, data: None
-
-    def connect(self, index: int, sink: Sink) -> None:
-        self.index, self.sink = index, sink
-
-    def close(self) -> None:
-        """Stop delivering."""
-
-
-class FakeIn(MidiInPort):
-    """A port a test pushes bytes into (from any thread, as rtmidi would)."""
-
-    name = "fake"
-
-    def send(self, data: list[int] | bytes) -> None:
-        self.sink(self.index, data)
-
-
-class RtMidiIn(MidiInPort):
-    """An rtmidi input: a virtual port named ``client``, or a connection to an existing port."""
-
-    def __init__(self, api: str, client: str, port: str | None = None) -> None:
-        super().__init__()
-        import rtmidi
-
-        self.api = api
-        with quiet_stderr():
-            self._rt = rtmidi.MidiIn(rtapi=RTMIDI_APIS[api](), name=client)
-            # SysEx is let through to be counted; clock and active sensing are not wanted
-            self._rt.ignore_types(sysex=False, timing=True, active_sense=True)
-            self.name = open_rtmidi_port(self._rt, api, client, port, "in")
-        self._rt.set_callback(self._callback)
-
-    def _callback(self, event: tuple, data: object = None) -> None:
-        # rtmidi's thread: hand over and return
-        self.sink(self.index, event[0])
-
-    def close(self) -> None:
-        self._rt.cancel_callback()
-        self._rt.close_port()
-        self._rt.delete()
 
 
 def open_midi_inputs(
@@ -130,8 +83,7 @@ def open_midi_inputs(
                 "info",
                 "MIDI in: "
                 + ", ".join(
-                    f"{'virtual port ' if i == 0 and not isinstance(p, FakeIn) and p.name == f'{virtual}-in' else ''}"
-                    f"{p.name!r}"
+                    f"{'virtual port ' if i == 0 and p.virtual else ''}{p.name!r}"
                     for i, p in enumerate(ports)
                 )
                 + f" on {api}",
@@ -160,7 +112,7 @@ class MidiInput:
     ) -> None:
         self.ports = ports
         self.tell = tell or (lambda msg: None)
-        self.engine: Any = None
+        self.engine: EngineHooks | None = None
         self.router: MidiRouter | None = None
         self._parsers = [MidiParser() for _ in ports]
         self._queue: deque[tuple[int, Any]] = deque()
@@ -197,7 +149,7 @@ class MidiInput:
 
     # --- the engine's loop -----------------------------------------------------------------
 
-    def attach(self, engine: Any) -> None:
+    def attach(self, engine: EngineHooks) -> None:
         self.engine = engine
         self.router = MidiRouter(engine.net)
         engine.add_input(self._wake_r, self.drain)
@@ -277,9 +229,11 @@ class MidiInput:
             self.drops.add("unmapped", f"nothing listens to note {note} on channel {ch}")
             return
         if self._apply(ops) and heard:
+            assert self.engine is not None
             self.engine.mark_fired(heard)
 
     def _apply(self, ops: list) -> bool:
+        assert self.engine is not None, "attach() first"
         ack = self.engine.apply(P.Batch(tuple(ops), source="midi"))
         if ack.ok:
             self.applied += 1

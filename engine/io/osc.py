@@ -1,7 +1,8 @@
-"""The OSC server: UDP datagrams in the engine's own loop, turned into patch batches.
+"""The OSC server: datagrams in the engine's own loop, turned into patch batches.
 
-:class:`OscServer` owns one non-blocking UDP socket. The engine's loop wakes on it and
-calls :meth:`OscServer.drain`, which reads every pending datagram (for at most
+:class:`OscServer` reads from an :class:`~engine.io.osc_base.OscIn` (a UDP socket in
+performance, :func:`open_osc_server` builds it; a fake in tests). The engine's loop wakes
+on it and calls :meth:`OscServer.drain`, which reads every pending datagram (for at most
 ``DRAIN_SECONDS`` of work, so a flood cannot hold back a due note), parses it with
 python-osc, routes it (:mod:`engine.io.osc_routes`) and applies it: a message or a bundle
 is one batch, applied whole or not at all; a bundle's timetag is kept through the
@@ -9,18 +10,15 @@ engine's scheduler (a past timetag means now). Nothing here raises on bad input:
 datagram ends counted as applied, ignored (a button's release) or dropped by reason,
 and drops are reported in a rate-limited notice.
 
-:class:`Feedback` sends ``/fired name note vel`` for every note played and echoes the
-parameters the language changes to the controls mapped to them, so faders follow code.
+Feedback (an :class:`~engine.io.osc_base.OscOut`) gets ``/fired name note vel`` for every
+note played and the parameters the language changes, echoed to the controls mapped to
+them, so faders follow code.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
-import platform
-import socket
-import struct
-import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -30,28 +28,19 @@ from pythonosc import osc_packet
 from pythonosc.parsing import osc_types
 
 from engine import protocol as P
-from engine.io.osc_feedback import Feedback, OscError, parse_hostport, resolve
+from engine.io.osc_base import OscIn, OscOut
 from engine.io.osc_routes import REASONS, Drop, Router, unmap_value
+from engine.io.osc_udp import OscError, UdpIn, UdpOut, parse_hostport
 from engine.runtime.drops import DropLog
+from engine.runtime.hooks import EngineHooks
 
-__all__ = ["OscServer", "Feedback", "OscError", "parse_hostport", "DRAIN_SECONDS"]
+__all__ = ["OscServer", "open_osc_server", "OscError", "parse_hostport", "DRAIN_SECONDS"]
 
 DRAIN_SECONDS = 0.001  # most work per wake-up before the loop gets to play what is due
 MAX_AHEAD = 600.0  # seconds a bundle's timetag may lie in the future
 MAX_PENDING = 1000  # bundles waiting for their time at once
 LOG_SECONDS = 5.0  # at most one notice about dropped datagrams this often
-RCVBUF = 4 << 20  # room for bursts (a 10,000-packet flood) while a note is being played
 _KNOWN_TAGS = frozenset("ifdsbrmtTFNh[]")
-# Python does not export SO_TIMESTAMPNS; 35 is its value on Linux's common architectures
-_SO_TIMESTAMPNS = getattr(
-    socket,
-    "SO_TIMESTAMPNS",
-    35
-    if sys.platform.startswith("linux")
-    and platform.machine() in ("x86_64", "aarch64", "i686", "armv7l")
-    else None,
-)
-_TIMESPEC = struct.Struct("@qq")
 
 
 class _QuietParser(logging.Filter):
@@ -69,48 +58,54 @@ class _QuietParser(logging.Filter):
         return True
 
 
-class OscServer:
-    """OSC over UDP on ``host:port`` for one engine; see the module docstring.
+def open_osc_server(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    allow: Iterable[str] = (),
+    feedback: str | None = None,
+    tell: Callable[[object], None] | None = None,
+) -> OscServer:
+    """The OSC server on a UDP socket at ``host:port``; ``feedback`` is ``"HOST:PORT"``
+    or None. Raises :class:`OscError` (one line) when it cannot listen or a value is bad."""
+    allowed = _allow_list(allow)
+    target = parse_hostport(feedback) if feedback else None
+    source = UdpIn(host, port)
+    try:
+        out = UdpOut(*target) if target else None
+    except OscError:
+        source.close()
+        raise
+    return OscServer(source, allowed, out, tell)
 
-    ``allow`` lists sender IPs (empty: anyone who can reach the socket); ``feedback`` is
-    ``"HOST:PORT"`` or None; ``tell`` receives :class:`protocol.Notice` objects.
+
+def _allow_list(allow: Iterable[str]) -> frozenset[str]:
+    try:
+        return frozenset(str(ipaddress.ip_address(a.strip())) for a in allow)
+    except ValueError as exc:
+        raise OscError(f"--osc-allow takes IP addresses: {exc}") from None
+
+
+class OscServer:
+    """OSC for one engine, read from ``source``; see the module docstring.
+
+    ``allow`` lists sender IPs (empty: anyone who can reach the source); ``feedback``
+    receives ``/fired`` and echoes, or None; ``tell`` receives :class:`protocol.Notice`
+    objects.
     """
 
     def __init__(
         self,
-        host: str = "127.0.0.1",
-        port: int = 8000,
+        source: OscIn,
         allow: Iterable[str] = (),
-        feedback: str | None = None,
+        feedback: OscOut | None = None,
         tell: Callable[[object], None] | None = None,
     ) -> None:
-        try:
-            self.allow = frozenset(str(ipaddress.ip_address(a.strip())) for a in allow)
-        except ValueError as exc:
-            raise OscError(f"--osc-allow takes IP addresses: {exc}") from None
-        family, sockaddr = resolve(host, port)
-        self.sock = socket.socket(family, socket.SOCK_DGRAM)
-        try:
-            try:
-                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
-            except OSError:
-                pass  # keep the system's default buffer
-            self.sock.bind(sockaddr)
-        except OSError as exc:
-            self.sock.close()
-            raise OscError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-        self.sock.setblocking(False)
-        self.stamped = False
-        if _SO_TIMESTAMPNS is not None:
-            try:  # the kernel's arrival time: latency then includes time queued in the socket
-                self.sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
-                self.stamped = True
-            except OSError:
-                pass
-        self.host, self.port = self.sock.getsockname()[:2]
-        self.feedback = Feedback(*parse_hostport(feedback)) if feedback else None
+        self.source = source
+        self.allow = _allow_list(allow)
+        self.host, self.port = source.host, source.port
+        self.feedback = feedback
         self.tell = tell or (lambda msg: None)
-        self.engine: Any = None
+        self.engine: EngineHooks | None = None
         self.router: Router | None = None
         self.received = 0
         self.applied = 0
@@ -124,16 +119,16 @@ class OscServer:
 
     # --- wiring --------------------------------------------------------------------------
 
-    def attach(self, engine: Any) -> None:
-        """Serve ``engine`` (an :class:`engine.runtime.loop.Engine`) from its own loop."""
+    def attach(self, engine: EngineHooks) -> None:
+        """Serve ``engine`` from its own loop."""
         self.engine = engine
         self.router = Router(engine.net)
-        engine.add_input(self.sock, self.drain)
+        engine.add_input(self.source, self.drain)
         engine.add_status("osc", self.status)
         engine.quiet_sources.add("osc")  # the parent needs no ack per controller message
         engine.watch(self._watched)
         if self.feedback is not None:
-            engine.add_tap(self.feedback.fired)
+            engine.add_tap(self._fired)
 
     def describe(self) -> str:
         who = ", ".join(sorted(self.allow)) if self.allow else "any sender"
@@ -144,7 +139,7 @@ class OscServer:
 
     def close(self) -> None:
         logging.getLogger().removeFilter(self._quiet)
-        self.sock.close()
+        self.source.close()
         if self.feedback is not None:
             self.feedback.close()
 
@@ -152,22 +147,11 @@ class OscServer:
 
     def drain(self) -> None:
         """Read and handle every pending datagram (at most ``DRAIN_SECONDS`` of work)."""
-        sock = self.sock
+        source = self.source
         wall_offset = time.time() - time.perf_counter()
         deadline = time.perf_counter() + DRAIN_SECONDS
-        while True:
-            try:
-                if self.stamped:
-                    data, anc, _flags, addr = sock.recvmsg(65536, 64)
-                    arrival = _arrival(anc, wall_offset)
-                else:
-                    data, addr = sock.recvfrom(65536)
-                    arrival = time.perf_counter()
-            except (BlockingIOError, InterruptedError):
-                break
-            except OSError:
-                break  # e.g. an ICMP error queued on the socket: nothing to read now
-            self.handle(data, addr[0], arrival, wall_offset)
+        while (dgram := source.receive()) is not None:
+            self.handle(dgram.data, dgram.sender, dgram.arrival, wall_offset)
             if time.perf_counter() > deadline:
                 break
         self.drops.flush()
@@ -200,6 +184,7 @@ class OscServer:
             self.ignored += 1
             return
         engine = self.engine
+        assert engine is not None, "attach() first"
         now = engine.clock.now()
         if wall_offset is None:
             wall_offset = time.time() - time.perf_counter()
@@ -291,10 +276,19 @@ class OscServer:
 
     # --- feedback ------------------------------------------------------------------------
 
+    def _fired(self, events: list[P.Event]) -> None:
+        """An engine tap: ``/fired name note vel`` for each note-on."""
+        fb = self.feedback
+        assert fb is not None
+        for ev in events:
+            if ev.type == "note_on":
+                fb.send("/fired", (ev.neuron, ev.note, ev.vel))
+
     def echo(self, batch: P.Batch) -> None:
         """Send the values ``batch`` set to the controls mapped to them, and to /neuron/..."""
-        fb, net, router = self.feedback, self.engine.net, self.router
-        assert fb is not None and router is not None
+        fb, engine, router = self.feedback, self.engine, self.router
+        assert fb is not None and engine is not None and router is not None
+        net = engine.net
         touched: set[tuple[str, str]] = set()
         for op in batch.ops:
             if isinstance(op, (P.SetParam, P.Mute)):
@@ -320,6 +314,7 @@ class OscServer:
 
     def _control_position(self, maps: list[dict]) -> list[float] | None:
         """The 0..1 arguments that show the mapped values, or None if one is unknown."""
+        assert self.engine is not None
         net = self.engine.net
         slots: dict[int, float] = {}
         for m in maps:
@@ -383,19 +378,6 @@ def _check_bundle(dgram: bytes, depth: int = 0) -> None:
             index += size
     except osc_types.ParseError:
         raise Drop("malformed", "a cut-off OSC bundle") from None
-
-
-def _arrival(ancdata: list, wall_offset: float) -> float:
-    """The kernel's arrival stamp (CLOCK_REALTIME) as a ``perf_counter`` reading."""
-    for level, kind, data in ancdata:
-        if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(data) >= _TIMESPEC.size:
-            sec, nsec = _TIMESPEC.unpack_from(data)
-            stamp = sec + nsec * 1e-9 - wall_offset
-            now = time.perf_counter()
-            if now - 1.0 < stamp <= now + 0.001:  # a wall clock step would make it nonsense
-                return stamp
-            return now
-    return time.perf_counter()
 
 
 def _osc_args(value: object) -> tuple:

@@ -30,6 +30,7 @@ from typing import Any
 from engine import protocol as P
 from engine.errors import RecordError
 from engine.protocol import Ack, Batch, Event
+from engine.runtime.hooks import EngineHooks
 
 __all__ = [
     "Recorder",
@@ -287,7 +288,7 @@ class RecordSwitch:
     ``tell(notice)`` reports a recorder that failed (disk full...), once.
     """
 
-    def __init__(self, engine: Any, tell: Callable[[object], None]) -> None:
+    def __init__(self, engine: EngineHooks, tell: Callable[[object], None]) -> None:
         self.engine = engine
         self.tell = tell
         self.recorder: Recorder | None = None

@@ -16,13 +16,13 @@ import math
 import os
 import sqlite3
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from engine import protocol as P
 from engine.model.network import ModelError, Network
 from engine.model.state import snapshot_ops
 from engine.protocol import Batch, Event
 from engine.record.recorder import RecordError, ops_from_json
+from engine.runtime.hooks import EngineHooks
 
 __all__ = [
     "Recording",
@@ -226,7 +226,9 @@ def replay_epoch(rec: Recording, speed: float, now: float, lead_in: float = 0.25
     return now + lead_in - rec.t0 / speed
 
 
-def serve_replay(engine: Any, rec: Recording, speed: float = 1.0, resumed: bool = False) -> None:
+def serve_replay(
+    engine: EngineHooks, rec: Recording, speed: float = 1.0, resumed: bool = False
+) -> None:
     """Schedule ``rec`` into a running engine: the first snapshot restored at its ``t0``, every
     applied batch at its time, later segments rebuilt from their snapshots (all times divided
     by ``speed``). ``resumed``: this engine carries on a dead one; only what is still ahead."""

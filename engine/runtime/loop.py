@@ -16,11 +16,12 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from engine.io.midi_out import MidiOut, NullOut
+from engine.io.midi_base import MidiOut, NullOut
 from engine.model.network import ModelError, Network
 from engine.protocol import Ack, Batch, Event, Notice, Panic, Status
 from engine.record.eventlog import EventLog
 from engine.runtime.clock import Clock
+from engine.runtime.hooks import Pipe
 
 __all__ = ["Engine", "QUIT", "ALL_NOTES_OFF", "prepare_gc"]
 
@@ -50,6 +51,8 @@ def prepare_gc() -> None:
 class Engine:
     """Plays a :class:`Network` in real time into a :class:`MidiOut`, patched through ``conn``.
 
+    It offers the servers it runs the hook API :class:`engine.runtime.hooks.EngineHooks`.
+
     ``conn`` is one end of a ``multiprocessing`` pipe (anything with ``poll``, ``recv``
     and ``send``). ``sounding`` is an optional shared byte array of 16*128 cells that
     mirrors which notes sound, so a parent can silence them if this process dies.
@@ -57,7 +60,7 @@ class Engine:
 
     def __init__(
         self,
-        conn: Any,
+        conn: Pipe,
         midi: MidiOut | None = None,
         network: Network | None = None,
         clock: Clock | None = None,
@@ -326,13 +329,11 @@ class Engine:
             "late_ms_p99": lates[int(0.99 * (len(lates) - 1))] * 1e3 if lates else 0.0,
             "midi": f"{self.midi.api}:{self.midi.name}",
             "latency_ms": self.lead * 1e3,
-            "port_late": getattr(self.midi, "late", 0),  # JACK: written after their frame
-            "port_dropped": getattr(self.midi, "dropped", 0),  # JACK: no room in the buffer
-            "frame0": getattr(self.midi, "frame0", None),  # JACK: the frame of logical 0
+            "port_late": self.midi.late,  # JACK: written after their frame
+            "port_dropped": self.midi.dropped,  # JACK: no room in the buffer
+            "frame0": self.midi.frame0,  # JACK: the frame of logical 0
             # JACK: where the output goes, so a restarted engine can reconnect a virtual port
-            "midi_connections": self.midi.connections()
-            if hasattr(self.midi, "connections")
-            else [],
+            "midi_connections": self.midi.connections(),
             "sounding": self.net.sounding(),
             "snapshot": snap,
             **{key: part() for key, part in self._status_parts.items()},

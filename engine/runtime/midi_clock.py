@@ -12,9 +12,9 @@ a new start, so a drum machine that was following keeps its place.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from engine.protocol import Ack, Batch
+from engine.runtime.hooks import EngineHooks
 
 __all__ = ["ClockOut", "PPQN", "TICK", "START", "STOP"]
 
@@ -24,17 +24,18 @@ _EPS = 1e-9
 
 
 class ClockOut:
-    """Sends MIDI clock for an :class:`engine.runtime.loop.Engine` while ``net.clock_out`` is on."""
+    """Sends MIDI clock for an engine's loop while ``net.clock_out`` is on."""
+
+    engine: EngineHooks  # set by attach()
 
     def __init__(self) -> None:
-        self.engine: Any = None
         self.k = 0  # the next pulse, at beat k / PPQN
         self.active = False  # pulses are being sent (clock on and network running)
         self.ticks = 0
         self.starts = 0
         self.stops = 0
 
-    def attach(self, engine: Any, announce: bool = True) -> None:
+    def attach(self, engine: EngineHooks, announce: bool = True) -> None:
         """Serve ``engine``; ``announce`` sends a start now if the clock is already on."""
         self.engine = engine
         engine.add_timer(self.next_time, self.play)

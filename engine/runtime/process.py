@@ -1,207 +1,72 @@
-"""The engine in its own process, and the parent's handle on it (start, patch, supervise).
+"""The parent's handle on the engine process: start it, patch it, supervise it.
 
 The parent talks to the engine over a ``multiprocessing`` pipe with protocol objects.
 The engine mirrors its sounding notes into a shared byte array, so when it dies even by
 SIGKILL the parent knows exactly which notes to silence through a fresh port before it
-starts a new engine from the last status snapshot.
+starts a new engine from the last status snapshot. The engine's own side is
+:mod:`engine.runtime.child`; what a start is given, :mod:`engine.runtime.options`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import multiprocessing as mp
-import signal
+import os
+import sys
 import threading
+import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import EngineDown
 from engine.protocol import Ack, Batch, Notice, Status
+from engine.runtime.child import engine_main
+from engine.runtime.options import EngineOptions, EngineStart
 
-__all__ = ["EngineConfig", "EngineHandle", "engine_main", "EngineDown", "MAX_QUICK_DEATHS"]
+__all__ = [
+    "EngineOptions",
+    "EngineStart",
+    "EngineHandle",
+    "engine_main",
+    "EngineDown",
+    "MAX_QUICK_DEATHS",
+]
 
 # Engines in a row that may die before their first status before the handle gives up
 # (a port that crashes the engine as it opens must not spawn processes forever).
 MAX_QUICK_DEATHS = 3
 
 
-@dataclass
-class EngineConfig:
-    """Everything the engine process needs to start; plain data, so it crosses a spawn."""
-
-    midi_api: str = "auto"
-    virtual: str = "livecode"
-    port: str | None = None
-    tempo: float = 120.0
-    seed: int = 0
-    events: str | None = None
-    seconds: float | None = None  # logical time at which to stop
-    osc_port: int = 0
-    osc_host: str = "127.0.0.1"
-    osc_allow: tuple[str, ...] = ()
-    osc_feedback: str | None = None  # "HOST:PORT" to send /fired and parameter echoes to
-    status_interval: float = 0.25
-    epoch: float | None = None  # perf_counter reading at logical time 0
-    restore: dict | None = None  # a status snapshot to rebuild the network from
-    initial: Batch | None = None  # applied at logical time 0 (a session given at start)
-    append_events: bool = False
-    latency: float | None = None  # JACK: seconds ahead of the clock (None: 2 periods; 0: rtmidi)
-    silence: tuple = ()  # raw messages a dead engine's notes need, sent first thing on restart
-    reconnect: tuple = ()  # ports a dead engine's JACK output was connected to
-    midi_in: tuple[str, ...] = ()  # existing input ports to listen to (substring match)
-    clock_out: bool = False  # send MIDI clock from the start (the language's clock(True))
-    record: str | None = None  # record into this SQLite file (engine.record.recorder)
-    replay: str | None = None  # replay this recording into the engine (engine.record.recording)
-    speed: float = 1.0  # replay speed
-
-
-def _stop_on_sigterm(signum: int, frame: object) -> None:
-    raise SystemExit(0)  # unwinds through Engine.run's finally: silence, drain, close
-
-
-def engine_main(conn: Any, config: EngineConfig, sounding: Any = None) -> None:
-    """Entry point of the engine process."""
-    # Ctrl-C in the terminal reaches the whole process group; the parent decides.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    if hasattr(signal, "SIGHUP"):  # a closed terminal hangs up the whole process group
-        signal.signal(signal.SIGHUP, _stop_on_sigterm)
-    from engine.io.midi_out import NullOut, open_midi_out
-    from engine.model.network import Network
-    from engine.record.eventlog import EventLog
-    from engine.runtime.clock import Clock, ask_for_realtime
-    from engine.runtime.loop import Engine, prepare_gc
-
-    priority = ask_for_realtime()
-    midi, description = open_midi_out(
-        config.midi_api, config.virtual, config.port, config.latency, config.reconnect
-    )
-    level = "warning" if isinstance(midi, NullOut) and config.midi_api != "none" else "info"
-    conn.send(Notice(description, level))
-    for data in config.silence:  # what a dead engine left sounding, before anything plays
-        midi.send_bytes(list(data))
-    net = Network(seed=config.seed, tempo=config.tempo)
-    replay = _load_replay(config)
-    log = (
-        EventLog(config.events, append=config.append_events, background=True)
-        if config.events
-        else None
-    )
-    prepare_gc()  # the one full collection, before logical time starts
-    # Logical time 0 is now, once the port is open, unless we carry on a dead engine's time.
-    clock = Clock(config.epoch) if midi.latency == 0 else _jack_clock(midi, config.epoch)
-    engine = Engine(conn, midi, net, clock, log, sounding, config.status_interval, config.seconds)
-    if config.osc_port:
-        _serve_osc(engine, config, conn)
-    if config.restore is not None:
-        net.restore(config.restore, t=clock.now())
-    midi_in = _serve_midi(engine, config, conn)
-    recording = _serve_record(engine, config, conn)
-    if replay is not None:
-        from engine.record.recording import serve_replay
-
-        serve_replay(engine, replay, config.speed, resumed=config.restore is not None)
-    if config.initial is not None:
-        engine.apply(config.initial, 0.0)
-    conn.send(Notice(f"engine up ({priority})"))
-    try:
-        engine.run()
-    finally:
-        recording.stop()  # after the engine's silence: the recording ends with it
-        if midi_in is not None:
-            midi_in.close()
-
-
-def _load_replay(config: EngineConfig) -> Any:
-    """The recording to replay, with the clock's epoch set so it starts in a moment."""
-    if not config.replay:
-        return None
-    import time
-
-    from engine.record.recording import load, replay_epoch
-
-    rec = load(config.replay)
-    if config.epoch is None:
-        config.epoch = replay_epoch(rec, config.speed, time.perf_counter())
-    return rec
-
-
-def _serve_record(engine: Any, config: EngineConfig, conn: Any) -> Any:
-    """The recording switch: ``--record`` from the start, ``protocol.Record`` messages later."""
-    from engine.protocol import Record
-    from engine.record.recorder import RecordSwitch
-
-    switch = RecordSwitch(engine, conn.send)
-
-    def on_record(msg: Record) -> None:
-        if msg.path:
-            switch.start(msg.path, "resume")
-        else:
-            switch.stop("stop")
-
-    engine.on_message(Record, on_record)
-    if config.record:
-        switch.start(config.record, "restart" if config.restore is not None else "start")
-    return switch
-
-
-def _jack_clock(midi: Any, epoch: float | None) -> Any:
-    from engine.io.jack_out import JackClock
-
-    return JackClock(midi, epoch)
-
-
-def _serve_osc(engine: Any, config: EngineConfig, conn: Any) -> None:
-    """Open the OSC socket and hand it to the engine's loop; a failure only turns OSC off."""
-    from engine.io.osc import OscError, OscServer
-
-    try:
-        server = OscServer(
-            config.osc_host, config.osc_port, config.osc_allow, config.osc_feedback, tell=conn.send
-        )
-    except OscError as exc:
-        conn.send(Notice(f"OSC is off: {exc} (choose another --osc-port, or 0)", "warning"))
-        return
-    server.attach(engine)
-    conn.send(Notice(server.describe()))
-
-
-def _serve_midi(engine: Any, config: EngineConfig, conn: Any) -> Any:
-    """MIDI inputs (the virtual ``NAME-in`` and ``--midi-in`` ports) and the clock out."""
-    from engine.io.midi_in import MidiInput, open_midi_inputs
-    from engine.protocol import MidiClock
-    from engine.runtime.midi_clock import ClockOut
-
-    ports, lines = open_midi_inputs(engine.midi.api, config.virtual, config.midi_in)
-    for level, text in lines:
-        conn.send(Notice(text, level))
-    server = None
-    if ports:
-        server = MidiInput(ports, tell=conn.send)
-        server.attach(engine)
-    if config.clock_out and config.restore is None:  # a restored network says itself
-        engine.net.apply(MidiClock(True))
-    ClockOut().attach(engine, announce=config.restore is None)
-    return server
-
-
 class EngineHandle:
     """The parent's side: start the engine, send batches, get acks and status, restart it.
 
     ``on_message`` is called on a reader thread with every :class:`Ack`, :class:`Status`
-    and :class:`Notice`, including the handle's own notices about restarts.
+    and :class:`Notice`, including the handle's own notices about restarts. An exception
+    it raises is reported once as an error :class:`Notice` (through ``on_message``) and
+    the handle carries on: a bug in a display must not stop the supervisor.
+    ``initial`` is applied at logical time 0 by the first engine (a session given at start).
     """
 
     def __init__(
         self,
-        config: EngineConfig,
+        options: EngineOptions,
         on_message: Callable[[object], None] | None = None,
         restart: bool = True,
+        initial: Batch | None = None,
     ) -> None:
-        self.config = dataclasses.replace(config)
+        self.options = options
         self.on_message = on_message or (lambda msg: None)
         self.restart = restart
+        # The supervisor's state, from which each start's EngineStart is built.
+        self._epoch: float | None = None  # logical time 0, once the first engine said it
+        self._restore: dict | None = None
+        self._initial = initial
+        self._append_events = False
+        self._silence: tuple[tuple[int, int, int], ...] = ()
+        self._reconnect: tuple[str, ...] = ()
+        self._recording = options.record
+        self._callback_faults: set[tuple[str, str, str]] = set()  # reported once each
+        self.callback_errors = 0  # exceptions raised by on_message, all counted
         self.last_status: dict | None = None
         self.restarts = 0
         self._ctx = mp.get_context("spawn")
@@ -229,7 +94,7 @@ class EngineHandle:
         self._process = self._ctx.Process(
             target=engine_main,
             name="livecode-engine",
-            args=(child, self.config, self._sounding),
+            args=(child, self.options, self.start_state(), self._sounding),
             daemon=True,
         )
         self._process.start()
@@ -238,6 +103,18 @@ class EngineHandle:
         self.exited.clear()
         self._reader = threading.Thread(target=self._read, name="engine-reader", daemon=True)
         self._reader.start()
+
+    def start_state(self) -> EngineStart:
+        """What the next engine start is given besides the options."""
+        return EngineStart(
+            epoch=self._epoch,
+            restore=self._restore,
+            initial=self._initial,
+            append_events=self._append_events,
+            silence=self._silence,
+            reconnect=self._reconnect,
+            record=self._recording,
+        )
 
     @property
     def pid(self) -> int | None:
@@ -287,7 +164,7 @@ class EngineHandle:
         """Record into ``path`` from now on (None: stop); a restarted engine carries on."""
         from engine.protocol import Record
 
-        self.config.record = path
+        self._recording = path
         with self._send_lock:
             try:
                 self._conn.send(Record(path))
@@ -312,9 +189,9 @@ class EngineHandle:
             except (EOFError, OSError):
                 break
             self._note(msg)
-            self.on_message(msg)
+            self._deliver(msg)
         self._process.join(1.0)
-        if self._stopping or (self.config.seconds is not None and self._process.exitcode == 0):
+        if self._stopping or (self.options.seconds is not None and self._process.exitcode == 0):
             self.exited.set()
             return
         self._recover()
@@ -330,9 +207,33 @@ class EngineHandle:
         elif isinstance(msg, Status):
             self.last_status = msg.data
             self._status_pid = self._process.pid  # this engine ran: its death is not "quick"
-            if self.config.epoch is None:
-                self.config.epoch = msg.data["epoch"]  # a restart carries on this time
+            if self._epoch is None:
+                self._epoch = msg.data["epoch"]  # a restart carries on this time
             self._since_status.clear()
+
+    def _deliver(self, msg: object) -> None:
+        """Hand ``msg`` to ``on_message``; an exception there becomes one error notice."""
+        try:
+            self.on_message(msg)
+        except Exception as exc:  # noqa: BLE001 - any bug in a callback; the supervisor goes on
+            self.callback_errors += 1
+            self._report_fault(msg, exc)
+
+    def _report_fault(self, msg: object, exc: Exception) -> None:
+        frame = traceback.extract_tb(exc.__traceback__)[-1:]
+        where = f" at {os.path.basename(frame[0].filename)}:{frame[0].lineno}" if frame else ""
+        key = (type(msg).__name__, type(exc).__name__, where)
+        if key in self._callback_faults:
+            return  # said once already; a status callback would repeat it 4 times a second
+        self._callback_faults.add(key)
+        text = (
+            f"a {type(msg).__name__.lower()} callback failed: {type(exc).__name__}: {exc}{where}; "
+            "the engine plays on (this error is not shown again)"
+        )
+        try:
+            self.on_message(Notice(text, "error"))
+        except Exception:  # noqa: BLE001 - notices fail too: the terminal is the last resort
+            print(f"livecode: {text}", file=sys.stderr, flush=True)
 
     def _recover(self) -> None:
         code = self._process.exitcode
@@ -343,7 +244,7 @@ class EngineHandle:
                 "" if not self.restart else f", {self._quick_deaths} times before it ran; giving up"
             )
             self.rescue()
-            self.on_message(
+            self._deliver(
                 Notice(f"engine stopped (exit code {code}){why}; notes silenced", "error")
             )
             self.exited.set()
@@ -352,18 +253,18 @@ class EngineHandle:
         # The new engine silences the dead one's notes through its own port as soon as it
         # is open: no second port to open and close first (on JACK each waits for the
         # server to drop the dead client), and the new process starts at once.
-        pending = self.config.silence if quick else ()  # the last one died before sending
-        self.config.silence = tuple(dict.fromkeys(pending + self._silence_messages()))
+        pending = self._silence if quick else ()  # the last one died before sending
+        self._silence = tuple(dict.fromkeys(pending + self._silence_messages()))
         if self.last_status and self.last_status.get("midi_connections"):
-            self.config.reconnect = tuple(self.last_status["midi_connections"])
+            self._reconnect = tuple(self.last_status["midi_connections"])
         self._clear_sounding()
-        self.on_message(
+        self._deliver(
             Notice(f"engine died (exit code {code}); restarting, silencing its notes", "error")
         )
         replay = list(self._since_status)
-        self.config.restore = self.last_status["snapshot"] if self.last_status else None
-        self.config.initial = None if self.last_status else self.config.initial
-        self.config.append_events = True
+        self._restore = self.last_status["snapshot"] if self.last_status else None
+        self._initial = None if self.last_status else self._initial
+        self._append_events = True
         with self._life:
             if self._stopping:  # stop() came while we were silencing: start nothing
                 self.exited.set()
@@ -371,7 +272,7 @@ class EngineHandle:
             self.start()
         for batch in replay:  # patches the last snapshot had not seen yet
             self.send(dataclasses.replace(batch, source="restore"))
-        self.on_message(Notice("engine restarted; network restored"))
+        self._deliver(Notice("engine restarted; network restored"))
 
     def _silence_messages(self) -> tuple[tuple[int, int, int], ...]:
         """Note-offs for what a dead engine left sounding, then All Notes Off per channel."""
@@ -397,12 +298,12 @@ class EngineHandle:
         """Silence what a dead engine left sounding, through a fresh port."""
         from engine.io.midi_out import open_midi_out
 
-        messages = tuple(dict.fromkeys(self.config.silence + self._silence_messages()))
+        messages = tuple(dict.fromkeys(self._silence + self._silence_messages()))
         out, _ = open_midi_out(
-            self.config.midi_api, self.config.virtual, self.config.port, latency=0
+            self.options.midi_api, self.options.virtual, self.options.port, latency=0
         )  # send at once
         for data in messages:
             out.send_bytes(list(data))
         out.close()
-        self.config.silence = ()
+        self._silence = ()
         self._clear_sounding()

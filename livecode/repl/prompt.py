@@ -30,7 +30,7 @@ from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.patch_stdout import patch_stdout
 from prompt_toolkit.styles import Style
 
-from engine.runtime.process import EngineConfig, EngineHandle
+from engine.runtime.process import EngineHandle, EngineOptions
 from livecode.language.interpreter import Interpreter
 from livecode.language.sessionfile import file_reader
 from livecode.repl.completion import LivecodeCompleter
@@ -169,24 +169,23 @@ def _say(text: str) -> None:
     print(text, flush=True)
 
 
-def run_repl(args: argparse.Namespace, config: EngineConfig) -> int:
+def run_repl(args: argparse.Namespace, options: EngineOptions) -> int:
     """``livecode [SESSION] [--watch]``: start the engine, then read blocks until quit."""
     if args.watch and not args.session:
         print("livecode: --watch needs a SESSION file to watch", file=sys.stderr)
         return 2
-    monitor = Monitor(_say, osc_port=config.osc_port)
+    monitor = Monitor(_say, osc_port=options.osc_port)
     interp = Interpreter(read_file=file_reader(os.getcwd()), activations=monitor.activations)
     live = LiveSession(interp, None, _say, refused=monitor.refused)
-    if config.record:
-        live.recording_from_start(config.record)
+    if options.record:
+        live.recording_from_start(options.record)
     watcher = None
     if args.watch:  # made before the first read: a save from then on is applied
         watcher = FileWatcher(
             args.session, lambda text: live.apply_file(text, args.session), on_error=monitor.refused
         )
-    if args.session:
-        config.initial = live.load_initial(args.session)
-    handle = EngineHandle(config, monitor.on_message)
+    initial = live.load_initial(args.session) if args.session else None
+    handle = EngineHandle(options, monitor.on_message, initial=initial)
     live.engine = monitor.engine = handle
     session = make_prompt(live, monitor, history=FileHistory(history_path()))
     print(BANNER, flush=True)

@@ -12,7 +12,7 @@ from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from engine.protocol import Batch, Notice
-from engine.runtime.process import EngineConfig, EngineHandle
+from engine.runtime.process import EngineHandle, EngineOptions
 
 __all__ = ["OscRig", "free_port", "message", "bundle", "wait_for", "Listener"]
 
@@ -83,7 +83,7 @@ class OscRig:
         self.port = free_port()
         self.events_path = tmp_path / "events.jsonl"
         self.notices: list[str] = []
-        cfg = EngineConfig(
+        cfg = EngineOptions(
             midi_api="none",
             osc_port=self.port,
             events=str(self.events_path),

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from engine.protocol import Batch, DefineNeuron, Fire, Status
 from engine.record.eventlog import read_jsonl
-from engine.runtime.process import EngineConfig, EngineHandle
+from engine.runtime.process import EngineHandle, EngineOptions
 from tests.engine.test_realtime import note_ons, unmatched_note_ons, wait_for
 
 
 def start(tmp_path, statuses: list, **config) -> EngineHandle:
-    cfg = EngineConfig(
+    cfg = EngineOptions(
         midi_api="jack",
         port="lcrecv",
         events=str(tmp_path / "ev.jsonl"),
@@ -90,7 +90,7 @@ def test_a_restarted_engine_reconnects_its_virtual_port(midi_receiver, tmp_path)
     import signal
 
     statuses: list[dict] = []
-    cfg = EngineConfig(midi_api="jack", virtual="lcvirt", status_interval=0.1)
+    cfg = EngineOptions(midi_api="jack", virtual="lcvirt", status_interval=0.1)
     handle = EngineHandle(cfg, lambda m: isinstance(m, Status) and statuses.append(m.data))
     handle.start()
     try:

@@ -8,13 +8,13 @@ import threading
 import pytest
 
 from engine import protocol as P
-from engine.io.midi_in import MAX_QUEUE, FakeIn, MidiInput, open_midi_inputs
-from engine.io.midi_out import RecordingOut
+from engine.io.midi_in import MAX_QUEUE, MidiInput, open_midi_inputs
 from engine.io.midi_routes import MidiParser, MidiRouter, parse_address
 from engine.model.network import ModelError, Network
 from engine.runtime.clock import Clock
 from engine.runtime.loop import Engine
 from engine.runtime.midi_clock import START, STOP, TICK, ClockOut
+from tests.engine.fakes import FakeIn, RecordingOut
 
 
 def test_parser_running_status_sysex_realtime_and_garbage():

@@ -10,7 +10,7 @@ import pytest
 from engine import protocol as P
 from engine.protocol import Status
 from engine.record.eventlog import read_jsonl
-from engine.runtime.process import EngineConfig, EngineHandle
+from engine.runtime.process import EngineHandle, EngineOptions
 from tests.engine.test_realtime import unmatched_note_ons, wait_for
 
 
@@ -62,7 +62,7 @@ def midi_sender(jack_server):
 
 
 def start(tmp_path, statuses: list, **config) -> EngineHandle:
-    cfg = EngineConfig(
+    cfg = EngineOptions(
         midi_api="jack",
         port="lcrecv",
         events=str(tmp_path / "ev.jsonl"),

@@ -6,7 +6,8 @@ import time
 
 import mido
 
-from engine.io.midi_out import NullOut, RecordingOut, RtMidiOut, list_ports, open_midi_out
+from engine.io.midi_out import NullOut, RtMidiOut, list_ports, open_midi_out
+from tests.engine.fakes import RecordingOut
 
 
 def test_none_api_is_silent_and_says_so():

@@ -14,7 +14,7 @@ import pytest
 
 from engine.protocol import Ack, Batch, Connect, DefineNeuron, Remove, SetParam, Status
 from engine.record.eventlog import read_jsonl
-from engine.runtime.process import EngineConfig, EngineHandle
+from engine.runtime.process import EngineHandle, EngineOptions
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "sessions" / "demo.neu"
@@ -126,7 +126,7 @@ def test_play_over_jack_matches_render(midi_receiver, tmp_path):
 
 
 def start_engine(tmp_path, on_message=None, **config) -> EngineHandle:
-    cfg = EngineConfig(
+    cfg = EngineOptions(
         midi_api="jack",
         port="lcrecv",
         events=str(tmp_path / "ev.jsonl"),
@@ -262,7 +262,7 @@ def test_no_midi_system_runs_silent_with_one_line(tmp_path):
 
 
 def test_ack_carries_the_refusal(tmp_path):
-    handle = EngineHandle(EngineConfig(midi_api="none"))
+    handle = EngineHandle(EngineOptions(midi_api="none"))
     handle.start()
     try:
         ack = handle.request(Batch((SetParam("ghost", "rate", 2.0),)), timeout=10)
@@ -307,7 +307,7 @@ def test_play_stops_on_signal_with_every_note_off(midi_receiver, sig):
 
 def test_panic_sends_all_notes_off_on_every_channel(tmp_path):
     handle = EngineHandle(
-        EngineConfig(midi_api="none", events=str(tmp_path / "ev.jsonl"), status_interval=0.05)
+        EngineOptions(midi_api="none", events=str(tmp_path / "ev.jsonl"), status_interval=0.05)
     )
     handle.start()
     try:

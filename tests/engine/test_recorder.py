@@ -26,7 +26,7 @@ from engine.protocol import (
 )
 from engine.record.recorder import RecordError, ops_from_json, ops_to_json, prepare
 from engine.record.recording import load, replay_events
-from engine.runtime.process import EngineConfig, EngineHandle
+from engine.runtime.process import EngineHandle, EngineOptions
 from livecode.language.interpreter import Interpreter
 from livecode.repl.live import LiveSession
 from tests.engine.osc_rig import free_port, message, wait_for
@@ -82,7 +82,7 @@ def test_live_session_replays_offline_to_the_recorded_notes(tmp_path):
     port = free_port()
     said: list[str] = []
     handle = EngineHandle(
-        EngineConfig(midi_api="none", osc_port=port, record=path, seed=7, status_interval=0.05)
+        EngineOptions(midi_api="none", osc_port=port, record=path, seed=7, status_interval=0.05)
     )
     live = LiveSession(Interpreter(), handle, said.append)
     live.recording_from_start(path)
@@ -126,7 +126,7 @@ def test_record_starts_and_stops_mid_session(tmp_path):
     """record() in a block: a segment from a snapshot (the block itself is in it);
     record(False) ends it; the replay matches (no delayed pulses in flight)."""
     path = str(tmp_path / "mid.sqlite")
-    handle = EngineHandle(EngineConfig(midi_api="none", osc_port=0, status_interval=0.05))
+    handle = EngineHandle(EngineOptions(midi_api="none", osc_port=0, status_interval=0.05))
     said: list[str] = []
     live = LiveSession(Interpreter(), handle, said.append)
     handle.start()
@@ -173,7 +173,7 @@ def test_record_starts_and_stops_mid_session(tmp_path):
 def test_engine_restart_appends_to_the_same_recording(tmp_path):
     path = prepare(str(tmp_path / "crash.sqlite"))
     handle = EngineHandle(
-        EngineConfig(midi_api="none", osc_port=0, record=path, status_interval=0.05)
+        EngineOptions(midi_api="none", osc_port=0, record=path, status_interval=0.05)
     )
     handle.start()
     try:
@@ -310,7 +310,7 @@ def test_live_replay_plays_the_recorded_notes(tmp_path, speed):
     played = make_recording(path, SHORT, end=1.6, seed=3)
     events = tmp_path / "replayed.jsonl"
     handle = EngineHandle(
-        EngineConfig(
+        EngineOptions(
             midi_api="none",
             osc_port=0,
             replay=path,

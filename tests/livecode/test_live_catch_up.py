@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.protocol import SetParam
-from engine.runtime.process import EngineConfig, EngineHandle
+from engine.runtime.process import EngineHandle, EngineOptions
 from livecode.language.interpreter import Interpreter
 from livecode.repl.live import LiveSession
 from tests.engine.osc_rig import free_port, message, wait_for
@@ -18,7 +18,7 @@ def test_a_fader_move_reaches_the_next_block_and_save(tmp_path):
     import socket
 
     port = free_port()
-    handle = EngineHandle(EngineConfig(midi_api="none", osc_port=port, status_interval=0.05))
+    handle = EngineHandle(EngineOptions(midi_api="none", osc_port=port, status_interval=0.05))
     handle.start()
     said: list[str] = []
     live = LiveSession(Interpreter(), handle, said.append)
