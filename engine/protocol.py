@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.errors import ProtocolError
+from engine.errors import EngineError, ProtocolError
 from engine.model.events import Event
 from engine.model.ops import (
     FOLLOW_PARAMS,
@@ -54,6 +54,7 @@ from engine.model.params import (
     TEMPO_RANGE,
     ParamSpec,
     clamp_param,
+    default_params,
     note_name,
     note_number,
     number,
@@ -74,7 +75,9 @@ __all__ = [
     "validate_param",
     "clamp_param",
     "validate_tempo",
+    "EngineError",
     "ProtocolError",
+    "default_params",
     "Op",
     "OPS",
     "op_fields",

@@ -21,7 +21,7 @@ import tempfile
 import time
 
 from engine.protocol import Ack, Batch, DefineNeuron, SetParam, Status
-from engine.record.eventlog import read_jsonl
+from engine.record.recording import read_jsonl
 from engine.runtime.process import EngineHandle, EngineOptions
 from livecode.language.sessionfile import load_session
 from livecode.shipped import session_path

@@ -150,7 +150,7 @@ def _record_path(path: str | None) -> str | None:
     """``--record FILE``: checked (a new file, writable) before the engine starts."""
     if not path:
         return None
-    from engine.record.recorder import prepare
+    from engine.record.recording import prepare
 
     return prepare(path)
 
@@ -198,7 +198,7 @@ def cmd_play(args: argparse.Namespace) -> int:
 
 
 def cmd_ports(args: argparse.Namespace) -> int:
-    from engine.io.midi_out import list_ports
+    from engine.runtime.process import list_ports
 
     for api, found in list_ports().items():
         if isinstance(found, str):

@@ -60,7 +60,7 @@ def export(path: str, out: str) -> str:
 def write_events(rec: Recording, out: str) -> int:
     """Write the events of ``rec`` to ``out`` (.mid or .jsonl); return how many."""
     if out.lower().endswith(".jsonl"):
-        from engine.record.eventlog import EventLog
+        from engine.record.recording import EventLog
 
         log = EventLog(out)
         for seg in rec.segments:

@@ -51,12 +51,12 @@ def plot_session(session: str, seconds: float, out: str, seed: int = 0) -> str:
 
 
 def _mirror_of(batch, seed: int):  # type: ignore[no-untyped-def]
-    from engine.model.network import Network
-    from livecode.export import mirror_from_snapshot
+    from livecode.language.mirror import Mirror
 
-    net = Network(seed=seed)
-    net.apply(batch, 0.0)
-    return mirror_from_snapshot(net.snapshot())
+    mirror = Mirror()
+    for op in batch.ops:
+        mirror.apply(op)
+    return mirror
 
 
 def plot_recording(path: str, out: str) -> str:

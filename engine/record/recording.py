@@ -21,7 +21,8 @@ from engine import protocol as P
 from engine.model.network import ModelError, Network
 from engine.model.state import snapshot_ops
 from engine.protocol import Batch, Event
-from engine.record.recorder import RecordError, ops_from_json
+from engine.record.eventlog import EventLog, read_jsonl
+from engine.record.recorder import RecordError, ops_from_json, prepare
 from engine.runtime.hooks import EngineHooks
 
 __all__ = [
@@ -35,6 +36,11 @@ __all__ = [
     "scale_batch",
     "snapshot_ops",
     "ALL_NOTES_OFF",
+    # the rest of the recording API the performer side uses
+    "prepare",
+    "RecordError",
+    "EventLog",
+    "read_jsonl",
 ]
 
 ALL_NOTES_OFF = 123

@@ -30,7 +30,16 @@ __all__ = [
     "engine_main",
     "EngineDown",
     "MAX_QUICK_DEATHS",
+    "list_ports",
 ]
+
+
+def list_ports() -> dict[str, dict[str, list[str]] | str]:
+    """For each MIDI API: its output and input ports, or why it is unavailable (``livecode ports``)."""
+    from engine.io.rtmidi_ports import list_ports as find
+
+    return find()
+
 
 # Engines in a row that may die before their first status before the handle gives up
 # (a port that crashes the engine as it opens must not spawn processes forever).

@@ -7,7 +7,7 @@ The interpreter reads parameters from it (``n1.rate *= 2``), ``ls()`` lists it,
 
 from __future__ import annotations
 
-from engine.model.params import default_params
 from engine.model.state import NetState as Mirror
+from engine.protocol import default_params
 
 __all__ = ["Mirror", "default_params"]

@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 
 from engine import protocol as P
-from engine.errors import EngineError
 from livecode.language.errors import BadType, BadValue, LimitExceeded, UnknownAttribute, suggest
 from livecode.language.mirror import Mirror, default_params
 from livecode.language.values import (
@@ -109,7 +108,7 @@ class NetworkOps:
     def emit(self, op: P.Op) -> None:
         try:
             self.mirror.apply(op)
-        except EngineError as exc:  # the engine would refuse it: say so before anything is sent
+        except P.EngineError as exc:  # the engine would refuse it: say so before anything is sent
             raise BadValue(str(exc)) from None
         self.ops.append(op)
 

@@ -97,7 +97,7 @@ class LiveSession:
 
     def record(self, path: str | None) -> bool:
         """Record the performance into ``path`` from now on (None: stop); True if done."""
-        from engine.record.recorder import RecordError, prepare
+        from engine.record.recording import RecordError, prepare
 
         try:
             if path is None:
