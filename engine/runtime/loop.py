@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from engine.faults import FaultLog
 from engine.io.midi_base import MidiOut, NullOut
 from engine.model.network import ModelError, Network
 from engine.protocol import Ack, Batch, Event, Notice, Panic, Status
@@ -90,6 +91,7 @@ class Engine:
         # input sockets. Each readable object maps to the handler that drains it.
         # One selector for the engine's life: building one per wait cost ~7 µs a step.
         self._selector = selectors.DefaultSelector()
+        self._faults = FaultLog()  # bugs caught by the loop's barriers
         self._selector.register(conn, selectors.EVENT_READ, self._receive)
         self._scheduled: list[tuple[float, int, Batch]] = []  # batches with a future time
         self._seq = 0
@@ -174,7 +176,10 @@ class Engine:
         ready = self._selector.select(max(0.0, timeout))
         if ready:
             for key, _ in ready:
-                key.data()
+                try:
+                    key.data()
+                except Exception as exc:  # noqa: BLE001 - a bug in one input never stops the sound
+                    self._fault(f"an input handler ({_name(key.data)})", exc, "the engine plays on")
             if timeout > 0.0 or self._quit:
                 return
             # Already due: play it now. Returning here would let a steady flood of input
@@ -195,6 +200,11 @@ class Engine:
             upcoming = self.net.next_time() - self.lead
             if upcoming - now >= STATUS_ROOM or self._status_overdue(now):
                 self._send_status()
+
+    def _fault(self, what: str, exc: Exception, consequence: str) -> None:
+        text = self._faults.report(what, exc, consequence)
+        if text is not None:
+            self._tell(Notice(text, "error"))
 
     def _status_overdue(self, t: float) -> bool:
         """True once a status has waited its longest for room between notes."""
@@ -232,6 +242,15 @@ class Engine:
             events = self.net.apply(batch, t)
         except ModelError as exc:
             ack = Ack(batch.id, False, t, str(exc), time.perf_counter())
+        except Exception as exc:  # noqa: BLE001 - a bug in an op: refuse the batch, play on
+            self._fault("applying a batch", exc, "the batch was refused; the network plays on")
+            ack = Ack(
+                batch.id,
+                False,
+                t,
+                f"internal error: {type(exc).__name__}: {exc}",
+                time.perf_counter(),
+            )
         else:
             self._play(events)
             if any(isinstance(op, Panic) for op in batch.ops):
@@ -361,3 +380,8 @@ _STATUS = {"note_on": 0x90, "note_off": 0x80, "control_change": 0xB0}
 def _encode(ev: Event) -> list[int]:
     """The three bytes of a channel message (status | channel, data1, data2)."""
     return [_STATUS[ev.type] | (ev.ch - 1), ev.note, ev.vel]
+
+
+def _name(handler: object) -> str:
+    """A handler's name for a fault line: ``OscServer._read`` rather than a repr."""
+    return getattr(handler, "__qualname__", type(handler).__name__)

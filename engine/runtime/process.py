@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing as mp
-import os
 import sys
 import threading
-import traceback
 from collections.abc import Callable
 from typing import Any
 
 from engine.errors import EngineDown
+from engine.faults import FaultLog
 from engine.protocol import Ack, Batch, Notice, Status
 from engine.runtime.child import engine_main
 from engine.runtime.options import EngineOptions, EngineStart
@@ -74,8 +73,7 @@ class EngineHandle:
         self._silence: tuple[tuple[int, int, int], ...] = ()
         self._reconnect: tuple[str, ...] = ()
         self._recording = options.record
-        self._callback_faults: set[tuple[str, str, str]] = set()  # reported once each
-        self.callback_errors = 0  # exceptions raised by on_message, all counted
+        self._faults = FaultLog()  # exceptions raised by on_message
         self.last_status: dict | None = None
         self.restarts = 0
         self._ctx = mp.get_context("spawn")
@@ -225,20 +223,19 @@ class EngineHandle:
         try:
             self.on_message(msg)
         except Exception as exc:  # noqa: BLE001 - any bug in a callback; the supervisor goes on
-            self.callback_errors += 1
             self._report_fault(msg, exc)
 
+    @property
+    def callback_errors(self) -> int:
+        """Exceptions raised by ``on_message``, all counted."""
+        return self._faults.count
+
     def _report_fault(self, msg: object, exc: Exception) -> None:
-        frame = traceback.extract_tb(exc.__traceback__)[-1:]
-        where = f" at {os.path.basename(frame[0].filename)}:{frame[0].lineno}" if frame else ""
-        key = (type(msg).__name__, type(exc).__name__, where)
-        if key in self._callback_faults:
-            return  # said once already; a status callback would repeat it 4 times a second
-        self._callback_faults.add(key)
-        text = (
-            f"a {type(msg).__name__.lower()} callback failed: {type(exc).__name__}: {exc}{where}; "
-            "the engine plays on (this error is not shown again)"
+        text = self._faults.report(
+            f"the {type(msg).__name__.lower()} callback", exc, "the engine plays on"
         )
+        if text is None:
+            return  # said once already; a status callback would repeat it 4 times a second
         try:
             self.on_message(Notice(text, "error"))
         except Exception:  # noqa: BLE001 - notices fail too: the terminal is the last resort

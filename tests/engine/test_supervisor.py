@@ -40,7 +40,7 @@ def test_a_raising_callback_is_reported_once_and_statuses_and_acks_keep_coming()
         assert wait_for(lambda: statuses[-1]["snapshot"]["neurons"].get("n1") is not None)
         assert handle.alive()
         with lock:
-            faults = [n for n in notices if "callback failed" in n.text]
+            faults = [n for n in notices if "internal error in the" in n.text]
         # one line per fault, however often it repeats
         assert len(faults) == 2, [n.text for n in faults]
         assert all(n.level == "error" and "\n" not in n.text for n in faults)
