@@ -243,7 +243,11 @@ class Engine:
         except ModelError as exc:
             ack = Ack(batch.id, False, t, str(exc), time.perf_counter())
         except Exception as exc:  # noqa: BLE001 - a bug in an op: refuse the batch, play on
-            self._fault("applying a batch", exc, "the batch was refused; the network plays on")
+            self._fault(
+                "applying a batch",
+                exc,
+                "the batch was refused (part of it may have taken effect); the network plays on",
+            )
             ack = Ack(
                 batch.id,
                 False,
