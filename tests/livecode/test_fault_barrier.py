@@ -10,6 +10,7 @@ next block runs.
 from __future__ import annotations
 
 import dataclasses
+import threading
 
 import pytest
 
@@ -239,10 +240,18 @@ def test_a_bug_in_the_toolbar_shows_a_short_line_instead(monkeypatch):
     assert len(said) == 1 and said[0].startswith("internal error in the toolbar: KeyError")
 
 
+def _typed(repl: Repl, *steps) -> None:
+    """``repl.type(*steps)``, failing (not hanging) if the REPL does not get to the end."""
+    done = threading.Thread(target=repl.type, args=steps, daemon=True)
+    done.start()
+    done.join(20)
+    assert not done.is_alive(), "the REPL never finished reading the keys"
+
+
 def test_the_prompt_survives_a_broken_toolbar(monkeypatch):
     monkeypatch.setattr(Monitor, "toolbar_line", _planted("planted in the toolbar"))
     repl = Repl()
-    repl.type("n1 = neuron(36)\r", "n2 = neuron(38)\r")
+    _typed(repl, "n1 = neuron(36)\r", "n2 = neuron(38)\r")
     assert [b.ops[0].name for b in repl.engine.batches] == ["n1", "n2"]
     assert [s for s in repl.said if "internal error" in s] == [
         "internal error in the toolbar: KeyError: 'planted in the toolbar' (a bug in "
@@ -254,7 +263,7 @@ def test_the_prompt_survives_a_broken_completer(monkeypatch):
     monkeypatch.setattr(completion, "neuron_call", _planted("planted in completion"))
     repl = Repl()
     said_it = lambda buf: any("in completion" in s for s in repl.said)  # noqa: E731
-    repl.type("n1 = neuron(36)\r", ("n", said_it), "\t = neuron(38)\r")
+    _typed(repl, "n1 = neuron(36)\r", ("n", said_it), "\t = neuron(38)\r")
     said = [s for s in repl.said if "internal error" in s]
     assert len(said) == 1 and said[0].startswith("internal error in completion: KeyError")
     assert "Traceback" not in "".join(repl.said)
