@@ -28,8 +28,15 @@ __all__ = [
     "DivisionByZero",
     "LimitExceeded",
     "HostError",
+    "InternalError",
+    "internal_message",
+    "NOT_APPLIED",
     "suggest",
 ]
+
+
+# What a fault barrier says became of a block that failed before it reached the engine.
+NOT_APPLIED = "nothing of the block was applied"
 
 
 def suggest(word: str, candidates: Iterable[str]) -> str | None:
@@ -148,3 +155,31 @@ class LimitExceeded(LivecodeError, OverflowError):
 
 class HostError(LivecodeError, OSError):
     """A request to the host (``load``) that it could not serve."""
+
+
+class InternalError(LivecodeError, RuntimeError):
+    """A bug inside livecode, not in the performer's text, caught at a fault barrier.
+
+    Built by :meth:`caught`; the message says it is internal, where it happened, the
+    exception's type and text, and what became of the work (``outcome``). The exception
+    itself is kept as ``original`` for a debugger; no traceback is shown (the project
+    keeps no log to put one in).
+    """
+
+    original: BaseException | None = None
+
+    @classmethod
+    def caught(cls, where: str, exc: BaseException, outcome: str = NOT_APPLIED) -> InternalError:
+        err = cls(internal_message(where, exc, outcome))
+        err.original = exc
+        return err
+
+
+def internal_message(where: str, exc: BaseException, outcome: str = NOT_APPLIED) -> str:
+    """``internal error WHERE: Type: text (a bug in livecode, ...); OUTCOME``.
+
+    ``where`` starts with its preposition: ``"in fire()"``, ``"while saving"``.
+    """
+    lines = str(exc).strip().splitlines()
+    detail = type(exc).__name__ + (f": {lines[0][:200]}" if lines else "")
+    return f"internal error {where}: {detail} (a bug in livecode, not in your code); {outcome}"

@@ -16,6 +16,7 @@ from livecode.language.errors import (
     BadType,
     BadValue,
     DivisionByZero,
+    InternalError,
     LanguageSyntaxError,
     LimitExceeded,
     LivecodeError,
@@ -346,6 +347,10 @@ class Evaluator(Statements, NetworkOps):
             return fn.impl(self, args, kwargs)
         except LivecodeError as e:
             raise self.locate(e, _argument_node(node, e)) from None
+        except _PYTHON_ERRORS:
+            raise  # evaluate() turns these into language errors, as for any expression
+        except Exception as e:  # noqa: BLE001 - the fault barrier of the language's functions
+            raise self.locate(InternalError.caught(f"in {fn.name}()", e), node) from None
 
     def bound(self, name: str) -> bool:
         return (

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from livecode.language.commands import FUNCTIONS
+from livecode.language.errors import InternalError, LivecodeError
 from livecode.language.evaluator import Evaluator
 from livecode.language.mirror import Mirror
 from livecode.language.values import Limits, NeuronRef
@@ -66,7 +67,15 @@ class Interpreter:
             activations=self.activations,
             limits=self.limits,
         )
-        ev.run_source(source, filename)
+        try:
+            ev.run_source(source, filename)
+        except LivecodeError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the evaluator's fault barrier
+            # the block ran on copies: dropping them leaves variables and mirror as they were
+            err = InternalError.caught(f"in the evaluator, running {_which(source, filename)}", exc)
+            err.filename = filename
+            raise err from None
         self._variables, self.mirror = ev.variables, ev.mirror
         return Result(tuple(ev.ops), ev.output, ev.actions)
 
@@ -108,3 +117,11 @@ class Interpreter:
     def bound_neurons(self) -> dict[str, str]:
         """Variables that name a neuron directly: ``{variable: neuron name}``."""
         return {k: v.name for k, v in self._variables.items() if isinstance(v, NeuronRef)}
+
+
+def _which(source: str, filename: str) -> str:
+    """The block, named by its file or (typed at the REPL) by its first line."""
+    if filename != "<repl>":
+        return filename
+    first = next((line.strip() for line in source.splitlines() if line.strip()), "")
+    return f"the block `{first[:40]}{'...' if len(first) > 40 else ''}`"

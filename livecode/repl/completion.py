@@ -14,6 +14,7 @@ picture of the network.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Iterator
 
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
@@ -23,6 +24,7 @@ from engine.protocol import PARAMS
 from livecode.language.interpreter import FUNCTIONS, Interpreter
 from livecode.language.session_text import neuron_call
 from livecode.language.values import NeuronRef
+from livecode.repl.faults import Faults
 
 __all__ = ["LivecodeCompleter", "KEYWORDS", "CALL_KEYWORDS"]
 
@@ -95,10 +97,24 @@ def _open_call(text: str) -> str | None:
 class LivecodeCompleter(Completer):
     """Completes against ``interpreter``'s bound names, functions and parameters."""
 
-    def __init__(self, interpreter: Interpreter) -> None:
+    def __init__(self, interpreter: Interpreter, faults: Faults | None = None) -> None:
         self.interpreter = interpreter
+        self.faults = faults or Faults(_to_stderr)
 
     def get_completions(
+        self, document: Document, complete_event: CompleteEvent
+    ) -> Iterator[Completion]:
+        """The completions at the cursor.
+
+        The completer's fault barrier: prompt_toolkit prints a traceback over the
+        prompt on an exception here, so a bug ends the menu and is said once instead.
+        """
+        try:
+            yield from self._completions(document, complete_event)
+        except Exception as exc:  # noqa: BLE001 - the fault barrier (see the docstring)
+            self.faults("in completion", exc, "no completions offered")
+
+    def _completions(
         self, document: Document, complete_event: CompleteEvent
     ) -> Iterator[Completion]:
         line = document.current_line_before_cursor
@@ -135,6 +151,10 @@ class LivecodeCompleter(Completer):
         for var, value in variables.items():
             if not isinstance(value, NeuronRef):
                 yield var, _describe(value)
+
+
+def _to_stderr(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
 
 def _describe(value: object) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 
 from engine.protocol import Batch, Panic
 from engine.runtime.process import EngineDown
-from livecode.language.errors import LivecodeError
+from livecode.language.errors import LivecodeError, internal_message
 from livecode.language.interpreter import Interpreter
 from livecode.language.session_text import session_text
 from livecode.language.sessionfile import file_reader
@@ -61,13 +61,28 @@ class LiveSession:
     # --- blocks --------------------------------------------------------------------------
 
     def submit(self, text: str, filename: str = "<repl>") -> bool:
-        """Run one block; True when it asked to quit. Errors are shown, never raised."""
+        """Run one block; True when it asked to quit. Errors are shown, never raised.
+
+        This is the REPL's fault barrier for a block: a bug anywhere in running it
+        becomes one message, the interpreter's state goes back to what it was unless
+        the engine already applied the block, and the REPL and the engine carry on.
+        """
         if not text.strip():
             return False
+        step = _Step()
+        try:
+            return self._submit(text, filename, step)
+        except Exception as exc:  # noqa: BLE001 - the fault barrier (see the docstring)
+            self._fault(exc, step)
+            return False
+
+    def _submit(self, text: str, filename: str, step: _Step) -> bool:
         start = time.perf_counter()
         with self._lock:
+            step.now("while taking in the engine's values")
             self._catch_up()
-            before = self.interpreter.state()
+            before = step.before = self.interpreter.state()
+            step.now("while running the block")
             try:
                 result = self.interpreter.run(text, filename)
             except LivecodeError as exc:
@@ -76,15 +91,20 @@ class LiveSession:
                 return False
             for action in result.actions:  # a block that starts a recording is its first
                 if action[0] == "record" and action[1]:
+                    step.now("in record()")
                     self.record(action[1])
+            step.now("while sending the block to the engine")
             if result.ops and not self._send(Batch(result.ops, "repl", text), before):
                 return False
+            step.applied = bool(result.ops)
         if result.ops:
             self.ack_seconds.append(time.perf_counter() - start)
+        step.now("while showing the block's output")
         for line in result.output:
             self.say(line)
         quit_ = False
         for action in result.actions:
+            step.now(f"in {action[0]}()")
             if action[0] == "save":
                 self.save(action[1])
             elif action[0] == "record" and not action[1]:
@@ -92,6 +112,17 @@ class LiveSession:
             elif action[0] == "quit":
                 quit_ = True
         return quit_
+
+    def _fault(self, exc: Exception, step: _Step, what: str = "block") -> None:
+        """Say what a bug did to the block; undo the block if the engine never got it."""
+        if step.applied:
+            outcome = f"the {what} itself was applied to the network; the rest was not done"
+        else:
+            outcome = f"nothing of the {what} was applied"
+            if step.before is not None:
+                with self._lock:
+                    self.interpreter.adopt(*step.before)
+        self.refused(internal_message(step.where, exc, outcome))
 
     # --- recording -----------------------------------------------------------------------
 
@@ -175,6 +206,9 @@ class LiveSession:
         except EngineDown as exc:
             self.refused(f"panic not sent: {exc}")
             return
+        except Exception as exc:  # noqa: BLE001 - the panic key's fault barrier
+            self.refused(internal_message("in the panic key", exc, "panic was not sent"))
+            return
         self.say("panic: all notes off")
 
     # --- session files -------------------------------------------------------------------
@@ -206,6 +240,17 @@ class LiveSession:
 
     def load_initial(self, path: str) -> Batch | None:
         """Run the session at ``path`` before the engine starts; its batch, or None on error."""
+        before = self.interpreter.state()
+        try:
+            return self._load_initial(path)
+        except Exception as exc:  # noqa: BLE001 - a bug loading the file must not stop the REPL
+            # the engine starts without the file, so the picture of the network must too
+            self.interpreter.adopt(*before)
+            self.refused(internal_message(f"while loading {path}", exc))
+            self.say(f"{path} not loaded: the network starts empty")
+            return None
+
+    def _load_initial(self, path: str) -> Batch | None:
         try:
             text = file_reader(os.getcwd())(path)
             self.interpreter.read_file = file_reader(os.path.dirname(os.path.abspath(path)))
@@ -225,8 +270,17 @@ class LiveSession:
         """Make the network what the session text says (``--watch``); True if applied.
 
         Neurons and connections not in the file are removed; those that stay keep their
-        phase. A file with an error changes nothing and the error is shown.
+        phase. A file with an error, or a bug met in applying it, changes nothing and
+        the error is shown (this is the fault barrier of ``--watch``).
         """
+        step = _Step(f"while applying {path}")
+        try:
+            return self._apply_file(text, path, step)
+        except Exception as exc:  # noqa: BLE001 - the fault barrier (see the docstring)
+            self._fault(exc, step, what="file")
+            return False
+
+    def _apply_file(self, text: str, path: str, step: _Step) -> bool:
         fresh = Interpreter(
             read_file=file_reader(os.path.dirname(os.path.abspath(path))),
             limits=self.interpreter.limits,
@@ -237,7 +291,7 @@ class LiveSession:
             self.refused(f"{path} not applied:\n{exc.render()}")
             return False
         with self._lock:
-            before = self.interpreter.state()
+            before = step.before = self.interpreter.state()
             mirror = before[0].copy()
             ops = file_ops(mirror, fresh.mirror, result.ops)
             for op in ops:
@@ -245,5 +299,19 @@ class LiveSession:
             if ops and not self._send(Batch(tuple(ops), "file", text), before):
                 return False
             self.interpreter.adopt(mirror, {**before[1], **fresh.variables})
+            step.applied = bool(ops)
         self.say(f"{path} applied ({len(ops)} change{'' if len(ops) == 1 else 's'})")
         return True
+
+
+class _Step:
+    """How far a block got, for the fault barrier: what it was doing, and whether the
+    engine has applied it (then it is not undone)."""
+
+    def __init__(self, where: str = "while running the block") -> None:
+        self.where = where
+        self.before: tuple | None = None  # the interpreter's state before the block
+        self.applied = False
+
+    def now(self, where: str) -> None:
+        self.where = where

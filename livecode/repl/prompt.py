@@ -20,6 +20,7 @@ import argparse
 import ast
 import os
 import sys
+import time
 from typing import Any
 
 from prompt_toolkit import PromptSession
@@ -34,6 +35,7 @@ from engine.runtime.process import EngineHandle, EngineOptions
 from livecode.language.interpreter import Interpreter
 from livecode.language.sessionfile import file_reader
 from livecode.repl.completion import LivecodeCompleter
+from livecode.repl.faults import Faults
 from livecode.repl.lexer import LivecodeLexer
 from livecode.repl.live import LiveSession
 from livecode.repl.toolbar import Monitor
@@ -90,6 +92,8 @@ def is_complete(text: str) -> bool:
         tree = ast.parse(text)
     except SyntaxError as exc:
         return not any(m in str(exc.msg) for m in _INCOMPLETE)
+    except (ValueError, RecursionError, MemoryError):
+        return True  # too deep for the parser: run it, and the interpreter says why
     compound = any(isinstance(s, (ast.For, ast.If)) for s in tree.body)
     return not compound or not text.split("\n")[-1].strip()
 
@@ -140,7 +144,7 @@ def make_prompt(
         prompt_continuation=CONTINUATION,
         key_bindings=_bindings(live),
         lexer=PygmentsLexer(LivecodeLexer),
-        completer=LivecodeCompleter(live.interpreter),
+        completer=LivecodeCompleter(live.interpreter, monitor.faults if monitor else None),
         complete_while_typing=True,
         auto_suggest=AutoSuggestFromHistory(),
         history=history,
@@ -154,6 +158,8 @@ def make_prompt(
 
 def repl_loop(live: LiveSession, session: PromptSession) -> None:
     """Read and run blocks until Ctrl-D or ``quit()``; Ctrl-C clears the line."""
+    faults = Faults(live.refused)
+    failed = False
     while True:
         try:
             text = session.prompt()
@@ -161,6 +167,13 @@ def repl_loop(live: LiveSession, session: PromptSession) -> None:
             continue
         except EOFError:
             return
+        except Exception as exc:  # noqa: BLE001 - the last barrier: leaving would stop the music
+            faults("in the prompt", exc, "the typed text is lost; the engine plays on")
+            if failed:
+                time.sleep(1.0)  # a prompt that fails at once, again: do not spin
+            failed = True
+            continue
+        failed = False
         if live.submit(text.rstrip()):
             return
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from engine.protocol import Ack, Notice, Status
+from livecode.repl.faults import Faults
 
 if TYPE_CHECKING:
     from prompt_toolkit.formatted_text import StyleAndTextTuples
@@ -48,27 +49,45 @@ class Monitor:
         self.fired_at: dict[str, float] = {}
         self.started = False  # set when the engine says it is up
         self._lock = threading.Lock()
+        self.faults = Faults(self.refused)  # what the barriers below caught
 
     # --- input ---------------------------------------------------------------------------
 
     def on_message(self, msg: object) -> None:
-        """Called on the engine handle's reader thread with every Ack, Status and Notice."""
-        if isinstance(msg, Status):
-            now = self.clock()
-            with self._lock:
-                self.status = msg.data
-                for name in msg.data.get("fired", ()):
-                    self.fired_at[name] = now
-        elif isinstance(msg, Ack):
-            if not msg.ok:
-                self.refused(f"engine refused a block: {msg.error}")
-        elif isinstance(msg, Notice):
-            if msg.text.startswith("engine up"):
-                self.started = True
-            elif msg.text.startswith("engine died"):
-                self.started = False  # "restarting" until the new one says it is up
-            prefix = {"warning": "warning: ", "error": "error: "}.get(msg.level, "")
-            self.say(f"[engine] {prefix}{msg.text}")
+        """Called on the engine handle's reader thread with every Ack, Status and Notice.
+
+        The REPL's fault barrier for engine messages: a bug in handling one is said
+        (once) and the next message is handled as usual; the engine never notices.
+        """
+        try:
+            if isinstance(msg, Status):
+                self.on_status(msg)
+            elif isinstance(msg, Ack):
+                self.on_ack(msg)
+            elif isinstance(msg, Notice):
+                self.on_notice(msg)
+        except Exception as exc:  # noqa: BLE001 - the fault barrier (see the docstring)
+            where = f"in the REPL's handler of engine messages ({type(msg).__name__})"
+            self.faults(where, exc, "the engine plays on")
+
+    def on_status(self, msg: Status) -> None:
+        now = self.clock()
+        with self._lock:
+            self.status = msg.data
+            for name in msg.data.get("fired", ()):
+                self.fired_at[name] = now
+
+    def on_ack(self, msg: Ack) -> None:
+        if not msg.ok:
+            self.refused(f"engine refused a block: {msg.error}")
+
+    def on_notice(self, msg: Notice) -> None:
+        if msg.text.startswith("engine up"):
+            self.started = True
+        elif msg.text.startswith("engine died"):
+            self.started = False  # "restarting" until the new one says it is up
+        prefix = {"warning": "warning: ", "error": "error: "}.get(msg.level, "")
+        self.say(f"[engine] {prefix}{msg.text}")
 
     def refused(self, text: str, show: bool = True) -> None:
         """Remember ``text`` as the last refusal (first line only); print it if ``show``."""
@@ -124,10 +143,18 @@ class Monitor:
         return "fired: " + (" ".join(names) if names else "-")
 
     def toolbar(self) -> StyleAndTextTuples:
-        """``bottom_toolbar`` for prompt_toolkit: activity, state, and the keys to know."""
+        """``bottom_toolbar`` for prompt_toolkit: activity, state, and the keys to know.
+
+        The toolbar's fault barrier: prompt_toolkit ends the prompt on an exception
+        here, so a bug shows a short line instead (and is said once).
+        """
         keys = f"{PANIC_KEY_NAME}/Alt-P panic | Alt-Enter run all | Ctrl-D quit | help()"
-        return [
-            ("class:toolbar.activity", self.activity_line() + "\n"),
-            ("class:toolbar", self.toolbar_line() + "\n"),
-            ("class:toolbar.keys", keys),
-        ]
+        try:
+            lines = [
+                ("class:toolbar.activity", self.activity_line() + "\n"),
+                ("class:toolbar", self.toolbar_line() + "\n"),
+            ]
+        except Exception as exc:  # noqa: BLE001 - the fault barrier (see the docstring)
+            self.faults("in the toolbar", exc, "the engine plays on")
+            lines = [("class:toolbar", "toolbar unavailable: internal error (said above)\n")]
+        return [*lines, ("class:toolbar.keys", keys)]

@@ -22,7 +22,7 @@ CARD = "n1 = neuron(36, thr=1.2); n1 >> n2 @ -0.4"
 class Pty:
     """``python -m livecode.cli ...`` in a pseudo-terminal; all it printed, without escapes."""
 
-    def __init__(self, tmp_path: Path, *args: str) -> None:
+    def __init__(self, tmp_path: Path, *args: str, module: str = "livecode.cli") -> None:
         self.events = tmp_path / "events.jsonl"
         env = dict(
             os.environ,
@@ -34,7 +34,7 @@ class Pty:
             sys.executable,
             [
                 "-m",
-                "livecode.cli",
+                module,
                 "--midi-api",
                 "none",
                 "--osc-port",
