@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from engine.errors import EngineError, ProtocolError
 from engine.model.events import Event
+from engine.model.gm import DRUM_CH, GM_NAMES, program_name, program_number
 from engine.model.ops import (
     FOLLOW_PARAMS,
     MAP_CURVES,
@@ -36,6 +37,7 @@ from engine.model.ops import (
     NoteIn,
     Op,
     Panic,
+    Program,
     Remove,
     Reset,
     SetParam,
@@ -94,6 +96,11 @@ __all__ = [
     "Stop",
     "Start",
     "Panic",
+    "Program",
+    "DRUM_CH",
+    "GM_NAMES",
+    "program_name",
+    "program_number",
     "Clear",
     "Map",
     "Unmap",

@@ -86,6 +86,8 @@ def _message(ev: Event, delta: int) -> mido.Message:
         vars(msg).update(
             type="control_change", channel=ev.ch - 1, control=ev.note, value=ev.vel, time=delta
         )
+    elif ev.type == "program_change":
+        vars(msg).update(type="program_change", channel=ev.ch - 1, program=ev.note, time=delta)
     else:
         vars(msg).update(type=ev.type, channel=ev.ch - 1, note=ev.note, velocity=ev.vel, time=delta)
     return msg

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from engine.errors import ModelError, ProtocolError, UnknownNeuron
+from engine.model.events import Event
+from engine.model.gm import program_number
 from engine.model.params import (
     CONN_KINDS,
     DEFAULT_WEIGHT,
@@ -45,7 +47,6 @@ class Names(Protocol):
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-    from engine.model.events import Event
     from engine.model.network import Network
     from engine.model.state import NetState
 
@@ -79,6 +80,7 @@ __all__ = [
     "Follow",
     "NoteIn",
     "MidiClock",
+    "Program",
 ]
 
 MAP_SOURCES = ("osc", "cc", "note")
@@ -617,6 +619,31 @@ class MidiClock(Op):
 
     def apply(self, state: NetState) -> None:
         state.clock_out = self.on
+
+
+# --- sound --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Program(Op):
+    """Channel ``ch`` (1..16) plays GM program ``program`` (1..128, or a GM name; on channel
+    10 a drum kit). Part of the network (saved, restored); sent as a program change."""
+
+    ch: int
+    program: int | str = 1
+
+    def check(self, names: Names) -> Program:
+        ch = _whole("ch", self.ch, 1, 16)
+        return Program(ch, program_number(ch, self.program))
+
+    def apply(self, state: NetState) -> None:
+        state.programs[self.ch] = int(self.program)
+
+    def act(self, net: Network, t: float, out: list[Event]) -> None:
+        # the MIDI data byte is one less than the GM number
+        out.append(
+            Event(net.now, net.beat, "program_change", "", self.ch, int(self.program) - 1, 0)
+        )
 
 
 @dataclass(frozen=True)

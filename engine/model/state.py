@@ -2,7 +2,8 @@
 snapshots and ops.
 
 :class:`NetState` holds neurons' parameters, connections, tempo, solo set, running flag,
-controller mappings, input neurons, follow links and the clock-out flag. Ops change it
+controller mappings, input neurons, follow links, the clock-out flag and each channel's
+GM program. Ops change it
 through their own ``apply`` (:mod:`engine.model.ops`); the engine's network keeps one, and
 so does the performer's side as its picture of the engine's network. Activations, sounding
 notes and what input neurons heard are the simulation's (:mod:`engine.model.network`).
@@ -28,6 +29,7 @@ from engine.model.ops import (
     Map,
     MidiClock,
     Op,
+    Program,
     Solo,
     Stop,
     Tempo,
@@ -65,6 +67,7 @@ class NetState:
     inputs: dict[str, Listen] = field(default_factory=dict)
     follows: dict[tuple[str, str], Follow] = field(default_factory=dict)
     clock_out: bool = False
+    programs: dict[int, int] = field(default_factory=dict)  # channel 1..16 -> GM program 1..128
     # bumped when neurons, connections, mappings or inputs come or go: routers of OSC and
     # MIDI rebuild their tables when it changes
     shape: int = field(default=0, compare=False)
@@ -84,6 +87,7 @@ class NetState:
             inputs=dict(self.inputs),
             follows=dict(self.follows),
             clock_out=self.clock_out,
+            programs=dict(self.programs),
             shape=self.shape,
         )
 
@@ -133,6 +137,7 @@ class NetState:
         phase, for a network rebuilt where another one stood.
         """
         ops: list[Op] = [Tempo(self.tempo)]
+        ops += [Program(ch, p) for ch, p in self.programs.items()]  # before any note
         for name, params in self.neurons.items():
             p = dict(params)
             if phases is not None and name in phases:
@@ -175,6 +180,7 @@ class NetState:
                 for f in self.follows.values()
             ],
             "clock": self.clock_out,
+            "programs": {str(ch): p for ch, p in self.programs.items()},  # JSON keys are text
         }
 
     @classmethod
@@ -211,6 +217,9 @@ class NetState:
                 fo = Follow(f["name"], f["param"], f["src"], int(f["by"]))
                 st.follows[fo.key] = fo
         st.clock_out = bool(snap.get("clock", False))
+        for ch, p in snap.get("programs", {}).items():
+            prog = Program(int(ch), p).check(set())  # ValueError if out of range
+            st.programs[prog.ch] = int(prog.program)
         return st
 
 

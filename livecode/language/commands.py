@@ -437,6 +437,36 @@ def _clock(ctx, args, kwargs):
     return None
 
 
+@fn(
+    "program",
+    "program(ch, program=None)",
+    "the sound of MIDI channel ch (1..16): a GM program 1..128 or its name: program(2, "
+    '"Fingered Bass"); on channel 10 a drum kit: program(10, "TR 808"); program(2) reads it',
+)
+def _program(ctx, args, kwargs):
+    ch, program = bind_args("program", [("ch", REQUIRED), ("program", None)], args, kwargs)
+    try:
+        check_int(ch, "program()'s channel")
+        if not 1 <= ch <= 16:
+            raise BadValue(f"program()'s channel must be in range 1..16, got {ch}")
+    except LivecodeError as e:
+        raise with_arg(e, "ch" if "ch" in kwargs else 0) from None
+    if program is None:
+        number = ctx.mirror.programs.get(ch, 1)
+        return Text(f"{number} {P.program_name(ch, number)}")
+    try:
+        number = P.program_number(ch, program)
+    except ValueError as e:
+        error = (
+            BadType
+            if isinstance(program, bool) or not isinstance(program, (int, str))
+            else BadValue
+        )
+        raise with_arg(error(str(e)), "program" if "program" in kwargs else 1) from None
+    ctx.emit(P.Program(ch, number))
+    return None
+
+
 @fn("save", "save(path)", "write the network as a session file the host can load again")
 def _save(ctx, args, kwargs):
     ctx.actions.append(("save", _path("save", args, kwargs)))
@@ -561,6 +591,7 @@ COMMANDS: dict[str, LangFunction] = {
         _listen,
         _follow,
         _clock,
+        _program,
         _per_neuron("mute", lambda n: P.Mute(n, True), "silence a neuron (it keeps firing)"),
         _per_neuron("unmute", lambda n: P.Mute(n, False), "let a muted neuron sound again"),
         _per_neuron("solo", lambda n: P.Solo(n, True), "only soloed neurons sound"),

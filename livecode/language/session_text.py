@@ -141,6 +141,9 @@ def session_text(mirror: Mirror, variables: dict | None = None) -> str:
     for base, run in groups.items():
         ref.update({name: f"{base}[{i}]" for i, name in enumerate(run)})
     lines = ["# livecode session", f"tempo({mirror.tempo!r})"]
+    lines += [
+        f"program({ch}, {p})  # {P.program_name(ch, p)}" for ch, p in mirror.programs.items()
+    ]
     first = {run[0]: base for base, run in groups.items()}
     for name, params in mirror.neurons.items():
         if name in first:
@@ -280,6 +283,9 @@ def listing(mirror: Mirror, activations: dict | None = None) -> str:
         lines += [f"  {source_call(m)} -> {_drives(m)}" for m in midi]
     if mirror.clock_out:
         lines.append("midi clock out: on")
+    if mirror.programs:
+        lines.append("programs:")
+        lines += [f"  ch{ch}: {p} {P.program_name(ch, p)}" for ch, p in mirror.programs.items()]
     return "\n".join(lines)
 
 
