@@ -141,9 +141,7 @@ def session_text(mirror: Mirror, variables: dict | None = None) -> str:
     for base, run in groups.items():
         ref.update({name: f"{base}[{i}]" for i, name in enumerate(run)})
     lines = ["# livecode session", f"tempo({mirror.tempo!r})"]
-    lines += [
-        f"program({ch}, {p})  # {P.program_name(ch, p)}" for ch, p in mirror.programs.items()
-    ]
+    lines += [f"program({ch}, {p})  # {P.program_name(ch, p)}" for ch, p in mirror.programs.items()]
     first = {run[0]: base for base, run in groups.items()}
     for name, params in mirror.neurons.items():
         if name in first:
