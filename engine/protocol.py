@@ -47,6 +47,7 @@ from engine.model.ops import (
     Tempo,
     Unmap,
     op_fields,
+    program_event,
 )
 from engine.model.params import (
     CONN_KINDS,
@@ -101,6 +102,7 @@ __all__ = [
     "GM_NAMES",
     "program_name",
     "program_number",
+    "program_event",
     "Clear",
     "Map",
     "Unmap",

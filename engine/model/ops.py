@@ -81,6 +81,7 @@ __all__ = [
     "NoteIn",
     "MidiClock",
     "Program",
+    "program_event",
 ]
 
 MAP_SOURCES = ("osc", "cc", "note")
@@ -640,10 +641,12 @@ class Program(Op):
         state.programs[self.ch] = int(self.program)
 
     def act(self, net: Network, t: float, out: list[Event]) -> None:
-        # the MIDI data byte is one less than the GM number
-        out.append(
-            Event(net.now, net.beat, "program_change", "", self.ch, int(self.program) - 1, 0)
-        )
+        out.append(program_event(net.now, net.beat, self.ch, int(self.program)))
+
+
+def program_event(t: float, beat: float, ch: int, program: int) -> Event:
+    """The program change for GM ``program`` 1..128 on ``ch`` (its data byte is one less)."""
+    return Event(t, beat, "program_change", "", ch, program - 1, 0)
 
 
 @dataclass(frozen=True)
