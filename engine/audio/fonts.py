@@ -3,7 +3,8 @@
 Order: the ``--soundfont FILE`` option, the ``LIVECODE_SOUNDFONT`` variable, the usual
 system places (Debian/Ubuntu's ``default-GM.sf2`` alternative first), then a font a pip
 package ships (pretty_midi carries TimGM6mb). ``none`` as the option or the variable means
-the built-in voices.
+the built-in voices. ``LIVECODE_SOUNDFONT_DIRS`` (directories separated by ``:``) replaces
+the places searched, pip packages included (an empty directory: as if none were installed).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 __all__ = ["FontChoice", "find_soundfont", "SYSTEM_PLACES", "GM_FONT_NAMES", "HOW_TO_GET"]
 
 ENV = "LIVECODE_SOUNDFONT"
+ENV_DIRS = "LIVECODE_SOUNDFONT_DIRS"
 NONE = "none"
 
 #: directories searched, in order (Debian/Ubuntu, Arch/Fedora, Homebrew, the user's own)
@@ -70,6 +72,8 @@ def find_soundfont(
 ) -> FontChoice:
     """The SoundFont to play, in the order of the module's docstring."""
     env = os.environ if env is None else env
+    if env.get(ENV_DIRS) is not None:
+        places, pip_fonts = [d for d in env[ENV_DIRS].split(os.pathsep) if d], ()
     for value, why in ((explicit, "--soundfont"), (env.get(ENV), ENV)):
         if value:
             if value.lower() == NONE:
