@@ -166,8 +166,8 @@ def _drum_sound(note: int, rate: int) -> np.ndarray:
         return np.sin(2 * np.pi * np.cumsum(freq) / rate) * np.exp(-t / 0.12) * 1.6
     if note in (37, 75, 76, 77):  # side stick, claves, wood blocks: a click that starts at its
         t = np.arange(int(0.06 * rate)) / rate  # peak (the test sound for exact onsets)
-        freq = {37: 1700.0, 75: 2500.0, 76: 1200.0, 77: 900.0}[note]
-        return np.cos(2 * np.pi * freq * t) * np.exp(-t / 0.008) * 1.2
+        pitch = {37: 1700.0, 75: 2500.0, 76: 1200.0, 77: 900.0}[note]
+        return np.cos(2 * np.pi * pitch * t) * np.exp(-t / 0.008) * 1.2
     if note in (41, 43, 45, 47, 48, 50):  # toms
         t = np.arange(int(0.4 * rate)) / rate
         base = 80 + (note - 41) * 12
