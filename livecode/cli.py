@@ -121,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--no-osc", action="store_true", help="leave out the OSC load (osc_ms is then null)"
     )
+    bench.add_argument(
+        "--synth",
+        action="store_true",
+        help="instead: the synths' CPU per block, the demo's WAV render speed, memory",
+    )
+    bench.add_argument("--soundfont", metavar="FILE", help=SOUNDFONT_HELP)
     from livecode.replay import add_commands
 
     add_commands(sub, _add_realtime_options)
@@ -244,6 +250,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return replay.cmd_plot(args, _say)
         if args.command == "ports":
             return cmd_ports(args)
+        if args.command == "bench" and args.synth:
+            import json
+
+            from livecode.bench_synth import format_synth_report, synth_report
+
+            report = synth_report(args.soundfont)
+            print(json.dumps(report) if args.json else format_synth_report(report))
+            return 0
         if args.command == "bench":
             from livecode.bench import main as bench_main
 

@@ -3,8 +3,8 @@ never silent.
 
 Three families: a drum kit on channel 10 (kick, snare, clap, hats, toms, cymbals by the GM
 drum map), a bass for the GM bass programs (33..40) and a lead for everything else.
-Drums are one-shots rendered once per note and kept; bass and lead are a few harmonics
-under an attack/decay/release envelope, so a note-off fades instead of clicking. Every
+Drums are one-shots rendered once per note and kept; bass and lead are wavetables (a few
+harmonics) under an attack/decay/release envelope, so a note-off fades instead of clicking. Every
 voice is deterministic (the drums' noise has a fixed seed): an offline render is the same
 bytes every time.
 """
@@ -22,139 +22,191 @@ from engine.model.gm import DRUM_CH
 __all__ = ["BuiltinVoices"]
 
 _GAIN = 0.22  # one voice at full velocity; many voices together stay under 1 mostly
-_MAX_VOICES = 64  # the oldest voice goes when a 65th starts
+_MAX_TONAL = 64  # held notes; the oldest goes when a 65th starts
+_MAX_DRUMS = 32  # drum hits sounding at once
 _BASS_PROGRAMS = range(33, 41)  # GM 1-based: acoustic bass .. synth bass 2
 _RELEASE = 0.04  # seconds: a note-off fades this fast (no click)
+_ATTACK = 0.003
+_SUB = 256  # frames per envelope step: the envelope is linear within one
+_TABLE = 4096  # samples in one cycle of a wavetable
 _CC_ALL_SOUND_OFF, _CC_ALL_NOTES_OFF, _CC_VOLUME, _CC_PAN = 120, 123, 7, 10
+
+# one cycle of each tonal timbre: bass (round), lead (a band-limited saw), and a sine for
+# lead notes so high that the saw's harmonics would alias
+_CYCLE = np.arange(_TABLE) / _TABLE
+_TABLES = np.stack(
+    [
+        sum(h * np.sin(2 * np.pi * k * _CYCLE) for k, h in enumerate((1.0, 0.5, 0.25, 0.12), 1)),
+        sum(np.sin(2 * np.pi * k * _CYCLE) / k for k in range(1, 9)),
+        np.sin(2 * np.pi * _CYCLE),
+    ]
+).astype(np.float64)
+_BASS, _LEAD, _SINE = 0, 1, 2
+# per timbre: gain, decay (s) to the sustain level, sustain level
+_SHAPE = {_BASS: (1.3, 0.35, 0.35), _LEAD: (0.55, 0.25, 0.6), _SINE: (0.55, 0.25, 0.6)}
 
 
 @dataclass
-class _Voice:
+class _Hit:
+    """A drum one-shot playing from ``pos``."""
+
     ch: int
-    note: int
-    amp: float
+    table: np.ndarray
     left: float
     right: float
-    table: np.ndarray | None = None  # drums: the one-shot, played from pos
     pos: int = 0
-    freq: float = 0.0  # tonal: Hz
-    harmonics: tuple[float, ...] = ()
-    decay: float = 0.0  # seconds to fall to the sustain level
-    sustain: float = 1.0
-    age: int = 0  # frames since note-on
-    released: int = -1  # age at note-off, -1 while held
-    done: bool = False
 
 
 class BuiltinVoices(Synth):
-    """The fallback synth: drums, bass, lead; GM program changes pick bass or lead."""
+    """The fallback synth: drums, bass, lead; GM program changes pick bass or lead.
+
+    Tonal notes are kept as arrays (one slot per note) and rendered together from
+    wavetables, so the cost grows little with the number of notes.
+    """
 
     name = "built-in voices"
 
     def __init__(self, rate: int = 48000) -> None:
         self.rate = rate
-        self._voices: list[_Voice] = []
         self._programs = [1] * 16  # 1-based GM programs per channel
         self._volume = [100] * 16
         self._pan = [64] * 16
         self._drums: dict[int, np.ndarray] = {}
+        self._hits: list[_Hit] = []
+        n = _MAX_TONAL
+        self._on = np.zeros(n, dtype=bool)
+        self._ch = np.zeros(n, dtype=np.int64)
+        self._note = np.zeros(n, dtype=np.int64)
+        self._kind = np.zeros(n, dtype=np.int64)
+        self._inc = np.zeros(n)  # cycles per frame
+        self._phase = np.zeros(n)  # cycles
+        self._age = np.zeros(n, dtype=np.int64)  # frames since note-on
+        self._released = np.full(n, -1, dtype=np.int64)  # age at note-off, -1 while held
+        self._left = np.zeros(n)
+        self._right = np.zeros(n)
+        self._decay = np.ones(n)
+        self._sustain = np.ones(n)
 
     # --- messages ----------------------------------------------------------------------------
     def message(self, data: Sequence[int]) -> None:
         if not data:
             return
         kind, ch = data[0] & 0xF0, data[0] & 0x0F
-        if kind == 0x90 and len(data) >= 3 and data[2] > 0:
+        if len(data) >= 3 and kind == 0x90 and 0 < data[2] < 128 and data[1] < 128:
             self._note_on(ch, data[1], data[2])
         elif kind in (0x80, 0x90) and len(data) >= 2:
             self._note_off(ch, data[1])
         elif kind == 0xC0 and len(data) >= 2:
-            self._programs[ch] = data[1] + 1
+            self._programs[ch] = (data[1] & 0x7F) + 1
         elif kind == 0xB0 and len(data) >= 3:
-            cc, value = data[1], data[2]
+            cc, value = data[1], data[2] & 0x7F
             if cc == _CC_ALL_SOUND_OFF:
-                self._voices = [v for v in self._voices if v.ch != ch]
+                self._hits = [h for h in self._hits if h.ch != ch]
+                self._on &= self._ch != ch
             elif cc == _CC_ALL_NOTES_OFF:
-                for v in self._voices:
-                    if v.ch == ch:
-                        self._release(v)
+                for h in self._hits:
+                    if h.ch == ch:
+                        _fade_out(h)
+                held = self._on & (self._ch == ch) & (self._released < 0)
+                self._released[held] = self._age[held]
             elif cc == _CC_VOLUME:
                 self._volume[ch] = value
             elif cc == _CC_PAN:
                 self._pan[ch] = value
 
-    def _note_on(self, ch: int, note: int, vel: int) -> None:
+    def _gains(self, ch: int, vel: int) -> tuple[float, float]:
         amp = _GAIN * (vel / 127.0) ** 1.5 * (self._volume[ch] / 100.0) ** 2
         pan = self._pan[ch] / 127.0
-        left, right = np.cos(pan * np.pi / 2) * 1.414, np.sin(pan * np.pi / 2) * 1.414
+        return amp * np.cos(pan * np.pi / 2) * 1.414, amp * np.sin(pan * np.pi / 2) * 1.414
+
+    def _note_on(self, ch: int, note: int, vel: int) -> None:
+        left, right = self._gains(ch, vel)
         if ch == DRUM_CH - 1:
-            v = _Voice(ch, note, amp, left, right, table=self._drum(note))
+            self._hits.append(_Hit(ch, self._drum(note), left, right))
+            if len(self._hits) > _MAX_DRUMS:
+                del self._hits[0]
+            return
+        freq = 440.0 * 2.0 ** ((note - 69) / 12.0)
+        if self._programs[ch] in _BASS_PROGRAMS:
+            kind = _BASS
         else:
-            freq = 440.0 * 2.0 ** ((note - 69) / 12.0)
-            if self._programs[ch] in _BASS_PROGRAMS:  # round, plucked
-                v = _Voice(ch, note, amp * 1.3, left, right, freq=freq,
-                           harmonics=(1.0, 0.5, 0.25, 0.12), decay=0.35, sustain=0.35)  # fmt: skip
-            else:  # bright, sustained (a band-limited saw)
-                n = max(1, min(8, int(self.rate / 2.5 / freq)))
-                v = _Voice(ch, note, amp * 0.8, left, right, freq=freq,
-                           harmonics=tuple(1.0 / k for k in range(1, n + 1)),
-                           decay=0.25, sustain=0.6)  # fmt: skip
-        self._voices.append(v)
-        if len(self._voices) > _MAX_VOICES:
-            del self._voices[0]
+            kind = _LEAD if freq * 8 < self.rate / 2.2 else _SINE
+        free = np.flatnonzero(~self._on)
+        slot = int(free[0]) if len(free) else int(np.argmax(self._age))  # the oldest goes
+        gain, decay, sustain = _SHAPE[kind]
+        self._on[slot] = True
+        self._ch[slot], self._note[slot], self._kind[slot] = ch, note, kind
+        self._inc[slot] = freq / self.rate
+        self._phase[slot] = 0.0
+        self._age[slot] = 0
+        self._released[slot] = -1
+        self._left[slot], self._right[slot] = left * gain, right * gain
+        self._decay[slot], self._sustain[slot] = decay, sustain
 
     def _note_off(self, ch: int, note: int) -> None:
-        for v in self._voices:
-            if v.ch == ch and v.note == note and v.table is None:
-                self._release(v)
-
-    @staticmethod
-    def _release(v: _Voice) -> None:
-        if v.table is not None:  # a drum hit fades fast on all-notes-off
-            v.table = v.table[: v.pos + 64] * np.linspace(1, 0, len(v.table[: v.pos + 64]))
-        elif v.released < 0:
-            v.released = v.age
+        held = self._on & (self._ch == ch) & (self._note == note) & (self._released < 0)
+        self._released[held] = self._age[held]
 
     # --- rendering ---------------------------------------------------------------------------
     def render(self, frames: int) -> np.ndarray:
-        mono_l = np.zeros(frames, dtype=np.float64)
-        mono_r = np.zeros(frames, dtype=np.float64)
-        rate = self.rate
-        for v in self._voices:
-            if v.table is not None:
-                chunk = v.table[v.pos : v.pos + frames]
-                v.pos += frames
-                v.done = v.pos >= len(v.table)
-                sig = np.zeros(frames)
-                sig[: len(chunk)] = chunk
-            else:
-                sig = self._tonal(v, frames, rate)
-            mono_l += sig * (v.amp * v.left)
-            mono_r += sig * (v.amp * v.right)
-        if any(v.done for v in self._voices):
-            self._voices = [v for v in self._voices if not v.done]
-        return np.stack([mono_l, mono_r], axis=1).astype(np.float32)
+        out = np.zeros((frames, 2), dtype=np.float64)
+        for pos in range(0, frames, _SUB):
+            n = min(_SUB, frames - pos)
+            self._render_tonal(out[pos : pos + n], n)
+        self._render_hits(out, frames)
+        return out.astype(np.float32)
 
-    @staticmethod
-    def _tonal(v: _Voice, frames: int, rate: int) -> np.ndarray:
-        t = (v.age + np.arange(frames)) / rate
-        x = 2 * np.pi * v.freq * t
-        sig = np.zeros(frames)
-        for k, h in enumerate(v.harmonics, start=1):
-            sig += h * np.sin(k * x)
-        env = np.minimum(1.0, t / 0.003) * (v.sustain + (1 - v.sustain) * np.exp(-t / v.decay))
-        if v.released >= 0:
-            since = np.maximum(0.0, t - v.released / rate)
-            env *= np.exp(-since / (_RELEASE / 4))
-            v.done = since[-1] > _RELEASE * 2
-        v.age += frames
-        return sig * env
+    def _render_tonal(self, out: np.ndarray, n: int) -> None:
+        slots = np.flatnonzero(self._on)
+        if not len(slots):
+            return
+        ramp = np.arange(n)
+        phase = self._phase[slots]
+        inc = self._inc[slots]
+        cycles = phase[:, None] + inc[:, None] * ramp
+        index = (cycles * _TABLE).astype(np.int64) & (_TABLE - 1)
+        wave = _TABLES[self._kind[slots][:, None], index]
+        self._phase[slots] = (phase + inc * n) % 1.0
+        age = self._age[slots]
+        start, end = self._envelope(slots, age), self._envelope(slots, age + n)
+        wave *= start[:, None] + (end - start)[:, None] * (ramp / n)
+        out[:, 0] += self._left[slots] @ wave
+        out[:, 1] += self._right[slots] @ wave
+        self._age[slots] = age + n
+        released = self._released[slots]
+        gone = (released >= 0) & (age + n - released > 2 * _RELEASE * self.rate)
+        self._on[slots[gone]] = False
+
+    def _envelope(self, slots: np.ndarray, age: np.ndarray) -> np.ndarray:
+        t = age / self.rate
+        sustain = self._sustain[slots]
+        env = np.minimum(1.0, t / _ATTACK) * (
+            sustain + (1 - sustain) * np.exp(-t / self._decay[slots])
+        )
+        released = self._released[slots]
+        since = np.where(released >= 0, np.maximum(0, age - released) / self.rate, 0.0)
+        return env * np.exp(-since / (_RELEASE / 4))
+
+    def _render_hits(self, out: np.ndarray, frames: int) -> None:
+        for h in self._hits:
+            chunk = h.table[h.pos : h.pos + frames]
+            out[: len(chunk), 0] += chunk * h.left
+            out[: len(chunk), 1] += chunk * h.right
+            h.pos += frames
+        if any(h.pos >= len(h.table) for h in self._hits):
+            self._hits = [h for h in self._hits if h.pos < len(h.table)]
 
     def _drum(self, note: int) -> np.ndarray:
         table = self._drums.get(note)
         if table is None:
             table = self._drums[note] = _drum_sound(note, self.rate)
         return table
+
+
+def _fade_out(h: _Hit) -> None:
+    """A drum hit ends within 64 frames (all notes off), fading so it does not click."""
+    rest = h.table[h.pos : h.pos + 64]
+    h.table = np.concatenate([h.table[: h.pos], rest * np.linspace(1.0, 0.0, len(rest))])
 
 
 def _drum_sound(note: int, rate: int) -> np.ndarray:
