@@ -33,6 +33,7 @@ from engine.model.ops import (
     Listen,
     Map,
     MidiClock,
+    Mix,
     Mute,
     NoteIn,
     Op,
@@ -47,7 +48,6 @@ from engine.model.ops import (
     Tempo,
     Unmap,
     op_fields,
-    program_event,
 )
 from engine.model.params import (
     CONN_KINDS,
@@ -98,11 +98,11 @@ __all__ = [
     "Start",
     "Panic",
     "Program",
+    "Mix",
     "DRUM_CH",
     "GM_NAMES",
     "program_name",
     "program_number",
-    "program_event",
     "Clear",
     "Map",
     "Unmap",

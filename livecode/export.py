@@ -90,14 +90,15 @@ def write_recording_audio(
 ) -> tuple[AudioStats, str]:
     """The recording's MIDI messages through the synth into the WAV file ``out``.
 
-    Each segment starts with the channel programs of its snapshot (a recording started
-    mid-performance, or a restarted engine, has them there rather than as messages).
+    Each segment starts with the channels' programs, volumes and pans of its snapshot (a
+    recording started mid-performance, or a restarted engine, has them there rather than
+    as messages).
     Frame 0 is the recording's first instant.
     """
     events: list[Event] = []
     for seg in rec.segments:
-        for ch, program in seg.snapshot.get("programs", {}).items():
-            events.append(P.program_event(seg.t0, 0.0, int(ch), int(program)))
+        for op in Mirror.from_snapshot(seg.snapshot).channel_ops():
+            events += op.events(seg.t0, 0.0)
         events += seg.events
     end = max((seg.last_time() for seg in rec.segments), default=rec.t0)
     return write_audio(events, end - rec.t0 + TAIL_SECONDS, out, rate, soundfont, start=rec.t0)

@@ -81,7 +81,7 @@ __all__ = [
     "NoteIn",
     "MidiClock",
     "Program",
-    "program_event",
+    "Mix",
 ]
 
 MAP_SOURCES = ("osc", "cc", "note")
@@ -641,12 +641,51 @@ class Program(Op):
         state.programs[self.ch] = int(self.program)
 
     def act(self, net: Network, t: float, out: list[Event]) -> None:
-        out.append(program_event(net.now, net.beat, self.ch, int(self.program)))
+        out += self.events(net.now, net.beat)
+
+    def events(self, t: float, beat: float) -> list[Event]:
+        """The MIDI messages that say it (the program change's data byte is one less)."""
+        return [Event(t, beat, "program_change", "", self.ch, int(self.program) - 1, 0)]
 
 
-def program_event(t: float, beat: float, ch: int, program: int) -> Event:
-    """The program change for GM ``program`` 1..128 on ``ch`` (its data byte is one less)."""
-    return Event(t, beat, "program_change", "", ch, program - 1, 0)
+CC_VOLUME, CC_PAN = 7, 10
+
+
+@dataclass(frozen=True)
+class Mix(Op):
+    """Channel ``ch``'s volume (0..127, MIDI CC 7) and pan (-1 left .. 1 right, CC 10); None
+    leaves one as it is. Part of the network (saved, restored); sent as control changes."""
+
+    ch: int
+    volume: int | None = None
+    pan: float | None = None
+
+    def check(self, names: Names) -> Mix:
+        ch = _whole("ch", self.ch, 1, 16)
+        volume = None if self.volume is None else _whole("volume", self.volume, 0, 127)
+        pan = None if self.pan is None else number("pan", self.pan)
+        if pan is not None and not -1.0 <= pan <= 1.0:
+            raise ModelError(f"pan must be in range -1..1 (left..right), got {self.pan!r}")
+        return Mix(ch, volume, pan)
+
+    def apply(self, state: NetState) -> None:
+        if self.volume is not None:
+            state.volumes[self.ch] = self.volume
+        if self.pan is not None:
+            state.pans[self.ch] = self.pan
+
+    def act(self, net: Network, t: float, out: list[Event]) -> None:
+        out += self.events(net.now, net.beat)
+
+    def events(self, t: float, beat: float) -> list[Event]:
+        """The control changes that say it."""
+        out = []
+        if self.volume is not None:
+            out.append(Event(t, beat, "control_change", "", self.ch, CC_VOLUME, self.volume))
+        if self.pan is not None:
+            value = min(127, max(0, round(64 + 63.5 * self.pan)))
+            out.append(Event(t, beat, "control_change", "", self.ch, CC_PAN, value))
+        return out
 
 
 @dataclass(frozen=True)

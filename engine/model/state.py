@@ -3,7 +3,7 @@ snapshots and ops.
 
 :class:`NetState` holds neurons' parameters, connections, tempo, solo set, running flag,
 controller mappings, input neurons, follow links, the clock-out flag and each channel's
-GM program. Ops change it
+GM program, volume and pan. Ops change it
 through their own ``apply`` (:mod:`engine.model.ops`); the engine's network keeps one, and
 so does the performer's side as its picture of the engine's network. Activations, sounding
 notes and what input neurons heard are the simulation's (:mod:`engine.model.network`).
@@ -28,6 +28,7 @@ from engine.model.ops import (
     Listen,
     Map,
     MidiClock,
+    Mix,
     Op,
     Program,
     Solo,
@@ -68,6 +69,8 @@ class NetState:
     follows: dict[tuple[str, str], Follow] = field(default_factory=dict)
     clock_out: bool = False
     programs: dict[int, int] = field(default_factory=dict)  # channel 1..16 -> GM program 1..128
+    volumes: dict[int, int] = field(default_factory=dict)  # channel -> 0..127 (CC 7)
+    pans: dict[int, float] = field(default_factory=dict)  # channel -> -1..1 (CC 10)
     # bumped when neurons, connections, mappings or inputs come or go: routers of OSC and
     # MIDI rebuild their tables when it changes
     shape: int = field(default=0, compare=False)
@@ -88,6 +91,8 @@ class NetState:
             follows=dict(self.follows),
             clock_out=self.clock_out,
             programs=dict(self.programs),
+            volumes=dict(self.volumes),
+            pans=dict(self.pans),
             shape=self.shape,
         )
 
@@ -137,7 +142,7 @@ class NetState:
         phase, for a network rebuilt where another one stood.
         """
         ops: list[Op] = [Tempo(self.tempo)]
-        ops += [Program(ch, p) for ch, p in self.programs.items()]  # before any note
+        ops += self.channel_ops()  # before any note
         for name, params in self.neurons.items():
             p = dict(params)
             if phases is not None and name in phases:
@@ -151,6 +156,14 @@ class NetState:
             ops.append(MidiClock(True))
         if not self.running:
             ops.append(Stop())
+        return ops
+
+    def channel_ops(self) -> list[Program | Mix]:
+        """The channels' programs, volumes and pans as ops: what a new port or synth is told
+        (restore, a restarted engine, the start of an exported recording)."""
+        ops: list[Program | Mix] = [Program(ch, p) for ch, p in self.programs.items()]
+        for ch in dict.fromkeys([*self.volumes, *self.pans]):
+            ops.append(Mix(ch, self.volumes.get(ch), self.pans.get(ch)))
         return ops
 
     # -- snapshots ----------------------------------------------------------------------------
@@ -180,7 +193,10 @@ class NetState:
                 for f in self.follows.values()
             ],
             "clock": self.clock_out,
-            "programs": {str(ch): p for ch, p in self.programs.items()},  # JSON keys are text
+            # JSON keys are text
+            "programs": {str(ch): p for ch, p in self.programs.items()},
+            "volumes": {str(ch): v for ch, v in self.volumes.items()},
+            "pans": {str(ch): v for ch, v in self.pans.items()},
         }
 
     @classmethod
@@ -218,8 +234,11 @@ class NetState:
                 st.follows[fo.key] = fo
         st.clock_out = bool(snap.get("clock", False))
         for ch, p in snap.get("programs", {}).items():
-            prog = Program(int(ch), p).check(set())  # ValueError if out of range
-            st.programs[prog.ch] = int(prog.program)
+            Program(int(ch), p).check(set()).apply(st)  # ValueError if out of range
+        for ch, v in snap.get("volumes", {}).items():
+            Mix(int(ch), volume=v).check(set()).apply(st)
+        for ch, v in snap.get("pans", {}).items():
+            Mix(int(ch), pan=v).check(set()).apply(st)
         return st
 
 

@@ -65,11 +65,11 @@ def engine_main(
         _serve_osc(engine, options, conn)
     if start.restore is not None:
         net.restore(start.restore, t=clock.now())
-        if net.state.programs:  # the port (and a synth on it) is new: tell it the programs
-            from engine.protocol import Batch, Program
+        channels = tuple(net.state.channel_ops())
+        if channels:  # the port (and a synth on it) is new: tell it programs, volumes, pans
+            from engine.protocol import Batch
 
-            programs = tuple(Program(ch, p) for ch, p in net.state.programs.items())
-            engine.apply(Batch(programs, source="restore"))
+            engine.apply(Batch(channels, source="restore"))
     midi_in = _serve_midi(engine, options, start, conn)
     recording = _serve_record(engine, start, conn)
     if replay is not None:

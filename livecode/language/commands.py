@@ -467,6 +467,57 @@ def _program(ctx, args, kwargs):
     return None
 
 
+def _mix_channel(name: str, ch: object, kwargs: dict) -> int:
+    try:
+        check_int(ch, f"{name}()'s channel")
+        if not 1 <= ch <= 16:  # type: ignore[operator]
+            raise BadValue(f"{name}()'s channel must be in range 1..16, got {ch}")
+    except LivecodeError as e:
+        raise with_arg(e, "ch" if "ch" in kwargs else 0) from None
+    return ch  # type: ignore[return-value]
+
+
+@fn(
+    "volume",
+    "volume(ch, level=None)",
+    "the volume of MIDI channel ch (1..16): 0..127, default 100 (MIDI CC 7); volume(ch) reads it",
+)
+def _volume(ctx, args, kwargs):
+    ch, level = bind_args("volume", [("ch", REQUIRED), ("level", None)], args, kwargs)
+    ch = _mix_channel("volume", ch, kwargs)
+    if level is None:
+        return ctx.mirror.volumes.get(ch, 100)
+    try:
+        check_int(level, "volume")
+        if not 0 <= level <= 127:
+            raise BadValue(f"volume must be in range 0..127, got {level}")
+    except LivecodeError as e:
+        raise with_arg(e, "level" if "level" in kwargs else 1) from None
+    ctx.emit(P.Mix(ch, volume=level))
+    return None
+
+
+@fn(
+    "pan",
+    "pan(ch, position=None)",
+    "where MIDI channel ch (1..16) sits: -1 left .. 0 centre .. 1 right (MIDI CC 10); "
+    "pan(ch) reads it",
+)
+def _pan(ctx, args, kwargs):
+    ch, position = bind_args("pan", [("ch", REQUIRED), ("position", None)], args, kwargs)
+    ch = _mix_channel("pan", ch, kwargs)
+    if position is None:
+        return ctx.mirror.pans.get(ch, 0.0)
+    try:
+        value = check_number(position, "pan")
+        if not -1 <= value <= 1:
+            raise BadValue(f"pan must be in range -1..1 (left..right), got {show(position)}")
+    except LivecodeError as e:
+        raise with_arg(e, "position" if "position" in kwargs else 1) from None
+    ctx.emit(P.Mix(ch, pan=float(value)))
+    return None
+
+
 @fn("save", "save(path)", "write the network as a session file the host can load again")
 def _save(ctx, args, kwargs):
     ctx.actions.append(("save", _path("save", args, kwargs)))
@@ -592,6 +643,8 @@ COMMANDS: dict[str, LangFunction] = {
         _follow,
         _clock,
         _program,
+        _volume,
+        _pan,
         _per_neuron("mute", lambda n: P.Mute(n, True), "silence a neuron (it keeps firing)"),
         _per_neuron("unmute", lambda n: P.Mute(n, False), "let a muted neuron sound again"),
         _per_neuron("solo", lambda n: P.Solo(n, True), "only soloed neurons sound"),

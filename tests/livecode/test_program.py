@@ -43,12 +43,48 @@ def test_bad_programs_are_refused_and_change_nothing(source, kind, words):
     assert it.mirror.programs == {2: 39} and "n" not in it.mirror.neurons
 
 
-def test_programs_are_saved_reloaded_and_listed():
+def test_programs_volumes_and_pans_are_saved_reloaded_and_listed():
     it = Interpreter()
     it.run('program(2, "Synth Bass 1"); program(10, "Power"); b = neuron(36, ch=2)')
+    it.run("volume(2, 90); pan(3, -0.5); pan(2, 0.25)")
     text = session_text(it.mirror, it.variables)
     assert "program(2, 39)  # Synth Bass 1" in text
+    assert "volume(2, 90)" in text and "pan(3, -0.5)" in text
     fresh = Interpreter()
     fresh.run(text)
     assert fresh.mirror == it.mirror
-    assert "ch2: 39 Synth Bass 1" in listing(it.mirror)
+    assert "ch2: 39 Synth Bass 1, volume 90, pan 0.25" in listing(it.mirror)
+    assert "ch3: 1 Piano 1, volume 100, pan -0.5" in listing(it.mirror)
+    assert it.run("volume(2)").output == ["90"] and it.run("pan(4)").output == ["0.0"]
+
+
+def test_volume_and_pan_go_out_as_control_changes():
+    it = Interpreter()
+    assert list(it.run("volume(2, 0); pan(2, 1); pan(ch=5, position=-1)").ops) == [
+        P.Mix(2, volume=0),
+        P.Mix(2, pan=1.0),
+        P.Mix(5, pan=-1.0),
+    ]
+    events = [e for op in it.mirror.channel_ops() for e in op.events(0.0, 0.0)]
+    assert [(e.type, e.ch, e.note, e.vel) for e in events] == [
+        ("control_change", 2, 7, 0),
+        ("control_change", 2, 10, 127),
+        ("control_change", 5, 10, 0),
+    ]
+
+
+@pytest.mark.parametrize(
+    "source, words",
+    [
+        ("volume(2, 128)", "0..127"),
+        ("volume(0, 10)", "1..16"),
+        ("pan(2, 1.5)", "-1..1"),
+        ('pan(2, "left")', "must be a number"),
+    ],
+)
+def test_bad_volumes_and_pans_are_refused(source, words):
+    it = Interpreter()
+    with pytest.raises(LivecodeError) as info:
+        it.run(source)
+    assert words in str(info.value) and "^" in str(info.value)
+    assert it.mirror.volumes == {} and it.mirror.pans == {}

@@ -135,3 +135,19 @@ def test_with_no_soundfont_the_builtin_voices_play_and_say_what_to_do(tmp_path):
     assert "apt install timgm6mb-soundfont" in proc.stderr
     samples, _ = read_wav(out)
     assert float(np.sqrt(np.mean(samples**2))) > 0.02
+
+
+@pytest.mark.parametrize("font", ["builtin", "soundfont"])
+def test_pan_and_volume_are_heard(tmp_path, font):
+    sf = "none" if font == "builtin" else need_soundfont()
+    renders = {}
+    for name, mix in (("centre", ""), ("left", "pan(2, -1)"), ("soft", "volume(2, 40)")):
+        path = _render(
+            tmp_path, BASS.format(program=mix), f"{name}.wav", "--soundfont", sf, seconds=4
+        )
+        samples, _ = read_wav(path)
+        renders[name] = np.sqrt(np.mean(samples**2, axis=0))  # RMS of left, right
+    centre, left, soft = renders["centre"], renders["left"], renders["soft"]
+    assert abs(centre[0] - centre[1]) < 0.2 * centre[0]
+    assert left[1] < 0.1 * left[0]
+    assert soft.sum() < 0.5 * centre.sum()
