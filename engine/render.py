@@ -1,4 +1,6 @@
-"""Offline rendering: run the model as fast as it goes and write a MIDI file or an event log.
+"""Offline rendering: run the model as fast as it goes and write a MIDI file, an event log,
+or audio (through the General MIDI synth: :func:`open_synth`, re-exported for the
+performer's side).
 
 This is the engine's offline entry point; it shares the model with the real-time loop,
 so the same session and seed give the same logical events here and live.
@@ -10,7 +12,9 @@ from collections.abc import Iterable
 
 import mido
 
+from engine.audio.factory import open_synth
 from engine.audio.offline import AudioStats
+from engine.audio.voices import BuiltinVoices
 from engine.model.network import Network
 from engine.protocol import Batch, Event, Tempo
 from engine.record.eventlog import write_jsonl
@@ -24,6 +28,8 @@ __all__ = [
     "AudioStats",
     "TICKS_PER_BEAT",
     "AUDIO_RATE",
+    "open_synth",
+    "BuiltinVoices",
 ]
 
 TICKS_PER_BEAT = 960
@@ -127,7 +133,6 @@ def write_audio(
     """Play ``events`` (logical ``start`` seconds is the file's first frame) through the
     General MIDI synth into the WAV file ``out``, ``seconds`` long; the stats and the line
     saying what played (:func:`engine.audio.factory.open_synth`)."""
-    from engine.audio.factory import open_synth
     from engine.audio.offline import frame_of, render_blocks, write_wav
 
     if not 8000 <= rate <= 192000:

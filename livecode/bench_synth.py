@@ -12,7 +12,7 @@ import os
 import tempfile
 import time
 
-from engine.render import AUDIO_RATE, render_audio
+from engine.render import AUDIO_RATE, BuiltinVoices, open_synth, render_audio
 from livecode.language.sessionfile import load_session
 from livecode.shipped import resolve_session
 
@@ -69,10 +69,8 @@ def _block_costs(make, frames: int, notes: int, seconds: float) -> dict:  # type
 
 
 def synth_report(soundfont: str | None = None, seconds: float = 1.0) -> dict:
-    """The figures as one dict (``livecode bench --synth --json``)."""
-    from engine.audio.factory import open_synth
-    from engine.audio.voices import BuiltinVoices
-
+    """The figures as one dict (``livecode bench --synth --json``); ``seconds`` of audio
+    rendered for each block size and note count (``bench --seconds S`` gives S/10)."""
     before = _rss_mb()
     loaded, line = open_synth(soundfont, AUDIO_RATE)
     after = _rss_mb()

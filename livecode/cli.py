@@ -255,7 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             from livecode.bench_synth import format_synth_report, synth_report
 
-            report = synth_report(args.soundfont)
+            report = synth_report(args.soundfont, seconds=args.seconds / 10)
             print(json.dumps(report) if args.json else format_synth_report(report))
             return 0
         if args.command == "bench":
