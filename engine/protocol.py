@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from engine.errors import EngineError, ProtocolError
 from engine.model.events import Event
+from engine.model.gm import DRUM_CH, GM_NAMES, program_name, program_number
 from engine.model.ops import (
     FOLLOW_PARAMS,
     MAP_CURVES,
@@ -32,10 +33,12 @@ from engine.model.ops import (
     Listen,
     Map,
     MidiClock,
+    Mix,
     Mute,
     NoteIn,
     Op,
     Panic,
+    Program,
     Remove,
     Reset,
     SetParam,
@@ -94,6 +97,12 @@ __all__ = [
     "Stop",
     "Start",
     "Panic",
+    "Program",
+    "Mix",
+    "DRUM_CH",
+    "GM_NAMES",
+    "program_name",
+    "program_number",
     "Clear",
     "Map",
     "Unmap",

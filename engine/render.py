@@ -1,4 +1,6 @@
-"""Offline rendering: run the model as fast as it goes and write a MIDI file or an event log.
+"""Offline rendering: run the model as fast as it goes and write a MIDI file, an event log,
+or audio (through the General MIDI synth: :func:`open_synth`, re-exported for the
+performer's side).
 
 This is the engine's offline entry point; it shares the model with the real-time loop,
 so the same session and seed give the same logical events here and live.
@@ -10,13 +12,28 @@ from collections.abc import Iterable
 
 import mido
 
+from engine.audio.factory import open_synth
+from engine.audio.offline import AudioStats
+from engine.audio.voices import BuiltinVoices
 from engine.model.network import Network
 from engine.protocol import Batch, Event, Tempo
 from engine.record.eventlog import write_jsonl
 
-__all__ = ["render_events", "render", "write_midi", "TICKS_PER_BEAT"]
+__all__ = [
+    "render_events",
+    "render",
+    "render_audio",
+    "write_audio",
+    "write_midi",
+    "AudioStats",
+    "TICKS_PER_BEAT",
+    "AUDIO_RATE",
+    "open_synth",
+    "BuiltinVoices",
+]
 
 TICKS_PER_BEAT = 960
+AUDIO_RATE = 48000  # frames per second of rendered audio unless asked otherwise
 # Advance in slices so memory stays flat for long renders.
 SLICE_SECONDS = 10.0
 
@@ -86,6 +103,8 @@ def _message(ev: Event, delta: int) -> mido.Message:
         vars(msg).update(
             type="control_change", channel=ev.ch - 1, control=ev.note, value=ev.vel, time=delta
         )
+    elif ev.type == "program_change":
+        vars(msg).update(type="program_change", channel=ev.ch - 1, program=ev.note, time=delta)
     else:
         vars(msg).update(type=ev.type, channel=ev.ch - 1, note=ev.note, velocity=ev.vel, time=delta)
     return msg
@@ -100,4 +119,42 @@ def render(
         return write_jsonl(events, out)
     if out.endswith(".mid") or out.endswith(".midi"):
         return write_midi(events, out, bpm)
-    raise ValueError(f"output must end in .mid or .jsonl, got {out!r}")
+    raise ValueError(f"output must end in .mid, .jsonl or .wav, got {out!r}")
+
+
+def write_audio(
+    events: list[Event],
+    seconds: float,
+    out: str,
+    rate: int = AUDIO_RATE,
+    soundfont: str | None = None,
+    start: float = 0.0,
+) -> tuple[AudioStats, str]:
+    """Play ``events`` (logical ``start`` seconds is the file's first frame) through the
+    General MIDI synth into the WAV file ``out``, ``seconds`` long; the stats and the line
+    saying what played (:func:`engine.audio.factory.open_synth`)."""
+    from engine.audio.offline import frame_of, render_blocks, write_wav
+
+    if not 8000 <= rate <= 192000:
+        raise ValueError(f"--rate must be in range 8000..192000 Hz, got {rate}")
+    synth, line = open_synth(soundfont, rate)
+    try:
+        frames = frame_of(seconds, rate)
+        stats = write_wav(out, render_blocks(synth, events, frames, start), rate, len(events))
+    finally:
+        synth.close()
+    return stats, line
+
+
+def render_audio(
+    batch: Batch,
+    seconds: float,
+    out: str,
+    seed: int = 0,
+    tempo: float | None = None,
+    rate: int = AUDIO_RATE,
+    soundfont: str | None = None,
+) -> tuple[AudioStats, str]:
+    """Render a session to a WAV file (16-bit stereo): the model's events, then the synth."""
+    events, _ = render_events(batch, seconds, seed, tempo)
+    return write_audio(events, seconds, out, rate, soundfont)

@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 
 from engine.runtime.process import EngineHandle, EngineOptions
+from livecode.cli_audio import SOUNDFONT_HELP, add_audio_file_options, audio_summary
 from livecode.headless import run_until_done
 from livecode.language.errors import LivecodeError
 from livecode.language.sessionfile import load_session
@@ -69,6 +70,7 @@ def _add_realtime_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--events", metavar="FILE.jsonl", help="log every MIDI message sent")
     g.add_argument("--record", metavar="FILE.sqlite", help="record the performance")
+    g.add_argument("--soundfont", metavar="FILE", help=SOUNDFONT_HELP)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,14 +94,15 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--watch", action="store_true", help="re-apply the session file on save")
     _add_realtime_options(play)
 
-    render = sub.add_parser("render", help="render a session offline to .mid or .jsonl")
+    render = sub.add_parser("render", help="render a session offline to .mid, .jsonl or .wav")
     render.add_argument("session", metavar="SESSION.neu")
     render.add_argument("--seconds", type=float, required=True, metavar="S")
-    render.add_argument("-o", "--output", required=True, metavar="OUT.mid|OUT.jsonl")
+    render.add_argument("-o", "--output", required=True, metavar="OUT.mid|OUT.jsonl|OUT.wav")
     render.add_argument("--seed", type=int, default=0)
     render.add_argument(
         "--tempo", type=float, metavar="BPM", help="play at this tempo, whatever the session says"
     )
+    add_audio_file_options(render)
 
     sub.add_parser("ports", help="list MIDI APIs and ports")
 
@@ -118,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--no-osc", action="store_true", help="leave out the OSC load (osc_ms is then null)"
     )
+    bench.add_argument(
+        "--synth",
+        action="store_true",
+        help="instead: the synths' CPU per block, the demo's WAV render speed, memory",
+    )
+    bench.add_argument("--soundfont", metavar="FILE", help=SOUNDFONT_HELP)
     from livecode.replay import add_commands
 
     add_commands(sub, _add_realtime_options)
@@ -160,10 +169,17 @@ def _say(text: str) -> None:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from engine.render import render
+    from engine.render import render, render_audio
 
     _, batch = load_session(args.session)
     start = time.perf_counter()
+    if args.output.lower().endswith(".wav"):
+        stats, line = render_audio(
+            batch, args.seconds, args.output, args.seed, args.tempo, args.rate, args.soundfont
+        )
+        _say(line)
+        _say(audio_summary(stats, args.output, time.perf_counter() - start))
+        return 0
     count = render(batch, args.seconds, args.output, seed=args.seed, tempo=args.tempo)
     took = time.perf_counter() - start
     speed = args.seconds / took if took > 0 else float("inf")
@@ -234,6 +250,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return replay.cmd_plot(args, _say)
         if args.command == "ports":
             return cmd_ports(args)
+        if args.command == "bench" and args.synth:
+            import json
+
+            from livecode.bench_synth import format_synth_report, synth_report
+
+            report = synth_report(args.soundfont, seconds=args.seconds / 10)
+            print(json.dumps(report) if args.json else format_synth_report(report))
+            return 0
         if args.command == "bench":
             from livecode.bench import main as bench_main
 

@@ -3,6 +3,8 @@
 - ``.mid``: the notes as they were played (the recorded messages), one track per channel,
   time in beats, with the tempo changes of the performance.
 - ``.jsonl``: every recorded MIDI message, in the ``--events`` format (DESIGN §5).
+- ``.wav``: those messages played by the General MIDI synth, 16-bit stereo, from the
+  recording's first instant to its last (plus two seconds for the last notes to fade).
 - ``.neu``: the network as it stood at the end (replayed through the model), as a session
   file ``livecode`` loads.
 - ``.txt``: the code typed, each block with its time, and whether it was applied; file
@@ -18,6 +20,7 @@ import os
 from engine import protocol as P
 from engine.protocol import Event
 from engine.record.recording import Recording, load, replay_events
+from engine.render import AUDIO_RATE, AudioStats, write_audio
 from livecode.language.mirror import Mirror
 from livecode.language.session_text import session_text
 
@@ -28,9 +31,11 @@ __all__ = [
     "code_text",
     "played_events",
     "EXTENSIONS",
+    "write_recording_audio",
 ]
 
-EXTENSIONS = (".mid", ".jsonl", ".neu", ".txt")
+EXTENSIONS = (".mid", ".jsonl", ".wav", ".neu", ".txt")
+TAIL_SECONDS = 2.0  # after a recording's last message: the release of its last notes
 
 
 def export(path: str, out: str) -> str:
@@ -41,6 +46,9 @@ def export(path: str, out: str) -> str:
     if ext not in EXTENSIONS:
         raise ValueError(f"output must end in {', '.join(EXTENSIONS)}, got {out!r}")
     rec = load(path)
+    if ext == ".wav":
+        stats, line = write_recording_audio(rec, out)
+        return f"{line}; wrote {stats.seconds:g} s of audio to {out}"
     if ext in (".mid", ".jsonl"):
         count = write_events(rec, out)
         return f"wrote {count} MIDI messages to {out}"
@@ -75,6 +83,25 @@ def write_events(rec: Recording, out: str) -> int:
     if len(tempos) > 1:
         _tempo_track(out, tempos)
     return count
+
+
+def write_recording_audio(
+    rec: Recording, out: str, rate: int = AUDIO_RATE, soundfont: str | None = None
+) -> tuple[AudioStats, str]:
+    """The recording's MIDI messages through the synth into the WAV file ``out``.
+
+    Each segment starts with the channels' programs, volumes and pans of its snapshot (a
+    recording started mid-performance, or a restarted engine, has them there rather than
+    as messages).
+    Frame 0 is the recording's first instant.
+    """
+    events: list[Event] = []
+    for seg in rec.segments:
+        for op in Mirror.from_snapshot(seg.snapshot).channel_ops():
+            events += op.events(seg.t0, 0.0)
+        events += seg.events
+    end = max((seg.last_time() for seg in rec.segments), default=rec.t0)
+    return write_audio(events, end - rec.t0 + TAIL_SECONDS, out, rate, soundfont, start=rec.t0)
 
 
 def _write(out: str, text: str) -> None:

@@ -1,6 +1,6 @@
 """``livecode replay``, ``export`` and ``plot``: the commands that work on recordings.
 
-``replay FILE.sqlite -o OUT.mid|OUT.jsonl`` re-runs the recorded operations through the
+``replay FILE.sqlite -o OUT.mid|OUT.jsonl|OUT.wav`` re-runs the recorded operations through the
 model offline (deterministic: the notes as recorded); without ``-o`` it plays them live
 into a fresh engine, each batch scheduled at its recorded logical time (``--speed``
 scales time, tempo included).
@@ -11,7 +11,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from livecode.cli_audio import add_audio_file_options, audio_summary
+
+if TYPE_CHECKING:
+    from engine.record.recording import Recording
 
 __all__ = ["add_commands", "cmd_replay", "cmd_export", "cmd_plot", "replay_offline"]
 
@@ -32,14 +39,16 @@ def add_commands(
     replay.add_argument(
         "-o",
         "--output",
-        metavar="OUT.mid|OUT.jsonl",
-        help="offline: write the replayed events here instead of playing",
+        metavar="OUT.mid|OUT.jsonl|OUT.wav",
+        help="offline: write the replayed events (or their sound) here instead of playing",
     )
-    realtime_options(replay)
+    realtime_options(replay)  # --soundfont is one of them
+    add_audio_file_options(replay, soundfont=False)
 
-    export = sub.add_parser("export", help="a recording as .mid, .jsonl, .neu or .txt")
+    export = sub.add_parser("export", help="a recording as .mid, .jsonl, .wav, .neu or .txt")
     export.add_argument("recording", metavar="FILE.sqlite")
-    export.add_argument("-o", "--output", required=True, metavar="OUT.mid|.jsonl|.neu|.txt")
+    export.add_argument("-o", "--output", required=True, metavar="OUT.mid|.jsonl|.wav|.neu|.txt")
+    add_audio_file_options(export)
 
     plot = sub.add_parser(
         "plot",
@@ -54,24 +63,39 @@ def add_commands(
 
 def replay_offline(path: str, out: str) -> int:
     """Replay the recording at ``path`` through the model into ``out``; how many messages."""
-    from engine.record.recording import Recording, load, replay_events
     from livecode.export import write_events
 
     if not out.lower().endswith((".mid", ".midi", ".jsonl")):
-        raise ValueError(f"output must end in .mid or .jsonl, got {out!r}")
+        raise ValueError(f"output must end in .mid, .jsonl or .wav, got {out!r}")
+    return write_events(_replayed(path), out)
+
+
+def _replayed(path: str) -> Recording:
+    """The recording at ``path`` with its events replaced by the model's replay of it."""
+    from engine.record.recording import Recording, load, replay_events
+
     rec = load(path)
     result = replay_events(rec)
-    replayed = Recording(
+    return Recording(
         path,
         [
             dataclasses.replace(seg, events=evs, sent=[None] * len(evs))
             for seg, evs in zip(rec.segments, result.per_segment, strict=True)
         ],
     )
-    return write_events(replayed, out)
 
 
 def cmd_replay(args: argparse.Namespace, options_of: Callable, say: Callable[[str], None]) -> int:
+    if args.output and args.output.lower().endswith(".wav"):
+        from livecode.export import write_recording_audio
+
+        started = time.perf_counter()
+        stats, line = write_recording_audio(
+            _replayed(args.recording), args.output, args.rate, args.soundfont
+        )
+        say(line)
+        say(audio_summary(stats, args.output, time.perf_counter() - started))
+        return 0
     if args.output:
         count = replay_offline(args.recording, args.output)
         say(f"wrote {count} MIDI messages to {args.output}")
@@ -96,8 +120,18 @@ def cmd_replay(args: argparse.Namespace, options_of: Callable, say: Callable[[st
 
 
 def cmd_export(args: argparse.Namespace, say: Callable[[str], None]) -> int:
-    from livecode.export import export
+    from livecode.export import export, write_recording_audio
 
+    if args.output.lower().endswith(".wav"):
+        from engine.record.recording import load
+
+        started = time.perf_counter()
+        stats, line = write_recording_audio(
+            load(args.recording), args.output, args.rate, args.soundfont
+        )
+        say(line)
+        say(audio_summary(stats, args.output, time.perf_counter() - started))
+        return 0
     say(export(args.recording, args.output))
     return 0
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Event"]
+__all__ = ["Event", "midi_bytes"]
+
+# status byte (without the channel) and data length of each event type
+_STATUS = {"note_on": 0x90, "note_off": 0x80, "control_change": 0xB0, "program_change": 0xC0}
 
 
 @dataclass(unsafe_hash=True)
@@ -17,11 +20,11 @@ class Event:
 
     t: float
     beat: float
-    type: str  # "note_on", "note_off", "control_change"
+    type: str  # "note_on", "note_off", "control_change", "program_change"
     neuron: str
     ch: int  # 1..16
-    note: int  # for control_change: the controller number
-    vel: int  # for control_change: the value
+    note: int  # for control_change: the controller number; program_change: the program 0..127
+    vel: int  # for control_change: the value; program_change: 0
 
     def as_dict(self, sent: float | None = None) -> dict:
         """The JSON-lines record of DESIGN §5."""
@@ -34,3 +37,12 @@ class Event:
             "note": self.note,
             "vel": self.vel,
         }
+
+
+def midi_bytes(ev: Event) -> list[int]:
+    """The raw channel message of ``ev`` (status | channel, data...): the one encoding that
+    the MIDI ports and the synths play."""
+    status = _STATUS[ev.type] | (ev.ch - 1)
+    if ev.type == "program_change":
+        return [status, ev.note]
+    return [status, ev.note, ev.vel]

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from engine.errors import ModelError, ProtocolError, UnknownNeuron
+from engine.model.events import Event
+from engine.model.gm import program_number
 from engine.model.params import (
     CONN_KINDS,
     DEFAULT_WEIGHT,
@@ -45,7 +47,6 @@ class Names(Protocol):
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-    from engine.model.events import Event
     from engine.model.network import Network
     from engine.model.state import NetState
 
@@ -79,6 +80,8 @@ __all__ = [
     "Follow",
     "NoteIn",
     "MidiClock",
+    "Program",
+    "Mix",
 ]
 
 MAP_SOURCES = ("osc", "cc", "note")
@@ -617,6 +620,72 @@ class MidiClock(Op):
 
     def apply(self, state: NetState) -> None:
         state.clock_out = self.on
+
+
+# --- sound --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Program(Op):
+    """Channel ``ch`` (1..16) plays GM program ``program`` (1..128, or a GM name; on channel
+    10 a drum kit). Part of the network (saved, restored); sent as a program change."""
+
+    ch: int
+    program: int | str = 1
+
+    def check(self, names: Names) -> Program:
+        ch = _whole("ch", self.ch, 1, 16)
+        return Program(ch, program_number(ch, self.program))
+
+    def apply(self, state: NetState) -> None:
+        state.programs[self.ch] = int(self.program)
+
+    def act(self, net: Network, t: float, out: list[Event]) -> None:
+        out += self.events(net.now, net.beat)
+
+    def events(self, t: float, beat: float) -> list[Event]:
+        """The MIDI messages that say it (the program change's data byte is one less)."""
+        return [Event(t, beat, "program_change", "", self.ch, int(self.program) - 1, 0)]
+
+
+CC_VOLUME, CC_PAN = 7, 10
+
+
+@dataclass(frozen=True)
+class Mix(Op):
+    """Channel ``ch``'s volume (0..127, MIDI CC 7) and pan (-1 left .. 1 right, CC 10); None
+    leaves one as it is. Part of the network (saved, restored); sent as control changes."""
+
+    ch: int
+    volume: int | None = None
+    pan: float | None = None
+
+    def check(self, names: Names) -> Mix:
+        ch = _whole("ch", self.ch, 1, 16)
+        volume = None if self.volume is None else _whole("volume", self.volume, 0, 127)
+        pan = None if self.pan is None else number("pan", self.pan)
+        if pan is not None and not -1.0 <= pan <= 1.0:
+            raise ModelError(f"pan must be in range -1..1 (left..right), got {self.pan!r}")
+        return Mix(ch, volume, pan)
+
+    def apply(self, state: NetState) -> None:
+        if self.volume is not None:
+            state.volumes[self.ch] = self.volume
+        if self.pan is not None:
+            state.pans[self.ch] = self.pan
+
+    def act(self, net: Network, t: float, out: list[Event]) -> None:
+        out += self.events(net.now, net.beat)
+
+    def events(self, t: float, beat: float) -> list[Event]:
+        """The control changes that say it."""
+        out = []
+        if self.volume is not None:
+            out.append(Event(t, beat, "control_change", "", self.ch, CC_VOLUME, self.volume))
+        if self.pan is not None:
+            value = min(127, max(0, round(64 + 63.5 * self.pan)))
+            out.append(Event(t, beat, "control_change", "", self.ch, CC_PAN, value))
+        return out
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 snapshots and ops.
 
 :class:`NetState` holds neurons' parameters, connections, tempo, solo set, running flag,
-controller mappings, input neurons, follow links and the clock-out flag. Ops change it
+controller mappings, input neurons, follow links, the clock-out flag and each channel's
+GM program, volume and pan. Ops change it
 through their own ``apply`` (:mod:`engine.model.ops`); the engine's network keeps one, and
 so does the performer's side as its picture of the engine's network. Activations, sounding
 notes and what input neurons heard are the simulation's (:mod:`engine.model.network`).
@@ -27,7 +28,9 @@ from engine.model.ops import (
     Listen,
     Map,
     MidiClock,
+    Mix,
     Op,
+    Program,
     Solo,
     Stop,
     Tempo,
@@ -65,6 +68,9 @@ class NetState:
     inputs: dict[str, Listen] = field(default_factory=dict)
     follows: dict[tuple[str, str], Follow] = field(default_factory=dict)
     clock_out: bool = False
+    programs: dict[int, int] = field(default_factory=dict)  # channel 1..16 -> GM program 1..128
+    volumes: dict[int, int] = field(default_factory=dict)  # channel -> 0..127 (CC 7)
+    pans: dict[int, float] = field(default_factory=dict)  # channel -> -1..1 (CC 10)
     # bumped when neurons, connections, mappings or inputs come or go: routers of OSC and
     # MIDI rebuild their tables when it changes
     shape: int = field(default=0, compare=False)
@@ -84,6 +90,9 @@ class NetState:
             inputs=dict(self.inputs),
             follows=dict(self.follows),
             clock_out=self.clock_out,
+            programs=dict(self.programs),
+            volumes=dict(self.volumes),
+            pans=dict(self.pans),
             shape=self.shape,
         )
 
@@ -133,6 +142,7 @@ class NetState:
         phase, for a network rebuilt where another one stood.
         """
         ops: list[Op] = [Tempo(self.tempo)]
+        ops += self.channel_ops()  # before any note
         for name, params in self.neurons.items():
             p = dict(params)
             if phases is not None and name in phases:
@@ -146,6 +156,14 @@ class NetState:
             ops.append(MidiClock(True))
         if not self.running:
             ops.append(Stop())
+        return ops
+
+    def channel_ops(self) -> list[Program | Mix]:
+        """The channels' programs, volumes and pans as ops: what a new port or synth is told
+        (restore, a restarted engine, the start of an exported recording)."""
+        ops: list[Program | Mix] = [Program(ch, p) for ch, p in self.programs.items()]
+        for ch in dict.fromkeys([*self.volumes, *self.pans]):
+            ops.append(Mix(ch, self.volumes.get(ch), self.pans.get(ch)))
         return ops
 
     # -- snapshots ----------------------------------------------------------------------------
@@ -175,6 +193,10 @@ class NetState:
                 for f in self.follows.values()
             ],
             "clock": self.clock_out,
+            # JSON keys are text
+            "programs": {str(ch): p for ch, p in self.programs.items()},
+            "volumes": {str(ch): v for ch, v in self.volumes.items()},
+            "pans": {str(ch): v for ch, v in self.pans.items()},
         }
 
     @classmethod
@@ -211,6 +233,12 @@ class NetState:
                 fo = Follow(f["name"], f["param"], f["src"], int(f["by"]))
                 st.follows[fo.key] = fo
         st.clock_out = bool(snap.get("clock", False))
+        for ch, p in snap.get("programs", {}).items():
+            Program(int(ch), p).check(set()).apply(st)  # ValueError if out of range
+        for ch, v in snap.get("volumes", {}).items():
+            Mix(int(ch), volume=v).check(set()).apply(st)
+        for ch, v in snap.get("pans", {}).items():
+            Mix(int(ch), pan=v).check(set()).apply(st)
         return st
 
 

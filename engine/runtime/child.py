@@ -65,6 +65,11 @@ def engine_main(
         _serve_osc(engine, options, conn)
     if start.restore is not None:
         net.restore(start.restore, t=clock.now())
+        channels = tuple(net.state.channel_ops())
+        if channels:  # the port (and a synth on it) is new: tell it programs, volumes, pans
+            from engine.protocol import Batch
+
+            engine.apply(Batch(channels, source="restore"))
     midi_in = _serve_midi(engine, options, start, conn)
     recording = _serve_record(engine, start, conn)
     if replay is not None:

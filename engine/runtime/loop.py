@@ -18,6 +18,7 @@ from typing import Any
 
 from engine.faults import FaultLog
 from engine.io.midi_base import MidiOut, NullOut
+from engine.model.events import midi_bytes
 from engine.model.network import ModelError, Network
 from engine.protocol import Ack, Batch, Event, Notice, Panic, Status
 from engine.record.eventlog import EventLog
@@ -31,6 +32,8 @@ ALL_NOTES_OFF = 123
 # Wake this long before a deadline, to leave the pipe's poll() (whole milliseconds,
 # rounded up) and wait precisely.
 EARLY_SECONDS = 0.001
+_NOTES = ("note_on", "note_off")  # the events that start or end a sounding note
+
 # Build a status snapshot only when the next note is at least this far away (it costs
 # ~0.2 ms for 64 neurons, more for big networks), unless it has waited this long already.
 STATUS_ROOM = 0.002
@@ -289,7 +292,7 @@ class Engine:
         midi, log, sounding, clock = self.midi, self.event_log, self.sounding, self.clock
         lead = self.lead
         for ev in events:
-            midi.send_at(_encode(ev), ev.t)
+            midi.send_at(midi_bytes(ev), ev.t)
             sent = clock.now() + lead  # the earliest a port with latency can play it
             late = sent - ev.t
             if late > self._worst_late:
@@ -300,7 +303,7 @@ class Engine:
             if ev.type == "note_on":
                 self._fired.append(ev.neuron)
                 self.channels_used.add(ev.ch)
-            if sounding is not None and ev.type != "control_change":
+            if sounding is not None and ev.type in _NOTES:
                 sounding[(ev.ch - 1) * 128 + ev.note] = 1 if ev.type == "note_on" else 0
         self._sent_count += len(events)
         for tap in self._taps:
@@ -376,14 +379,6 @@ class Engine:
             self.conn.send(msg)
         except (OSError, EOFError, BrokenPipeError):
             self._quit = True  # nobody listens any more: finish and go silent
-
-
-_STATUS = {"note_on": 0x90, "note_off": 0x80, "control_change": 0xB0}
-
-
-def _encode(ev: Event) -> list[int]:
-    """The three bytes of a channel message (status | channel, data1, data2)."""
-    return [_STATUS[ev.type] | (ev.ch - 1), ev.note, ev.vel]
 
 
 def _name(handler: object) -> str:

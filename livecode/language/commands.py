@@ -437,6 +437,87 @@ def _clock(ctx, args, kwargs):
     return None
 
 
+@fn(
+    "program",
+    "program(ch, program=None)",
+    "the sound of MIDI channel ch (1..16): a GM program 1..128 or its name: program(2, "
+    '"Fingered Bass"); on channel 10 a drum kit: program(10, "TR 808"); program(2) reads it',
+)
+def _program(ctx, args, kwargs):
+    ch, program = bind_args("program", [("ch", REQUIRED), ("program", None)], args, kwargs)
+    try:
+        check_int(ch, "program()'s channel")
+        if not 1 <= ch <= 16:
+            raise BadValue(f"program()'s channel must be in range 1..16, got {ch}")
+    except LivecodeError as e:
+        raise with_arg(e, "ch" if "ch" in kwargs else 0) from None
+    if program is None:
+        number = ctx.mirror.programs.get(ch, 1)
+        return Text(f"{number} {P.program_name(ch, number)}")
+    try:
+        number = P.program_number(ch, program)
+    except ValueError as e:
+        error = (
+            BadType
+            if isinstance(program, bool) or not isinstance(program, (int, str))
+            else BadValue
+        )
+        raise with_arg(error(str(e)), "program" if "program" in kwargs else 1) from None
+    ctx.emit(P.Program(ch, number))
+    return None
+
+
+def _mix_channel(name: str, ch: object, kwargs: dict) -> int:
+    try:
+        check_int(ch, f"{name}()'s channel")
+        if not 1 <= ch <= 16:  # type: ignore[operator]
+            raise BadValue(f"{name}()'s channel must be in range 1..16, got {ch}")
+    except LivecodeError as e:
+        raise with_arg(e, "ch" if "ch" in kwargs else 0) from None
+    return ch  # type: ignore[return-value]
+
+
+@fn(
+    "volume",
+    "volume(ch, level=None)",
+    "the volume of MIDI channel ch (1..16): 0..127, default 100 (MIDI CC 7); volume(ch) reads it",
+)
+def _volume(ctx, args, kwargs):
+    ch, level = bind_args("volume", [("ch", REQUIRED), ("level", None)], args, kwargs)
+    ch = _mix_channel("volume", ch, kwargs)
+    if level is None:
+        return ctx.mirror.volumes.get(ch, 100)
+    try:
+        check_int(level, "volume")
+        if not 0 <= level <= 127:
+            raise BadValue(f"volume must be in range 0..127, got {level}")
+    except LivecodeError as e:
+        raise with_arg(e, "level" if "level" in kwargs else 1) from None
+    ctx.emit(P.Mix(ch, volume=level))
+    return None
+
+
+@fn(
+    "pan",
+    "pan(ch, position=None)",
+    "where MIDI channel ch (1..16) sits: -1 left .. 0 centre .. 1 right (MIDI CC 10); "
+    "pan(ch) reads it",
+)
+def _pan(ctx, args, kwargs):
+    ch, position = bind_args("pan", [("ch", REQUIRED), ("position", None)], args, kwargs)
+    ch = _mix_channel("pan", ch, kwargs)
+    if position is None:
+        return ctx.mirror.pans.get(ch, 0.0)
+    try:
+        value = check_number(position, "pan")
+        if not -1 <= value <= 1:
+            raise BadValue(f"pan must be in range -1..1 (left..right), got {show(position)}")
+    except LivecodeError as e:
+        raise with_arg(e, "position" if "position" in kwargs else 1) from None
+    ctx.emit(P.Mix(ch, pan=float(value)))
+    return None
+
+
 @fn("save", "save(path)", "write the network as a session file the host can load again")
 def _save(ctx, args, kwargs):
     ctx.actions.append(("save", _path("save", args, kwargs)))
@@ -561,6 +642,9 @@ COMMANDS: dict[str, LangFunction] = {
         _listen,
         _follow,
         _clock,
+        _program,
+        _volume,
+        _pan,
         _per_neuron("mute", lambda n: P.Mute(n, True), "silence a neuron (it keeps firing)"),
         _per_neuron("unmute", lambda n: P.Mute(n, False), "let a muted neuron sound again"),
         _per_neuron("solo", lambda n: P.Solo(n, True), "only soloed neurons sound"),

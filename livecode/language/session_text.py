@@ -141,6 +141,9 @@ def session_text(mirror: Mirror, variables: dict | None = None) -> str:
     for base, run in groups.items():
         ref.update({name: f"{base}[{i}]" for i, name in enumerate(run)})
     lines = ["# livecode session", f"tempo({mirror.tempo!r})"]
+    lines += [f"program({ch}, {p})  # {P.program_name(ch, p)}" for ch, p in mirror.programs.items()]
+    lines += [f"volume({ch}, {v})" for ch, v in mirror.volumes.items()]
+    lines += [f"pan({ch}, {v!r})" for ch, v in mirror.pans.items()]
     first = {run[0]: base for base, run in groups.items()}
     for name, params in mirror.neurons.items():
         if name in first:
@@ -280,6 +283,15 @@ def listing(mirror: Mirror, activations: dict | None = None) -> str:
         lines += [f"  {source_call(m)} -> {_drives(m)}" for m in midi]
     if mirror.clock_out:
         lines.append("midi clock out: on")
+    channels = sorted({*mirror.programs, *mirror.volumes, *mirror.pans})
+    if channels:
+        lines.append("channels:")
+        for ch in channels:
+            p = mirror.programs.get(ch, 1)
+            lines.append(
+                f"  ch{ch}: {p} {P.program_name(ch, p)}, volume {mirror.volumes.get(ch, 100)}, "
+                f"pan {mirror.pans.get(ch, 0.0):g}"
+            )
     return "\n".join(lines)
 
 

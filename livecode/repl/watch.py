@@ -44,6 +44,7 @@ def file_ops(current: Mirror, target: Mirror, ran: tuple | list = ()) -> list:
             ops.append(P.Solo(name, False))
     if any(isinstance(op, P.Tempo) for op in ran) and target.tempo != current.tempo:
         ops.append(P.Tempo(target.tempo))
+    ops += _channel_ops(current, target)
     for name, params in target.neurons.items():
         if current.neurons.get(name) != params:
             ops.append(P.DefineNeuron(name, dict(params)))
@@ -65,6 +66,21 @@ def file_ops(current: Mirror, target: Mirror, ran: tuple | list = ()) -> list:
     if not target.running and current.running:
         ops.append(P.Stop())
     return ops
+
+
+def _channel_ops(current: Mirror, target: Mirror) -> list:
+    """The programs, volumes and pans the file sets, where they differ (like tempo, a channel
+    the file does not mention keeps its sound)."""
+    out: list = [
+        P.Program(ch, p) for ch, p in target.programs.items() if current.programs.get(ch) != p
+    ]
+    for ch, v in target.volumes.items():
+        if current.volumes.get(ch) != v:
+            out.append(P.Mix(ch, volume=v))
+    for ch, pan in target.pans.items():
+        if current.pans.get(ch) != pan:
+            out.append(P.Mix(ch, pan=pan))
+    return out
 
 
 def _midi_ops(current: Mirror, target: Mirror, ops: list) -> list:

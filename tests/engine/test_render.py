@@ -61,9 +61,11 @@ def midi_events(path: Path) -> list[tuple[float, str, int, int, int]]:
         tick = 0
         for msg in track:
             tick += msg.time
+            seconds = mido.tick2second(tick, mid.ticks_per_beat, tempos[0].tempo)
             if msg.type in ("note_on", "note_off"):
-                seconds = mido.tick2second(tick, mid.ticks_per_beat, tempos[0].tempo)
                 out.append((seconds, msg.type, msg.channel + 1, msg.note, msg.velocity))
+            elif msg.type == "program_change":  # the demo sets its channels' sounds
+                out.append((seconds, msg.type, msg.channel + 1, msg.program, 0))
     return out
 
 
@@ -118,5 +120,5 @@ def test_errors_in_the_session_are_shown_with_position(tmp_path):
 
 
 def test_unknown_output_kind_is_refused(tmp_path):
-    result = render(str(DEMO), "--seconds", "1", "-o", str(tmp_path / "x.wav"))
-    assert result.returncode == 2 and ".mid or .jsonl" in result.stderr
+    result = render(str(DEMO), "--seconds", "1", "-o", str(tmp_path / "x.ogg"))
+    assert result.returncode == 2 and ".mid, .jsonl or .wav" in result.stderr

@@ -197,7 +197,7 @@ def test_exported_jsonl_and_txt(recording, tmp_path):
     assert "osc: lead.vel = 90" in text
     assert text.index("kick = neuron") < text.index("hat = neuron")
     with pytest.raises(ValueError, match="must end in"):
-        export(path, str(tmp_path / "gig.wav"))
+        export(path, str(tmp_path / "gig.ogg"))
 
 
 def test_cli_replay_offline_and_export(recording, tmp_path, capsys):

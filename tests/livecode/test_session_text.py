@@ -20,6 +20,7 @@ connect(hats[3], kick, 1 / 3, delay=0.25)
 mute(snare)
 solo(bass, hats[1])
 later = neuron(70)
+program(2, "Fingered Bass"); program(10, "TR 808"); program(ch=3, program=81)
 root = 36
 alias = kick
 """

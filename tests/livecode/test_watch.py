@@ -57,6 +57,15 @@ def test_tempo_solo_and_stop_follow_the_file():
     assert P.Stop() in ops
 
 
+def test_programs_volumes_and_pans_change_where_the_file_sets_them():
+    current, _ = _mirror(BASE + 'program(2, "Fingered Bass"); program(3, 81); volume(3, 90)\n')
+    same, ran = _mirror(BASE + 'program(2, "Fingered Bass"); program(3, 81); volume(3, 90)\n')
+    assert file_ops(current, same, ran) == []
+    target, ran = _mirror(BASE + "program(2, 39); pan(3, -0.5)\n")
+    ops = file_ops(current, target, ran)
+    assert ops == [P.Program(2, 39), P.Mix(3, pan=-0.5)]  # channel 3 keeps program and volume
+
+
 def test_apply_file_keeps_the_repl_in_step_and_refuses_a_broken_save(tmp_path):
     engine, said = FakeEngine(), []
     live = LiveSession(Interpreter(), engine, said.append)
