@@ -113,6 +113,12 @@ def _params(status: dict, name: str) -> dict:
     return status["snapshot"]["neurons"].get(name, {}).get("params", {})
 
 
+def _shows(handle: EngineHandle, name: str, param: str, value: object) -> bool:
+    """True once the engine's last status has ``name.param == value``."""
+    st = handle.last_status
+    return st is not None and _params(st, name).get(param) == value
+
+
 @pytest.fixture(scope="module")
 def performance(tmp_path_factory) -> Performance:
     """Record the performance once: blocks, OSC over UDP, MIDI in over a real JACK server."""
@@ -205,6 +211,9 @@ def test_the_performance_exercises_every_op_type(performance):
     the tests below: a new op type fails here until the performance uses it."""
     missing = sorted(set(P.OPS) - _recorded_op_types(performance.rec))
     assert not missing, f"op types the round-trip performance never uses: {', '.join(missing)}"
+    applied = [op for block in performance.rec.blocks if block.ok for op in block.ops]
+    assert {op.kind for op in applied if isinstance(op, P.Connect)} == set(P.CONN_KINDS)
+    assert {op.source for op in applied if isinstance(op, P.Map)} == set(P.MAP_SOURCES)
     sources = {block.source for block in performance.rec.blocks if block.ok}
     assert {"repl", "osc", "midi"} <= sources
 
@@ -259,7 +268,7 @@ def test_live_replay_across_a_sigkill_ends_at_the_recorded_network(performance):
     ends at the recorded network."""
     rec = performance.rec
     end = max(seg.last_time() for seg in rec.segments)
-    thr = 0.5 + FADER * 1.5
+    thr = 0.5 + FADER * 1.5  # the OSC fader's value, the first controller of the burst
     handle = EngineHandle(
         EngineOptions(
             midi_api="none",
@@ -271,12 +280,7 @@ def test_live_replay_across_a_sigkill_ends_at_the_recorded_network(performance):
     )
     handle.start()
     try:
-        assert wait_for(
-            lambda: (
-                _params(handle.last_status or {"snapshot": {"neurons": {}}}, "a").get("thr") == thr
-            ),
-            15,
-        )
+        assert wait_for(lambda: _shows(handle, "a", "thr", thr), 15)
         killed, first = handle.last_status, handle.pid
         assert killed is not None and first is not None
         os.kill(first, signal.SIGKILL)
