@@ -202,6 +202,10 @@ def _structure(snap: dict) -> NetState:
     return NetState.from_snapshot(snap)
 
 
+# what was dropped before issue 11, compared as the snapshots' own plain data too
+CARRIED = ("inputs", "follows", "clock", "mappings")
+
+
 def _recorded_op_types(rec: Recording) -> set[str]:
     return {type(op).__name__ for block in rec.blocks if block.ok for op in block.ops}
 
@@ -256,7 +260,9 @@ def test_exported_neu_loads_into_the_same_network(performance, tmp_path):
     net = Network()
     net.apply(batch, 0.0)
     want = _structure(performance.final)
-    assert _structure(net.snapshot()) == want
+    snap = net.snapshot()
+    assert _structure(snap) == want
+    assert {k: snap[k] for k in CARRIED} == {k: performance.final[k] for k in CARRIED}
     assert list(net.state.neurons) == list(want.neurons)  # in creation order
     assert interp.mirror == want  # the performer's picture after loading it, too
 
@@ -290,4 +296,6 @@ def test_live_replay_across_a_sigkill_ends_at_the_recorded_network(performance):
     assert _params(killed, "b")["vel"] != 90, "killed after the replay's last block"
     assert handle.restarts == 1 and handle.pid != first
     assert handle.last_status is not None
-    assert _structure(handle.last_status["snapshot"]) == _structure(performance.final)
+    snap = handle.last_status["snapshot"]
+    assert _structure(snap) == _structure(performance.final)
+    assert {k: snap[k] for k in CARRIED} == {k: performance.final[k] for k in CARRIED}
