@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 
@@ -30,13 +32,12 @@ from livecode.export import export
 from livecode.language.interpreter import Interpreter
 from livecode.language.sessionfile import load_session
 from livecode.repl.live import LiveSession
-from tests.conftest import JackServer, _need_jack
+from tests.conftest import JackServer, _die_with_parent, _need_jack
 from tests.engine.osc_rig import free_port, message, wait_for
-from tests.engine.test_midi_in_jack import MidiSender
 
-# The performance, block by block. The recording waits GAP after each block (see
-# ``performance``) but plays the controllers and BLOCKS[4] in one burst: a live replay killed
-# as the controllers come in restarts while blocks are due, and still has BLOCKS[5] ahead.
+# The performance, block by block. The controllers and BLOCKS[4] come in one burst, then
+# BLOCKS[5] GAP later (see ``performance``): a live replay killed as the controllers come in
+# restarts while blocks are due, and still has BLOCKS[5] ahead.
 BLOCKS = [
     "old = neuron(30, rate=0.5)",
     "clear()",  # before the rest: it would wipe them
@@ -65,7 +66,73 @@ stop(); start(); panic()""",
     "b.vel = 90",
 ]
 FADER = 0.75  # /1/fader1: a.thr = 0.5 + 0.75 * 1.5
-GAP = 0.4  # logical seconds the recording waits after each block
+GAP = 0.5  # logical seconds between BLOCKS[4] and BLOCKS[5]
+
+
+# A JACK client that sends the MIDI lines (hex) it reads on stdin into the engine's JACK
+# input, 20 messages a cycle. It runs in its own process: deactivating a JACK client whose
+# process callback is Python cancels that callback's thread, and if it was waiting for the
+# GIL the GIL is never released (seen as a hung test on a loaded machine). This process
+# ends with os._exit, never deactivating: the server drops the client when it goes.
+SENDER = r"""
+import collections, os, sys, time
+import jack
+
+client = jack.Client("lcsend", no_start_server=True)
+port = client.midi_outports.register("out")
+queue = collections.deque()
+
+def process(frames):
+    port.clear_buffer()
+    for _ in range(min(20, len(queue))):
+        port.write_midi_event(0, queue.popleft())
+
+client.set_process_callback(process)
+client.activate()
+deadline = time.monotonic() + 15
+while not (found := client.get_ports("livecode-in", is_midi=True, is_input=True)):
+    if time.monotonic() > deadline:
+        print("no JACK input port livecode-in", flush=True)
+        os._exit(1)
+    time.sleep(0.02)
+client.connect(port, found[0])
+print("ready", flush=True)
+for line in sys.stdin:
+    queue.append(bytes.fromhex(line))
+os._exit(0)
+"""
+
+
+class MidiSender:
+    """The :data:`SENDER` process, connected to the engine's MIDI input ``livecode-in``."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", SENDER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            preexec_fn=_die_with_parent,
+        )
+
+    def connect(self) -> None:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()  # it gives up by itself after 15 s
+        assert line == "ready\n", f"the MIDI sender did not connect: {line!r}"
+
+    def send(self, *messages: list[int]) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("".join(bytes(m).hex() + "\n" for m in messages))
+        self.proc.stdin.flush()
+
+    def close(self) -> None:
+        try:
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+            self.proc.wait(5)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+            self.proc.wait()
 
 
 @dataclass
@@ -139,7 +206,7 @@ def performance(tmp_path_factory) -> Performance:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("JACK_DEFAULT_SERVER", server.name)  # the engine process inherits them
         mp.setenv("JACK_NO_START_SERVER", "1")
-        sender = MidiSender(server)
+        sender = MidiSender()
         handle = _AckedHandle(
             EngineOptions(
                 midi_api="jack", osc_port=osc_port, record=path, seed=11, status_interval=0.05
@@ -153,11 +220,11 @@ def performance(tmp_path_factory) -> Performance:
             assert wait_for(lambda: handle.last_status is not None, 15), said
             sender.connect()  # to the engine's JACK input, "livecode-in"
 
-            def block(text: str) -> None:
+            def block(text: str, gap: float = 0.0) -> None:
                 applied = len(handle.acks)
                 live.submit(text)
                 assert not refused and len(handle.acks) == applied + 1, refused
-                _status_after(handle, handle.acks[-1].t + GAP)
+                _status_after(handle, handle.acks[-1].t + gap)
 
             for text in BLOCKS[:4]:
                 block(text)
@@ -187,7 +254,7 @@ def performance(tmp_path_factory) -> Performance:
                 lambda: sender.send([0x99, 36, 90], [0x89, 36, 0]),
                 "the note that fires c",
             )
-            block(BLOCKS[4])
+            block(BLOCKS[4], GAP)
             block(BLOCKS[5])
         finally:
             handle.stop()
