@@ -66,7 +66,7 @@ stop(); start(); panic()""",
     "b.vel = 90",
 ]
 FADER = 0.75  # /1/fader1: a.thr = 0.5 + 0.75 * 1.5
-GAP = 0.5  # logical seconds between BLOCKS[4] and BLOCKS[5]
+GAP = 0.8  # logical seconds between BLOCKS[4] and BLOCKS[5]
 
 
 # A JACK client that sends the MIDI lines (hex) it reads on stdin into the engine's JACK
