@@ -233,19 +233,27 @@ def replay_epoch(rec: Recording, speed: float, now: float, lead_in: float = 0.25
 
 
 def serve_replay(
-    engine: EngineHooks, rec: Recording, speed: float = 1.0, resumed: bool = False
+    engine: EngineHooks, rec: Recording, speed: float = 1.0, since: float | None = None
 ) -> None:
     """Schedule ``rec`` into a running engine: the first snapshot restored at its ``t0``, every
     applied batch at its time, later segments rebuilt from their snapshots (all times divided
-    by ``speed``). ``resumed``: this engine carries on a dead one; only what is still ahead."""
+    by ``speed``).
+
+    ``since``: this engine carries on a dead one, whose network it restored as it stood at
+    logical time ``since`` (the dead engine's last status); only what came after that is
+    scheduled. What fell due while the engine was down applies at once, in order: a restart
+    takes longer than the status interval, and blocks of that gap must not be lost.
+    """
     if not math.isfinite(speed) or speed <= 0:
         raise RecordError(f"speed must be a positive number, got {speed!r}")
     now = engine.clock.now()
+    fresh = since is None
+    after = now if since is None else since
     for i, seg in enumerate(rec.segments):
         t0 = seg.t0 / speed
-        if i == 0 and not resumed:
+        if i == 0 and fresh:
             engine.net.restore(_scale_snapshot(seg.snapshot, speed), t=max(t0, now))
-        elif i > 0 and t0 > now:
+        elif i > 0 and t0 > after:
             engine.schedule(
                 Batch(
                     snapshot_ops(_scale_snapshot(seg.snapshot, speed)),
@@ -256,5 +264,5 @@ def serve_replay(
             )
         for block in seg.blocks:
             t = block.t / speed
-            if block.ok and block.ops and (t > now or (i == 0 and not resumed)):
+            if block.ok and block.ops and (t > after or (i == 0 and fresh)):
                 engine.schedule(scale_batch(Batch(block.ops, "replay", block.text), speed), t)

@@ -75,7 +75,8 @@ def engine_main(
     if replay is not None:
         from engine.record.recording import serve_replay
 
-        serve_replay(engine, replay, options.speed, resumed=start.resumed)
+        since = float(start.restore["t"]) if start.restore is not None else None
+        serve_replay(engine, replay, options.speed, since=since)
     if start.initial is not None:
         engine.apply(start.initial, 0.0)
     conn.send(Notice(f"engine up ({priority})"))
