@@ -51,7 +51,10 @@ connect(a, c, 0.1, delay=0.5)
 keys = listen(ch=1, lo=36, hi=84)
 b.note = follow(keys, 7)
 c.vel = follow(keys, -10)
-clock(True)""",
+clock(True)
+program(2, "Fingered Bass")
+volume(2, 90)
+pan(2, -0.5)""",
     """disconnect(a, c)
 a.thr = osc("/1/fader1", 0.5, 2.0)
 b.rate = cc(74, 0.25, 8, curve="exp", ch=1)
