@@ -29,6 +29,7 @@ from math import log1p as _log1p
 from engine.errors import ModelError, ProtocolError, UnknownNeuron
 from engine.model import groups as _groups
 from engine.model import snapshot as _snapshot
+from engine.model import stochastic as _stochastic
 from engine.model.events import Event
 from engine.model.linear import HELD, NORMAL, REFRACTORY, Group
 from engine.model.listening import Heard, effective, listeners
@@ -80,6 +81,8 @@ class Network:
         self._groups: list[Group] = []
         self._dirty: list[Group] = []
         self.heard: Heard = {}
+        # the running processes that draw parameters, by (neuron, param)
+        self.steppers: dict[tuple[str, str], _stochastic.Stepper] = {}
         self._solo = self.state.solo  # the structure's own dict, read by the hot path
 
     # -- queries ---------------------------------------------------------------------------
@@ -206,6 +209,17 @@ class Network:
             self._rewire()
         if cont:
             self._build_groups(when, loose)
+        if self.state.sources or self.steppers:
+            self.revary()
+
+    def revary(self) -> None:
+        """Steppers for the structure's processes, attached to their neurons (a process
+        whose op did not change keeps its state: a chain keeps what it learned)."""
+        self.steppers = _stochastic.attach(self._neurons, self.state.sources, self.steppers)
+        for name, param in self.steppers:
+            n = self._neurons[name]
+            if param == "rate" and n.group is None and n.tc < _INF:
+                self._schedule(n)  # the drawn rate, not the parameter's, sets the crossing
 
     # The effects of ops on the simulation (called from ops' act, after their apply).
     def place(self, name: str, t: float) -> None:
@@ -277,6 +291,10 @@ class Network:
         for name in fired:
             self.heard[name] = (note, vel)
         heard = set(fired)
+        for st in self.steppers.values():
+            src = getattr(st.op, "src", "")
+            if src and src in heard:
+                st.learn(note if st.op.param == "note" else vel)
         for (name, _param), f in self.state.follows.items():
             if f.src in heard:
                 self.refresh(name)
@@ -293,6 +311,8 @@ class Network:
         if (note, vel) != (n.fnote, n.fvel):
             n.fnote, n.fvel = note, vel
             n.set_params(n.params)
+            if n.steppers:
+                _stochastic.settle_neuron(n)
 
     def refresh_all(self) -> None:
         for name in self._neurons:
@@ -532,6 +552,8 @@ class Network:
             rnd = nxt
 
     def _fire(self, n: Neuron, t: float, sec: float, out: list[Event]) -> None:
+        if n.vary:  # processes draw this firing's values (engine.model.stochastic)
+            _stochastic.draw(n, self._rng)
         notes = n.notes
         note = notes[n.note_index]
         if len(notes) > 1:

@@ -1,6 +1,6 @@
 """A network as plain builtins and back: the structure through :class:`NetState`'s one
 translation, plus what moves (activations, refractory time, note-list positions, what
-input neurons heard, the random state).
+input neurons heard, the random state, what parameter processes drew and learned).
 
 Part of the model package: it reads the network's neurons directly.
 """
@@ -35,6 +35,10 @@ def take(net: Network) -> dict:
         seed=net.seed,
         heard={name: list(h) for name, h in net.heard.items()},
         rng=[version, list(internal), gauss],
+        drawn=[
+            {"name": name, "param": param, "state": st.dump()}
+            for (name, param), st in net.steppers.items()
+        ],
     )
     return snap
 
@@ -74,6 +78,12 @@ def restore(net: Network, snap: dict, t: float | None = None) -> None:
     for name, h in snap.get("heard", {}).items():
         if name in net.state.inputs:
             net.heard[name] = (int(h[0]), int(h[1]))
+    net.revary()
+    for d in snap.get("drawn", ()):  # what the processes drew and learned
+        st = net.steppers.get((d["name"], d["param"]))
+        if st is not None:
+            st.load(d["state"])
+    net.revary()  # the loaded values into their neurons
     net.refresh_all()
     net._rewire()
     net._build_groups(net.beat, [])

@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 from engine.model.ops import (
     FOLLOW_PARAMS,
+    OPS,
     Clear,
     Connect,
     DefineNeuron,
@@ -34,6 +35,7 @@ from engine.model.ops import (
     op_fields,
 )
 from engine.model.params import DEFAULT_TEMPO, full_params
+from engine.model.vary import Vary
 
 __all__ = ["Conn", "NetState", "snapshot_ops"]
 
@@ -65,6 +67,8 @@ class NetState:
     inputs: dict[str, Listen] = field(default_factory=dict)
     follows: dict[tuple[str, str], Follow] = field(default_factory=dict)
     clock_out: bool = False
+    # by (neuron, param): the process that draws it per firing (engine.model.vary)
+    sources: dict[tuple[str, str], Vary] = field(default_factory=dict)
     # bumped when neurons, connections, mappings or inputs come or go: routers of OSC and
     # MIDI rebuild their tables when it changes
     shape: int = field(default=0, compare=False)
@@ -84,6 +88,7 @@ class NetState:
             inputs=dict(self.inputs),
             follows=dict(self.follows),
             clock_out=self.clock_out,
+            sources=dict(self.sources),
             shape=self.shape,
         )
 
@@ -103,6 +108,12 @@ class NetState:
             for key in [k for k in self.follows if k[0] == name and param in (None, k[1])]:
                 del self.follows[key]
 
+    def unvary(self, name: str, param: str | None = None) -> None:
+        """End the processes drawing ``name``'s parameters (only ``param``'s when given)."""
+        if self.sources:
+            for key in [k for k in self.sources if k[0] == name and param in (None, k[1])]:
+                del self.sources[key]
+
     def forget(self, name: str) -> None:
         """Remove ``name`` and everything that refers to it."""
         self.shape += 1
@@ -114,6 +125,9 @@ class NetState:
             del self.mappings[mkey]
         self.inputs.pop(name, None)
         self.follows = {k: f for k, f in self.follows.items() if name not in (k[0], f.src)}
+        self.sources = {
+            k: v for k, v in self.sources.items() if name != k[0] and name != getattr(v, "src", "")
+        }
 
     def clear(self) -> None:
         """Every neuron gone; tempo, running and tempo mappings stay."""
@@ -124,6 +138,7 @@ class NetState:
         self.mappings = {k: m for k, m in self.mappings.items() if not m.name}
         self.inputs.clear()
         self.follows.clear()
+        self.sources.clear()
 
     # -- ops ----------------------------------------------------------------------------------
     def to_ops(self, phases: dict[str, float] | None = None) -> list[Op]:
@@ -142,6 +157,7 @@ class NetState:
         ops += [Solo(name, True) for name in self.solo]
         ops += list(self.mappings.values())
         ops += list(self.inputs.values()) + list(self.follows.values())
+        ops += list(self.sources.values())
         if self.clock_out:
             ops.append(MidiClock(True))
         if not self.running:
@@ -175,6 +191,7 @@ class NetState:
                 for f in self.follows.values()
             ],
             "clock": self.clock_out,
+            "sources": [{"op": type(v).__name__, **op_fields(v)} for v in self.sources.values()],
         }
 
     @classmethod
@@ -211,6 +228,15 @@ class NetState:
                 fo = Follow(f["name"], f["param"], f["src"], int(f["by"]))
                 st.follows[fo.key] = fo
         st.clock_out = bool(snap.get("clock", False))
+        for d in snap.get("sources", ()):
+            fields = dict(d)
+            kind = OPS.get(str(fields.pop("op", "")))
+            if kind is None or not issubclass(kind, Vary):
+                raise TypeError(f"not a parameter process: {d!r}")
+            src = fields.get("src", "")
+            if fields.get("name") in names and (not src or src in names):
+                v = kind(**fields).check(_LiveNames(st.neurons))
+                st.sources[v.key] = v
         return st
 
 
