@@ -139,6 +139,10 @@ class Network:
         """Follow links: ``(name, param) -> (src, by)``."""
         return {key: (f.src, f.by) for key, f in self.state.follows.items()}
 
+    def drawn(self) -> dict[str, str]:
+        """What each parameter process is at or learned, by ``"name.param"`` (for ``ls()``)."""
+        return {f"{n}.{p}": st.describe() for (n, p), st in self.steppers.items()}
+
     def beat_at(self, sec: float) -> float:
         """The beat at ``sec`` seconds on the current tempo segment (running or not)."""
         return self._b0 + (sec - self._s0) / self._spb
