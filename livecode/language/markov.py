@@ -34,7 +34,7 @@ def melody(data: bytes, track: int | None = None, ch: int | None = None) -> Melo
     try:
         mid = mido.MidiFile(file=io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001 - mido raises many kinds on a bad file
-        raise ValueError(f"not a readable MIDI file ({exc})") from None
+        raise ValueError(f"not a readable MIDI file ({exc or type(exc).__name__})") from None
     if mid.type == 2:
         raise ValueError("MIDI files of type 2 (independent songs) are not read")
     tpb = mid.ticks_per_beat or 480

@@ -225,8 +225,8 @@ def _read_melody(ctx, path: str, track: int | None, ch: int | None) -> Melody:
         raise with_arg(HostError("this host reads no MIDI files"), 0)
     try:
         data = read_bytes(path)
-    except LivecodeError:
-        raise
+    except LivecodeError as e:
+        raise with_arg(e, 0) from None
     except OSError as e:
         raise with_arg(HostError(f"cannot read {path!r}: {e.strerror or e}"), 0) from None
     if not isinstance(data, bytes):

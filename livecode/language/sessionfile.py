@@ -33,8 +33,9 @@ class FileReader:
         return full
 
     def __call__(self, path: str) -> str:
+        full = self._open(path)
         try:
-            with open(self._open(path), encoding="utf-8") as f:
+            with open(full, encoding="utf-8") as f:
                 text = f.read(MAX_SESSION_BYTES + 1)  # bounded even if the file grows
         except (OSError, UnicodeDecodeError) as exc:
             raise SessionFileError(f"cannot read {path}: {exc}") from exc
@@ -43,8 +44,9 @@ class FileReader:
         return text
 
     def read_bytes(self, path: str) -> bytes:
+        full = self._open(path)
         try:
-            with open(self._open(path), "rb") as f:
+            with open(full, "rb") as f:
                 data = f.read(MAX_SESSION_BYTES + 1)
         except OSError as exc:
             raise SessionFileError(f"cannot read {path}: {exc}") from exc
