@@ -46,7 +46,7 @@ def test_a_walk_stays_in_bounds_and_steps_as_asked():
     vels = [e.vel for e in got]
     assert min(vels) >= 20 and max(vels) <= 110
     assert min(vels) == 20 and max(vels) == 110  # it reaches both bounds and turns back
-    steps = Counter(b - a for a, b in zip(vels, vels[1:]))
+    steps = Counter(b - a for a, b in zip(vels, vels[1:], strict=False))
     assert set(steps) == {-5, 5}
     assert within(steps[5], sum(steps.values()), 0.5)
 
@@ -55,10 +55,12 @@ def test_a_walk_on_rate_moves_the_exact_spike_times():
     net = Network(seed=4)
     net.apply(P.Batch((P.DefineNeuron("n", {"rate": 2.0}), P.Walk("n", "rate", 1.0, 4.0, 0.25))))
     beats = [e.beat for e in ons(net.advance(3000.0), "n")]
-    rates = [1.0 / (b - a) for a, b in zip(beats, beats[1:])]  # thr 1: the rate drawn at a
+    rates = [
+        1.0 / (b - a) for a, b in zip(beats, beats[1:], strict=False)
+    ]  # thr 1: the rate drawn at a
     assert len(rates) > 10_000
     assert all(1.0 - 1e-9 <= r <= 4.0 + 1e-9 for r in rates)
-    steps = [b - a for a, b in zip(rates, rates[1:])]
+    steps = [b - a for a, b in zip(rates, rates[1:], strict=False)]
     assert all(abs(abs(s) - 0.25) < 1e-6 for s in steps)  # exact intervals, not a grid
     assert within(sum(s > 0 for s in steps), len(steps), 0.5)
 
@@ -73,7 +75,7 @@ def test_choose_draws_values_with_their_weights():
 def test_a_trained_chain_reproduces_its_transition_frequencies():
     op = P.Markov("n", "note", 1, TUNE_TABLE, (60,))
     notes = [e.note for e in run([op], 10_001)]
-    pairs = Counter(zip(notes, notes[1:]))
+    pairs = Counter(zip(notes, notes[1:], strict=False))
     froms = Counter(notes[:-1])
     for ctx, row in TUNE_TABLE:
         total = sum(c for _, c in row)
@@ -103,7 +105,7 @@ def test_jitter_adds_a_seeded_rest_bounded_at_eight_times_its_mean():
     net = Network(seed=2)
     net.apply(P.Batch((P.DefineNeuron("n", {"rate": 4.0, "jitter": 0.1}),)))
     beats = [e.beat for e in ons(net.advance(1500.0), "n")]
-    rests = [b - a - 0.25 for a, b in zip(beats, beats[1:])]
+    rests = [b - a - 0.25 for a, b in zip(beats, beats[1:], strict=False)]
     assert len(rests) > 5000
     assert min(rests) >= -1e-9 and max(rests) <= 0.8 + 1e-9
     mean = sum(rests) / len(rests)
@@ -150,7 +152,7 @@ def test_a_learning_chain_answers_in_what_it_heard():
     play(net, [48, 52, 55, 52, 48, 55, 60])
     answer = [e.note for e in ons(net.advance(net.now + 10.0), "echo")]
     assert len(answer) > 100 and set(answer) <= {48, 52, 55, 60}
-    pairs = set(zip(answer, answer[1:]))
+    pairs = set(zip(answer, answer[1:], strict=False))
     heard = {(48, 52), (52, 55), (55, 52), (52, 48), (48, 55), (55, 60)}
     # a transition it never heard only where it ran into a dead end (60 was never followed)
     assert {p for p in pairs if p[0] != 60} <= heard
