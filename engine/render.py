@@ -6,15 +6,16 @@ so the same session and seed give the same logical events here and live.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 import mido
 
 from engine.model.network import Network
-from engine.protocol import Batch, Event, Tempo
+from engine.protocol import Batch, Event, Op, Tempo
 from engine.record.eventlog import write_jsonl
 
-__all__ = ["render_events", "render", "write_midi", "TICKS_PER_BEAT"]
+__all__ = ["render_events", "render", "write_midi", "firing_cost", "TICKS_PER_BEAT"]
 
 TICKS_PER_BEAT = 960
 # Advance in slices so memory stays flat for long renders.
@@ -101,3 +102,17 @@ def render(
     if out.endswith(".mid") or out.endswith(".midi"):
         return write_midi(events, out, bpm)
     raise ValueError(f"output must end in .mid or .jsonl, got {out!r}")
+
+
+def firing_cost(setup: tuple[Op, ...], firings: int = 50_000) -> float:
+    """Seconds one firing of neuron ``"n"`` takes in the model after ``setup`` (which
+    defines it): its firing step called ``firings`` times (a figure for ``livecode bench``)."""
+    net = Network(seed=0)
+    net.apply(Batch(setup))
+    n = net._neurons["n"]
+    fire = net._fire
+    out: list[Event] = []
+    t0 = time.perf_counter()
+    for i in range(firings):
+        fire(n, float(i), float(i), out)
+    return (time.perf_counter() - t0) / firings
