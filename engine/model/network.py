@@ -556,16 +556,19 @@ class Network:
             rnd = nxt
 
     def _fire(self, n: Neuron, t: float, sec: float, out: list[Event]) -> None:
-        if n.vary:  # processes draw this firing's values (engine.model.stochastic)
-            _stochastic.draw(n, self._rng)
+        solo = self._solo
+        sounds = not n.mute and (not solo or n.name in solo)
+        # gate is prob, or -1 when processes draw this firing's values: a neuron without
+        # one pays the one test it always paid
+        if n.gate < 1.0:
+            if n.vary:
+                _stochastic.draw(n, self._rng)  # before the note: it may draw the note
+            if n.prob < 1.0 and self._rng.random() >= n.prob:
+                sounds = False
         notes = n.notes
         note = notes[n.note_index]
         if len(notes) > 1:
             n.note_index = (n.note_index + 1) % len(notes)
-        solo = self._solo
-        sounds = not n.mute and (not solo or n.name in solo)
-        if n.prob < 1.0 and self._rng.random() >= n.prob:
-            sounds = False
         heap = self._heap
         seq = self._seq
         if sounds:

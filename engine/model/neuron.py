@@ -54,6 +54,7 @@ class Neuron:
         "jitter",
         "steppers",
         "vary",
+        "gate",
     )
 
     name: str
@@ -90,7 +91,8 @@ class Neuron:
     fvel: int | None
     jitter: float
     steppers: tuple[tuple[str, Stepper], ...]  # (param, stepper): processes drawing params
-    vary: bool  # steppers or jitter: the firing draws something (one test in the hot path)
+    vary: bool  # steppers or jitter: the firing draws something
+    gate: float  # prob, or -1.0 when it varies: the hot path's one test for both
 
     def __init__(self, name: str, order: int, params: dict) -> None:
         self.name, self.order = name, order
@@ -116,6 +118,7 @@ class Neuron:
         for k in ("thr", "rate", "leak", "refr", "floor", "phase", "dur", "prob", "jitter"):
             setattr(self, k, float(params[k]))
         self.vary = bool(self.steppers) or self.jitter > 0.0
+        self.gate = -1.0 if self.vary else self.prob
         self.vel, self.ch, self.mute = params["vel"], params["ch"], params["mute"]
         note = params["note"] if self.fnote is None else self.fnote
         self.notes = note if isinstance(note, tuple) else (note,)
