@@ -8,6 +8,7 @@ carry it.
 
 from __future__ import annotations
 
+import math
 import random
 from bisect import bisect_right
 from collections import deque
@@ -39,6 +40,17 @@ def settle(param: str, value: float) -> float | int:
     if spec.hi is not None and value > spec.hi:
         value = spec.hi
     return int(round(value)) if spec.kind in ("int", "note") else float(value)
+
+
+def _loaded(param: str, v: object) -> float | int:
+    """A value from a snapshot, checked: a snapshot may come from a file."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        raise ValueError(f"a drawn {param} must be a finite number, got {v!r}")
+    return settle(param, v)
+
+
+def _maybe(param: str, v: object) -> float | int | None:
+    return None if v is None else _loaded(param, v)
 
 
 class Stepper:
@@ -94,8 +106,10 @@ class Walker(Stepper):
         return {"x": self.x, "stepped": self.stepped}
 
     def load(self, d: dict) -> None:
-        x = float(d["x"])
-        self.x = min(self.op.hi, max(self.op.lo, x))
+        x = d["x"]
+        if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+            raise ValueError(f"a walk's value must be a finite number, got {x!r}")
+        self.x = min(self.op.hi, max(self.op.lo, float(x)))
         self.stepped = bool(d.get("stepped", True))
 
     def describe(self) -> str:
@@ -124,7 +138,8 @@ class Chooser(Stepper):
         return {"last": self.last}
 
     def load(self, d: dict) -> None:
-        self.last = d.get("last")
+        last = d.get("last")
+        self.last = last if last in self.op.values else None
 
 
 class Chain(Stepper):
@@ -202,14 +217,17 @@ class Chain(Stepper):
     def load(self, d: dict) -> None:
         fresh = Chain(self.op)
         self.__dict__.update(fresh.__dict__)
-        for item in d.get("window", ())[-self.op.memory :]:
+        param, order = self.op.param, self.op.order
+        for item in list(d.get("window", ()))[-self.op.memory :]:
             *ctx, v = item
-            self._add(tuple(ctx), v)
-        self.heard.extend(d.get("heard", ()))
-        ctx = tuple(d.get("ctx", ()))
-        if len(ctx) == self.op.order:
+            if len(ctx) != order:
+                raise ValueError(f"a learned transition holds {order + 1} values, got {item!r}")
+            self._add(tuple(_loaded(param, c) for c in ctx), _loaded(param, v))
+        self.heard.extend(_loaded(param, v) for v in list(d.get("heard", ()))[-order:])
+        ctx = tuple(_loaded(param, v) for v in d.get("ctx", ()))
+        if len(ctx) == order:
             self.ctx = ctx
-        self.last = d.get("last")
+        self.last = _maybe(param, d.get("last"))
 
     def describe(self) -> str:
         if not self.op.src:

@@ -204,3 +204,24 @@ def test_bad_processes_are_refused_and_change_nothing(op, message):
     with pytest.raises(P.EngineError, match=message):
         net.apply(op)
     assert net.snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        {"ctx": [48], "heard": [], "window": [[48, "rm -rf"]], "last": None},
+        {"ctx": [48], "heard": [], "window": [[48, 52, 55]], "last": None},
+        {"ctx": [48], "heard": [float("nan")], "window": [], "last": None},
+        {"ctx": [48], "heard": [], "window": 5, "last": None},
+    ],
+)
+def test_a_snapshot_with_a_bad_learned_state_is_refused_before_anything_changes(garbage):
+    net = learner()
+    play(net, [48, 52, 55])
+    snap = net.snapshot()
+    snap["drawn"][0]["state"] = garbage
+    other = learner()
+    before = other.snapshot()
+    with pytest.raises((ValueError, TypeError)):
+        other.restore(snap)
+    assert other.snapshot() == before
