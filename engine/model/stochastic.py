@@ -189,7 +189,7 @@ class Chain(Stepper):
             self._add(tuple(heard), value)
         heard.append(value)
 
-    def _add(self, ctx: tuple, value: int) -> None:
+    def _add(self, ctx: tuple, value: float | int) -> None:
         row = self.counts.setdefault(ctx, {})
         row[value] = row.get(value, 0) + 1
         self.rows.pop(ctx, None)
