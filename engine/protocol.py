@@ -64,6 +64,7 @@ from engine.model.params import (
     validate_param,
     validate_tempo,
 )
+from engine.model.vary import MARKOV_ORDERS, MAX_MEMORY, VARY_PARAMS, Choose, Markov, Vary, Walk
 
 __all__ = [
     "ParamSpec",
@@ -113,6 +114,13 @@ __all__ = [
     "FOLLOW_PARAMS",
     "NoteIn",
     "MidiClock",
+    "VARY_PARAMS",
+    "MARKOV_ORDERS",
+    "MAX_MEMORY",
+    "Vary",
+    "Walk",
+    "Choose",
+    "Markov",
     "Batch",
     "Record",
     "Event",

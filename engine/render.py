@@ -8,6 +8,7 @@ so the same session and seed give the same logical events here and live.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 import mido
@@ -16,7 +17,7 @@ from engine.audio.factory import open_synth
 from engine.audio.offline import AudioStats
 from engine.audio.voices import BuiltinVoices
 from engine.model.network import Network
-from engine.protocol import Batch, Event, Tempo
+from engine.protocol import Batch, Event, Op, Tempo
 from engine.record.eventlog import write_jsonl
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "AUDIO_RATE",
     "open_synth",
     "BuiltinVoices",
+    "firing_cost",
 ]
 
 TICKS_PER_BEAT = 960
@@ -158,3 +160,17 @@ def render_audio(
     """Render a session to a WAV file (16-bit stereo): the model's events, then the synth."""
     events, _ = render_events(batch, seconds, seed, tempo)
     return write_audio(events, seconds, out, rate, soundfont)
+
+
+def firing_cost(setup: tuple[Op, ...], firings: int = 50_000) -> float:
+    """Seconds one firing of neuron ``"n"`` takes in the model after ``setup`` (which
+    defines it): its firing step called ``firings`` times (a figure for ``livecode bench``)."""
+    net = Network(seed=0)
+    net.apply(Batch(setup))
+    n = net._neurons["n"]
+    fire = net._fire
+    out: list[Event] = []
+    t0 = time.perf_counter()
+    for i in range(firings):
+        fire(n, float(i), float(i), out)
+    return (time.perf_counter() - t0) / firings

@@ -20,13 +20,25 @@ import sys
 import tempfile
 import time
 
-from engine.protocol import Ack, Batch, DefineNeuron, SetParam, Status
+from engine.protocol import (
+    Ack,
+    Batch,
+    Choose,
+    DefineNeuron,
+    Listen,
+    Markov,
+    NoteIn,
+    Op,
+    SetParam,
+    Status,
+    Walk,
+)
 from engine.record.recording import read_jsonl
 from engine.runtime.process import EngineHandle, EngineOptions
 from livecode.language.sessionfile import load_session
 from livecode.shipped import session_path
 
-__all__ = ["run_bench", "format_report", "percentiles"]
+__all__ = ["run_bench", "format_report", "percentiles", "process_costs"]
 
 BENCH_SESSION = "bench64"  # a shipped session (package data)
 PATCH_EVERY = 0.1
@@ -67,6 +79,50 @@ def _render_speed(batch: Batch, seconds: float = 60.0) -> float:
         events, bpm = render_events(batch, seconds)
         write_midi(events, os.path.join(tmp, "bench.mid"), bpm)
         return seconds / (time.perf_counter() - start)
+
+
+# "Frère Jacques" (traditional): the chain the process figures draw from
+_TUNE = (60, 62, 64, 60, 60, 62, 64, 60, 64, 65, 67, 64, 65, 67, 69, 67, 65, 64, 60)
+
+
+def _chain_table(order: int) -> tuple[tuple, tuple]:
+    counts: dict[tuple, dict] = {}
+    n = len(_TUNE)
+    for i in range(n):
+        ctx = tuple(_TUNE[(i + j) % n] for j in range(order))
+        row = counts.setdefault(ctx, {})
+        nxt = _TUNE[(i + order) % n]
+        row[nxt] = row.get(nxt, 0) + 1
+    return tuple((c, tuple(r.items())) for c, r in counts.items()), _TUNE[:order]
+
+
+def process_costs(runs: int = 30) -> dict[str, float]:
+    """Microseconds one firing takes in the engine's model ("plain": without a process) and
+    what each parameter process adds to it (the best of ``runs``, interleaved)."""
+    from engine.render import firing_cost
+
+    table, start = _chain_table(2)
+    base: tuple[Op, ...] = (
+        DefineNeuron("keys", {"rate": 0.0, "mute": True}),
+        Listen("keys", 1),
+        DefineNeuron("n", {"rate": 0.0, "dur": 0.05}),
+    )
+    heard = tuple(NoteIn(1, note, 90) for note in _TUNE)  # what the learning chain learns
+    setups: dict[str, tuple[Op, ...]] = {
+        "plain": base,
+        "markov": (*base, Markov("n", "note", 2, table, start)),
+        "learning": (*base, Markov("n", "note", 1, src="keys"), *heard),
+        "walk": (*base, Walk("n", "rate", 2.0, 6.0, 0.25)),
+        "choose": (*base, Choose("n", "vel", (60, 90, 120), (1.0, 2.0, 1.0))),
+        "jitter": (*base, SetParam("n", "jitter", 0.01)),
+    }
+    best = dict.fromkeys(setups, math.inf)
+    for _ in range(runs):  # interleaved: a busy moment slows every kind alike
+        for kind, setup in setups.items():
+            best[kind] = min(best[kind], firing_cost(setup, 3_000))
+    plain = best["plain"]
+    # an added cost below zero is noise: 0 says "not measurable here"
+    return {k: round(max(0.0, v - plain * (k != "plain")) * 1e6, 2) for k, v in best.items()}
 
 
 class _JackProbe:
@@ -203,6 +259,7 @@ def run_bench(
         "first_note_s": round(epoch + first - started, 4),
         "events": len(lateness),
         "jack": _jack_errors(probe, logged, frame0) if probe else None,
+        "process_us_per_firing": process_costs(),
     }
 
 
@@ -258,6 +315,10 @@ def format_report(report: dict) -> str:
         f"offline render          {report['render_x_realtime']:.0f}x real time",
         f"first note              {report['first_note_s']:.3f} s after start",
     ]
+    costs = report.get("process_us_per_firing")
+    if costs:
+        extra = "  ".join(f"{k} +{v:.2f}" for k, v in costs.items() if k != "plain")
+        lines.append(f"per firing (model)      {costs['plain']:.2f} us; processes {extra} us")
     if report["jack"]:
         lines.append(
             f"JACK frame error        {ms(report['jack']['error_ms'])}  "

@@ -29,6 +29,7 @@ from math import log1p as _log1p
 from engine.errors import ModelError, ProtocolError, UnknownNeuron
 from engine.model import groups as _groups
 from engine.model import snapshot as _snapshot
+from engine.model import stochastic as _stochastic
 from engine.model.events import Event
 from engine.model.linear import HELD, NORMAL, REFRACTORY, Group
 from engine.model.listening import Heard, effective, listeners
@@ -80,6 +81,8 @@ class Network:
         self._groups: list[Group] = []
         self._dirty: list[Group] = []
         self.heard: Heard = {}
+        # the running processes that draw parameters, by (neuron, param)
+        self.steppers: dict[tuple[str, str], _stochastic.Stepper] = {}
         self._solo = self.state.solo  # the structure's own dict, read by the hot path
 
     # -- queries ---------------------------------------------------------------------------
@@ -135,6 +138,10 @@ class Network:
     def follows(self) -> dict[tuple[str, str], tuple[str, int]]:
         """Follow links: ``(name, param) -> (src, by)``."""
         return {key: (f.src, f.by) for key, f in self.state.follows.items()}
+
+    def drawn(self) -> dict[str, str]:
+        """What each parameter process is at or learned, by ``"name.param"`` (for ``ls()``)."""
+        return {f"{n}.{p}": st.describe() for (n, p), st in self.steppers.items()}
 
     def beat_at(self, sec: float) -> float:
         """The beat at ``sec`` seconds on the current tempo segment (running or not)."""
@@ -206,6 +213,17 @@ class Network:
             self._rewire()
         if cont:
             self._build_groups(when, loose)
+        if self.state.sources or self.steppers:
+            self.revary()
+
+    def revary(self) -> None:
+        """Steppers for the structure's processes, attached to their neurons (a process
+        whose op did not change keeps its state: a chain keeps what it learned)."""
+        self.steppers = _stochastic.attach(self._neurons, self.state.sources, self.steppers)
+        for name, param in self.steppers:
+            n = self._neurons[name]
+            if param == "rate" and n.group is None and n.tc < _INF:
+                self._schedule(n)  # the drawn rate, not the parameter's, sets the crossing
 
     # The effects of ops on the simulation (called from ops' act, after their apply).
     def place(self, name: str, t: float) -> None:
@@ -277,6 +295,10 @@ class Network:
         for name in fired:
             self.heard[name] = (note, vel)
         heard = set(fired)
+        for st in self.steppers.values():
+            src = getattr(st.op, "src", "")
+            if src and src in heard:
+                st.learn(note if st.op.param == "note" else vel)
         for (name, _param), f in self.state.follows.items():
             if f.src in heard:
                 self.refresh(name)
@@ -293,6 +315,8 @@ class Network:
         if (note, vel) != (n.fnote, n.fvel):
             n.fnote, n.fvel = note, vel
             n.set_params(n.params)
+            if n.steppers:
+                _stochastic.settle_neuron(n)
 
     def refresh_all(self) -> None:
         for name in self._neurons:
@@ -532,14 +556,19 @@ class Network:
             rnd = nxt
 
     def _fire(self, n: Neuron, t: float, sec: float, out: list[Event]) -> None:
+        solo = self._solo
+        sounds = not n.mute and (not solo or n.name in solo)
+        # gate is prob, or -1 when processes draw this firing's values: a neuron without
+        # one pays the one test it always paid
+        if n.gate < 1.0:
+            if n.vary:
+                _stochastic.draw(n, self._rng)  # before the note: it may draw the note
+            if n.prob < 1.0 and self._rng.random() >= n.prob:
+                sounds = False
         notes = n.notes
         note = notes[n.note_index]
         if len(notes) > 1:
             n.note_index = (n.note_index + 1) % len(notes)
-        solo = self._solo
-        sounds = not n.mute and (not solo or n.name in solo)
-        if n.prob < 1.0 and self._rng.random() >= n.prob:
-            sounds = False
         heap = self._heap
         seq = self._seq
         if sounds:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from engine.model.linear import Group
+    from engine.model.stochastic import Stepper
 
 __all__ = ["Neuron", "time_to"]
 
@@ -50,6 +51,10 @@ class Neuron:
         "alive",
         "fnote",
         "fvel",
+        "jitter",
+        "steppers",
+        "vary",
+        "gate",
     )
 
     name: str
@@ -84,6 +89,10 @@ class Neuron:
     alive: bool
     fnote: int | None
     fvel: int | None
+    jitter: float
+    steppers: tuple[tuple[str, Stepper], ...]  # (param, stepper): processes drawing params
+    vary: bool  # steppers or jitter: the firing draws something
+    gate: float  # prob, or -1.0 when it varies: the hot path's one test for both
 
     def __init__(self, name: str, order: int, params: dict) -> None:
         self.name, self.order = name, order
@@ -98,6 +107,7 @@ class Neuron:
         # neuron heard, or what a follow link gives (engine.model.listening); None: its own
         self.fnote = None
         self.fvel = None
+        self.steppers = ()
         self.refr_end = -_INF
         self.last_fire = -_INF
         self.tc = self.due = _INF  # crossing time; time of the live heap entry
@@ -105,8 +115,10 @@ class Neuron:
 
     def set_params(self, params: dict) -> None:
         self.params = params
-        for k in ("thr", "rate", "leak", "refr", "floor", "phase", "dur", "prob"):
+        for k in ("thr", "rate", "leak", "refr", "floor", "phase", "dur", "prob", "jitter"):
             setattr(self, k, float(params[k]))
+        self.vary = bool(self.steppers) or self.jitter > 0.0
+        self.gate = -1.0 if self.vary else self.prob
         self.vel, self.ch, self.mute = params["vel"], params["ch"], params["mute"]
         note = params["note"] if self.fnote is None else self.fnote
         self.notes = note if isinstance(note, tuple) else (note,)

@@ -82,6 +82,11 @@ __all__ = [
     "MidiClock",
     "Program",
     "Mix",
+    "VARY_PARAMS",
+    "Vary",
+    "Walk",
+    "Choose",
+    "Markov",
 ]
 
 MAP_SOURCES = ("osc", "cc", "note")
@@ -103,7 +108,8 @@ class Op:
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
-        OPS[cls.__name__] = cls
+        if not cls.__dict__.get("abstract", False):  # a family's base is no op of its own
+            OPS[cls.__name__] = cls
 
     def check(self, names: Names) -> Self:
         """This op validated and normalised; ``names`` are the neurons as they will be."""
@@ -195,6 +201,7 @@ class DefineNeuron(Op):
 
     def apply(self, state: NetState) -> None:
         state.unfollow(self.name)  # redefining a neuron ends its follow links
+        state.unvary(self.name)  # and the processes that drew its parameters
         if self.name not in state.neurons:
             state.shape += 1
         state.neurons[self.name] = dict(self.params)
@@ -218,6 +225,7 @@ class SetParam(Op):
     def apply(self, state: NetState) -> None:
         if self.param in FOLLOW_PARAMS:
             state.unfollow(self.name, self.param)  # setting a followed parameter ends the link
+        state.unvary(self.name, self.param)  # and a process that drew it
         state.neurons[self.name] = {**state.neurons[self.name], self.param: self.value}
 
     def act(self, net: Network, t: float, out: list[Event]) -> None:
@@ -581,6 +589,7 @@ class Follow(Op):
         return (self.name, self.param)
 
     def apply(self, state: NetState) -> None:
+        state.unvary(self.name, self.param)  # one source per parameter: the link replaces it
         if self.src:
             state.follows[self.key] = self
         else:
@@ -686,6 +695,9 @@ class Mix(Op):
             value = min(127, max(0, round(64 + 63.5 * self.pan)))
             out.append(Event(t, beat, "control_change", "", self.ch, CC_PAN, value))
         return out
+
+
+from engine.model.vary import VARY_PARAMS, Choose, Markov, Vary, Walk  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,15 @@ PARAMS: dict[str, ParamSpec] = {
             "prob", 1.0, 0.0, 1.0, "float", "probability that a firing sounds", usual=(0.0, 1.0)
         ),
         ParamSpec(
+            "jitter",
+            0.0,
+            0.0,
+            64.0,
+            "float",
+            "mean of a seeded random rest (beats, exponential) added after each firing",
+            usual=(0.0, 0.5),
+        ),
+        ParamSpec(
             "mute",
             False,
             None,

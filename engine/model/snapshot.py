@@ -1,6 +1,6 @@
 """A network as plain builtins and back: the structure through :class:`NetState`'s one
 translation, plus what moves (activations, refractory time, note-list positions, what
-input neurons heard, the random state).
+input neurons heard, the random state, what parameter processes drew and learned).
 
 Part of the model package: it reads the network's neurons directly.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from engine.model import stochastic as _stochastic
 from engine.model.ops import check_ops
 from engine.model.state import NetState
 
@@ -35,6 +36,10 @@ def take(net: Network) -> dict:
         seed=net.seed,
         heard={name: list(h) for name, h in net.heard.items()},
         rng=[version, list(internal), gauss],
+        drawn=[
+            {"name": name, "param": param, "state": st.dump()}
+            for (name, param), st in net.steppers.items()
+        ],
     )
     return snap
 
@@ -49,6 +54,13 @@ def restore(net: Network, snap: dict, t: float | None = None) -> None:
     """
     state = NetState.from_snapshot(snap)
     todo = check_ops(state.to_ops(), set())
+    drawn = {}  # what the processes drew and learned, loaded before anything changes
+    for d in snap.get("drawn", ()):
+        key = (d["name"], d["param"])
+        op = state.sources.get(key)
+        if op is not None:
+            drawn[key] = _stochastic.stepper(op)
+            drawn[key].load(d["state"])
     shape = net.shape + 1  # routers built on the old network must see a new one
     net.__init__(int(snap.get("seed", net.seed)), state.tempo)  # type: ignore[misc]
     net.state.shape = shape
@@ -74,6 +86,8 @@ def restore(net: Network, snap: dict, t: float | None = None) -> None:
     for name, h in snap.get("heard", {}).items():
         if name in net.state.inputs:
             net.heard[name] = (int(h[0]), int(h[1]))
+    net.steppers = drawn
+    net.revary()  # the loaded steppers into their neurons (the same ops: they are kept)
     net.refresh_all()
     net._rewire()
     net._build_groups(net.beat, [])

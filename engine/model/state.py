@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 from engine.model.ops import (
     FOLLOW_PARAMS,
+    OPS,
     Clear,
     Connect,
     DefineNeuron,
@@ -37,6 +38,7 @@ from engine.model.ops import (
     op_fields,
 )
 from engine.model.params import DEFAULT_TEMPO, full_params
+from engine.model.vary import Vary
 
 __all__ = ["Conn", "NetState", "snapshot_ops"]
 
@@ -71,6 +73,8 @@ class NetState:
     programs: dict[int, int] = field(default_factory=dict)  # channel 1..16 -> GM program 1..128
     volumes: dict[int, int] = field(default_factory=dict)  # channel -> 0..127 (CC 7)
     pans: dict[int, float] = field(default_factory=dict)  # channel -> -1..1 (CC 10)
+    # by (neuron, param): the process that draws it per firing (engine.model.vary)
+    sources: dict[tuple[str, str], Vary] = field(default_factory=dict)
     # bumped when neurons, connections, mappings or inputs come or go: routers of OSC and
     # MIDI rebuild their tables when it changes
     shape: int = field(default=0, compare=False)
@@ -93,6 +97,7 @@ class NetState:
             programs=dict(self.programs),
             volumes=dict(self.volumes),
             pans=dict(self.pans),
+            sources=dict(self.sources),
             shape=self.shape,
         )
 
@@ -112,6 +117,12 @@ class NetState:
             for key in [k for k in self.follows if k[0] == name and param in (None, k[1])]:
                 del self.follows[key]
 
+    def unvary(self, name: str, param: str | None = None) -> None:
+        """End the processes drawing ``name``'s parameters (only ``param``'s when given)."""
+        if self.sources:
+            for key in [k for k in self.sources if k[0] == name and param in (None, k[1])]:
+                del self.sources[key]
+
     def forget(self, name: str) -> None:
         """Remove ``name`` and everything that refers to it."""
         self.shape += 1
@@ -123,6 +134,9 @@ class NetState:
             del self.mappings[mkey]
         self.inputs.pop(name, None)
         self.follows = {k: f for k, f in self.follows.items() if name not in (k[0], f.src)}
+        self.sources = {
+            k: v for k, v in self.sources.items() if name != k[0] and name != getattr(v, "src", "")
+        }
 
     def clear(self) -> None:
         """Every neuron gone; tempo, running and tempo mappings stay."""
@@ -133,6 +147,7 @@ class NetState:
         self.mappings = {k: m for k, m in self.mappings.items() if not m.name}
         self.inputs.clear()
         self.follows.clear()
+        self.sources.clear()
 
     # -- ops ----------------------------------------------------------------------------------
     def to_ops(self, phases: dict[str, float] | None = None) -> list[Op]:
@@ -152,6 +167,7 @@ class NetState:
         ops += [Solo(name, True) for name in self.solo]
         ops += list(self.mappings.values())
         ops += list(self.inputs.values()) + list(self.follows.values())
+        ops += list(self.sources.values())
         if self.clock_out:
             ops.append(MidiClock(True))
         if not self.running:
@@ -197,6 +213,7 @@ class NetState:
             "programs": {str(ch): p for ch, p in self.programs.items()},
             "volumes": {str(ch): v for ch, v in self.volumes.items()},
             "pans": {str(ch): v for ch, v in self.pans.items()},
+            "sources": [{"op": type(v).__name__, **op_fields(v)} for v in self.sources.values()],
         }
 
     @classmethod
@@ -239,6 +256,15 @@ class NetState:
             Mix(int(ch), volume=v).check(set()).apply(st)
         for ch, v in snap.get("pans", {}).items():
             Mix(int(ch), pan=v).check(set()).apply(st)
+        for d in snap.get("sources", ()):
+            fields = dict(d)
+            kind = OPS.get(str(fields.pop("op", "")))
+            if kind is None or not issubclass(kind, Vary):
+                raise TypeError(f"not a parameter process: {d!r}")
+            src = fields.get("src", "")
+            if fields.get("name") in names and (not src or src in names):
+                v = kind(**fields).check(_LiveNames(st.neurons))
+                st.sources[v.key] = v
         return st
 
 

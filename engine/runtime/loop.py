@@ -361,6 +361,7 @@ class Engine:
             # JACK: where the output goes, so a restarted engine can reconnect a virtual port
             "midi_connections": self.midi.connections(),
             "sounding": self.net.sounding(),
+            "drawn": self.net.drawn(),
             "snapshot": snap,
             **{key: part() for key, part in self._status_parts.items()},
         }

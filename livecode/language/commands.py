@@ -18,6 +18,7 @@ from livecode.language.errors import (
     suggest,
 )
 from livecode.language.network import control_range, suggest_param, validate
+from livecode.language.processes import PROCESSES
 from livecode.language.session_text import listing
 from livecode.language.values import (
     FollowSource,
@@ -585,7 +586,13 @@ def _ls(ctx, args, kwargs):
             live = dict(ctx.activations() or {})
         except Exception as e:  # a host callback failing must not look like a language bug
             raise HostError(f"the host could not report activations: {e}") from None
-    return Text(listing(ctx.mirror, live))
+    drawn: dict = {}
+    if ctx.drawn is not None:
+        try:
+            drawn = dict(ctx.drawn() or {})
+        except Exception as e:  # a host callback failing must not look like a language bug
+            raise HostError(f"the host could not report what processes learned: {e}") from None
+    return Text(listing(ctx.mirror, live, drawn))
 
 
 @fn("help", "help(topic)", 'help on a function or parameter: help(neuron), help("rate")')
@@ -663,5 +670,7 @@ COMMANDS: dict[str, LangFunction] = {
         _quit,
     )
 }
+
+COMMANDS.update(PROCESSES)
 
 FUNCTIONS: dict[str, LangFunction] = {**COMMANDS, **PLAIN}

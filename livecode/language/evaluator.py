@@ -59,12 +59,14 @@ class Evaluator(Statements, NetworkOps):
         read_file: Callable[[str], str] | None = None,
         activations: Callable[[], dict] | None = None,
         limits: Limits | None = None,
+        drawn: Callable[[], dict] | None = None,
     ) -> None:
         self.variables = variables
         self.mirror = mirror
         self.functions = functions
         self.read_file = read_file
         self.activations = activations
+        self.drawn = drawn
         self.budget = Budget(limits or Limits())
         self.ops: list = []
         self.output: list[str] = []

@@ -42,7 +42,8 @@ class Interpreter:
     """Runs blocks of the language; keeps the variables and the :class:`Mirror` between them.
 
     ``read_file(path) -> str`` serves ``load(path)`` (without it ``load`` is refused);
-    ``activations() -> {name: float}`` adds live activations to ``ls()``.
+    ``activations() -> {name: float}`` adds live activations to ``ls()``, and
+    ``drawn() -> {"name.param": text}`` what the engine's processes learned.
     """
 
     def __init__(
@@ -50,9 +51,11 @@ class Interpreter:
         read_file: Callable[[str], str] | None = None,
         activations: Callable[[], dict] | None = None,
         limits: Limits | None = None,
+        drawn: Callable[[], dict] | None = None,
     ) -> None:
         self.read_file = read_file
         self.activations = activations
+        self.drawn = drawn
         self.limits = limits or Limits()
         self.mirror = Mirror()
         self._variables: dict = {}
@@ -66,6 +69,7 @@ class Interpreter:
             read_file=self.read_file,
             activations=self.activations,
             limits=self.limits,
+            drawn=self.drawn,
         )
         try:
             ev.run_source(source, filename)

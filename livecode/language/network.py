@@ -17,6 +17,7 @@ from engine import protocol as P
 from livecode.language.errors import BadType, BadValue, LimitExceeded, UnknownAttribute, suggest
 from livecode.language.mirror import Mirror, default_params
 from livecode.language.values import (
+    DrawnSource,
     FollowSource,
     ListenRecipe,
     MidiSource,
@@ -159,6 +160,14 @@ class NetworkOps:
                 raise BadValue(f"follow() drives .note or .vel, not .{param}")
             for name in self.neuron_names(value, f"`.{param} =`"):
                 self.emit(P.Follow(name, param, new.src, new.by))
+            return
+        if isinstance(new, DrawnSource):
+            if param not in P.VARY_PARAMS:
+                raise BadValue(
+                    f"{new.call.split('(')[0]}() draws {', '.join(P.VARY_PARAMS)}, not .{param}"
+                )
+            for name in self.neuron_names(value, f"`.{param} =`"):
+                self.emit(new.make(name, param, self.mirror.neurons))
             return
         names = self.neuron_names(value, f"`.{param} =`")
         normalised = validate(param, new)

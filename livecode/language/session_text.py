@@ -78,6 +78,9 @@ _RESERVED = frozenset(
         "listen",
         "follow",
         "clock",
+        "walk",
+        "choose",
+        "markov",
     }
 )
 
@@ -165,6 +168,8 @@ def session_text(mirror: Mirror, variables: dict | None = None) -> str:
     for f in mirror.follows.values():
         by = f", {f.by}" if f.by else ""
         lines.append(f"{ref.get(f.name, f.name)}.{f.param} = follow({ref.get(f.src, f.src)}{by})")
+    for (name, param), op in mirror.sources.items():
+        lines.append(f"{ref.get(name, name)}.{param} = {drawn_call(op)}")
     if mirror.clock_out:
         lines.append("clock(True)")
     if not mirror.running:
@@ -250,9 +255,11 @@ def input_lines(mirror: Mirror, name: str) -> list[str]:
     return lines
 
 
-def listing(mirror: Mirror, activations: dict | None = None) -> str:
-    """The text of ``ls()``: tempo, neurons with their non-default parameters, connections."""
+def listing(mirror: Mirror, activations: dict | None = None, drawn: dict | None = None) -> str:
+    """The text of ``ls()``: tempo, neurons with their non-default parameters and processes
+    (``drawn``: what the engine says they are at or learned), connections."""
     activations = activations or {}
+    drawn = drawn or {}
     state = "running" if mirror.running else "stopped"
     lines = [f"tempo {mirror.tempo:g} bpm, {state}, {len(mirror.neurons)} neurons"]
     width = max((len(n) for n in mirror.neurons), default=0)
@@ -265,6 +272,10 @@ def listing(mirror: Mirror, activations: dict | None = None) -> str:
             f = mirror.follows.get((name, param))
             if f is not None:
                 flags += f" [{param} = follow({f.src}{f', {f.by}' if f.by else ''})]"
+        for (who, param), op in mirror.sources.items():
+            if who == name:
+                state = drawn.get(f"{name}.{param}", "")
+                flags += f" [{param} = {drawn_call(op)}{f': {state}' if state else ''}]"
         act = activations.get(name)
         live = f"  a={act:.3f}" if isinstance(act, (int, float)) else ""
         lines.append(f"  {name:<{width}}  {call}{flags}{live}")
@@ -293,6 +304,23 @@ def listing(mirror: Mirror, activations: dict | None = None) -> str:
                 f"pan {mirror.pans.get(ch, 0.0):g}"
             )
     return "\n".join(lines)
+
+
+def drawn_call(op: P.Vary) -> str:
+    """The language text of a parameter process: the call that made it, or one rebuilt from
+    its fields (ops made outside the language carry none)."""
+    if op.call:
+        return op.call
+    if isinstance(op, P.Walk):
+        start = f", start={op.start!r}" if op.start is not None else ""
+        return f"walk({op.lo!r}, {op.hi!r}, step={op.step!r}{start})"
+    if isinstance(op, P.Choose):
+        return f"choose({_literal(list(op.values))}, {_literal(list(op.weights))})"
+    assert isinstance(op, P.Markov)
+    if op.src:
+        return f"markov({op.src}, order={op.order}, memory={op.memory})"
+    seq = [ctx[-1] for ctx, row in op.table for _next, _count in row]  # not the table: a sketch
+    return f"markov({_literal(seq or list(op.start))}, order={op.order})"
 
 
 def _drives(m: P.Map) -> str:

@@ -8,7 +8,7 @@ from engine.protocol import Batch
 from livecode.language.errors import LivecodeError
 from livecode.language.interpreter import Interpreter
 
-__all__ = ["file_reader", "load_session", "SessionFileError"]
+__all__ = ["FileReader", "file_reader", "load_session", "SessionFileError"]
 
 MAX_SESSION_BYTES = 4 * 1024 * 1024
 
@@ -17,14 +17,24 @@ class SessionFileError(LivecodeError, OSError):
     """A session file could not be read."""
 
 
-def file_reader(base_dir: str):
-    """A ``read_file`` for the interpreter: paths relative to ``base_dir``, size-limited."""
+class FileReader:
+    """The interpreter's ``read_file``: paths relative to ``base_dir``, size-limited.
 
-    def read_file(path: str) -> str:
-        full = path if os.path.isabs(path) else os.path.join(base_dir, path)
+    Calling it reads a session file's text; :meth:`read_bytes` reads a MIDI file (markov).
+    """
+
+    def __init__(self, base_dir: str) -> None:
+        self.base_dir = base_dir
+
+    def _open(self, path: str):
+        full = path if os.path.isabs(path) else os.path.join(self.base_dir, path)
+        if not os.path.isfile(full):  # a FIFO or /dev/zero would block or never end
+            raise SessionFileError(f"cannot read {path}: not a regular file")
+        return full
+
+    def __call__(self, path: str) -> str:
+        full = self._open(path)
         try:
-            if not os.path.isfile(full):  # a FIFO or /dev/zero would block or never end
-                raise SessionFileError(f"cannot read {path}: not a regular file")
             with open(full, encoding="utf-8") as f:
                 text = f.read(MAX_SESSION_BYTES + 1)  # bounded even if the file grows
         except (OSError, UnicodeDecodeError) as exc:
@@ -33,7 +43,21 @@ def file_reader(base_dir: str):
             raise SessionFileError(f"{path}: session files are at most 4 MiB")
         return text
 
-    return read_file
+    def read_bytes(self, path: str) -> bytes:
+        full = self._open(path)
+        try:
+            with open(full, "rb") as f:
+                data = f.read(MAX_SESSION_BYTES + 1)
+        except OSError as exc:
+            raise SessionFileError(f"cannot read {path}: {exc}") from exc
+        if len(data) > MAX_SESSION_BYTES:
+            raise SessionFileError(f"{path}: files are read up to 4 MiB")
+        return data
+
+
+def file_reader(base_dir: str) -> FileReader:
+    """A ``read_file`` for the interpreter: paths relative to ``base_dir``, size-limited."""
+    return FileReader(base_dir)
 
 
 def load_session(

@@ -22,6 +22,7 @@ __all__ = [
     "MidiSource",
     "ListenRecipe",
     "FollowSource",
+    "DrawnSource",
     "LangFunction",
     "Text",
     "Budget",
@@ -201,6 +202,16 @@ class FollowSource:
 
 
 @dataclass(frozen=True)
+class DrawnSource:
+    """What ``walk()``, ``choose()`` and ``markov()`` return: assigned to a parameter, a
+    seeded process draws it once per firing. ``make(name, param)`` is the op (a chain is
+    trained for the parameter it draws); ``call`` is the text ``save()`` writes."""
+
+    call: str
+    make: Callable = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
 class LangFunction:
     """One of the language's functions. ``impl(ctx, args, kwargs)`` gets evaluated arguments."""
 
@@ -230,6 +241,8 @@ def type_name(value: object) -> str:
         return "midi control"
     if isinstance(value, FollowSource):
         return "follow link"
+    if isinstance(value, DrawnSource):
+        return "process"
     if isinstance(value, LangFunction):
         return "function"
     if value is None:
@@ -331,6 +344,8 @@ def show(value: object, limit: int = 10_000) -> str:
             put(midi_call(v))
         elif isinstance(v, FollowSource):
             put(f"follow({v.src}{f', {v.by}' if v.by else ''})")
+        elif isinstance(v, DrawnSource):
+            put(v.call)
         elif isinstance(v, (list, tuple)):
             put("[" if isinstance(v, list) else "(")
             for i, item in enumerate(v):

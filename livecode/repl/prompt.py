@@ -188,7 +188,9 @@ def run_repl(args: argparse.Namespace, options: EngineOptions) -> int:
         print("livecode: --watch needs a SESSION file to watch", file=sys.stderr)
         return 2
     monitor = Monitor(_say, osc_port=options.osc_port)
-    interp = Interpreter(read_file=file_reader(os.getcwd()), activations=monitor.activations)
+    interp = Interpreter(
+        read_file=file_reader(os.getcwd()), activations=monitor.activations, drawn=monitor.drawn
+    )
     live = LiveSession(interp, None, _say, refused=monitor.refused)
     if options.record:
         live.recording_from_start(options.record)

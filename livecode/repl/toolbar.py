@@ -99,6 +99,10 @@ class Monitor:
         """The live activations of the last status (for ``ls()``)."""
         return dict(self.status.get("activations", {}))
 
+    def drawn(self) -> dict:
+        """What the engine's parameter processes are at and learned (for ``ls()``)."""
+        return dict(self.status.get("drawn", {}))
+
     # --- output --------------------------------------------------------------------------
 
     def active(self) -> list[str]:

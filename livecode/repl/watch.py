@@ -84,7 +84,8 @@ def _channel_ops(current: Mirror, target: Mirror) -> list:
 
 
 def _midi_ops(current: Mirror, target: Mirror, ops: list) -> list:
-    """Input neurons, follow links and the clock as the file says (after ``ops``)."""
+    """Input neurons, follow links, parameter processes and the clock as the file says
+    (after ``ops``)."""
     out: list = []
     redefined = {op.name for op in ops if isinstance(op, P.DefineNeuron)}
     for name in current.inputs:
@@ -99,6 +100,16 @@ def _midi_ops(current: Mirror, target: Mirror, ops: list) -> list:
         for key, f in target.follows.items()
         if current.follows.get(key) != f or key[0] in redefined
     ]  # redefining ends them
+    for key in current.sources:  # a process the file no longer has: its constant again
+        name, param = key
+        if key not in target.sources and name in target.neurons and name not in redefined:
+            if key not in target.follows:
+                out.append(P.SetParam(name, param, target.neurons[name][param]))
+    out += [
+        v
+        for key, v in target.sources.items()
+        if current.sources.get(key) != v or key[0] in redefined
+    ]  # redefining ends them; the same op again keeps a running one as it is
     if target.clock_out != current.clock_out:
         out.append(P.MidiClock(target.clock_out))
     return out

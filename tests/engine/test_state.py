@@ -47,6 +47,22 @@ CASES: dict[str, tuple[P.Op, ...]] = {
     "MidiClock": (P.MidiClock(True),),
     "Program": (P.Program(2, "Fingered Bass"), P.Program(10, 26), P.Program(2, 39)),
     "Mix": (P.Mix(2, 90), P.Mix(3, pan=-0.5), P.Mix(2, pan=1.0), P.Mix(2, volume=0)),
+    "Walk": (P.Walk("a", "rate", 1.0, 4.0, 0.25, call="walk(1, 4, step=0.25)"),),
+    "Choose": (P.Choose("c", "vel", (60, 90, 120), (1, 2, 1)), P.Choose("b", "note", ("C4", 62))),
+    "Markov": (
+        P.Markov(
+            "a",
+            "note",
+            1,
+            (((36,), ((38, 2), (43, 1))), ((38,), ((36, 1),)), ((43,), ((36, 1),))),
+            (36,),
+        ),
+        P.Listen("c", 1),
+        P.Markov("b", "vel", 2, src="c", memory=4),
+        P.NoteIn(1, 48, 90),
+        P.NoteIn(1, 50, 70),
+        P.NoteIn(1, 52, 80),
+    ),
 }
 
 

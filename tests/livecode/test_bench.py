@@ -18,6 +18,7 @@ KEYS = {
     "first_note_s",
     "events",
     "jack",
+    "process_us_per_firing",
 }
 
 
@@ -45,6 +46,14 @@ def check_shape(report: dict) -> None:
     assert set(report) == KEYS
     assert set(report["lateness_ms"]) == {"p50", "p99", "max"}
     assert set(report["patch_ms"]) == {"p50", "p99"}
+    assert set(report["process_us_per_firing"]) == {
+        "plain",
+        "markov",
+        "learning",
+        "walk",
+        "choose",
+        "jitter",
+    }
     assert report["osc_ms"] is None or set(report["osc_ms"]) == {"p50", "p99"}
     for value in numbers(report):
         assert isinstance(value, (int, float)) and math.isfinite(value) and value >= 0, report

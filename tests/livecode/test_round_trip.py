@@ -54,7 +54,10 @@ c.vel = follow(keys, -10)
 clock(True)
 program(2, "Fingered Bass")
 volume(2, 90)
-pan(2, -0.5)""",
+pan(2, -0.5)
+a.note = markov([60, 62, 64, 62, 60], order=1)
+a.vel = choose([60, 90, 120], [1, 2, 1])
+c.rate = walk(0.5, 2, step=0.25)""",
     """disconnect(a, c)
 a.thr = osc("/1/fader1", 0.5, 2.0)
 b.rate = cc(74, 0.25, 8, curve="exp", ch=1)

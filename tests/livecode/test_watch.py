@@ -181,3 +181,18 @@ def test_controller_mappings_follow_the_file():
     assert after.mappings == target.mappings
     assert any(isinstance(op, P.Unmap) and op.address == "/1/push1" for op in ops)
     assert file_ops(target, target, ran) == []
+
+
+def test_parameter_processes_follow_the_file():
+    text = BASE + "a.vel = choose([60, 90])\nb.rate = walk(1, 4)\nkeys = listen(ch=1)\n"
+    current, _ = _mirror(text + "c.note = markov(keys)\n")
+    target, ran = _mirror(text + "c.note = markov(keys)\n")
+    assert file_ops(current, target, ran) == []  # a learning chain is left as it is
+    target, ran = _mirror(BASE + "a.vel = choose([60, 100])\nkeys = listen(ch=1)\n")
+    ops = file_ops(current, target, ran)
+    assert P.Choose("a", "vel", (60, 100), (1.0, 1.0), "choose([60, 100])") in ops
+    assert P.SetParam("b", "rate", 1.0) in ops and P.SetParam("c", "note", 64) in ops
+    after = current.copy()
+    for op in ops:
+        after.apply(op)
+    assert after == target
