@@ -44,6 +44,7 @@ from engine.model.ops import (
     Stop,
     Tempo,
     Unmap,
+    conn_taps,
     op_fields,
 )
 from engine.model.params import (
@@ -84,6 +85,7 @@ __all__ = [
     "DefineNeuron",
     "SetParam",
     "Connect",
+    "conn_taps",
     "Disconnect",
     "Remove",
     "Tempo",
