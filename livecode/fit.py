@@ -20,7 +20,7 @@ from livecode.learn.check import Check, check_text, rounded
 from livecode.learn.groove import Groove, parse_bars, parse_grid, read_groove
 from livecode.learn.solver import CLOCK, Fit, fit_groove
 
-__all__ = ["FitResult", "fit_file", "fit_text", "add_command", "cmd_fit"]
+__all__ = ["FitResult", "fit_file", "fit_text", "fitted_block", "add_command", "cmd_fit"]
 
 NEEDS = "fit needs scipy: pip install 'livecode[learn]'"
 
@@ -72,6 +72,14 @@ def fit_text(fit: Fit, source: str = "") -> str:
         f"{head}: {CLOCK} is the one clock (once per {g.beats:g} beats); every voice is"
         " driven by its taps\n" + session_text(mirror)
     )
+
+
+def fitted_block(text: str, existing: set[str]) -> str:
+    """The fitted session as a REPL block: the performer's tempo stays, and neurons of the
+    same names are replaced (deleted first, so the new ones start in step)."""
+    lines = [line for line in text.splitlines() if not line.startswith("tempo(")]
+    fitted = [line.split(" = ", 1)[0] for line in lines if " = neuron(" in line]
+    return "\n".join([f"del {name}" for name in fitted if name in existing] + lines) + "\n"
 
 
 def fit_groove_text(groove: Groove, source: str = "", time_limit: float = 30.0) -> FitResult:
