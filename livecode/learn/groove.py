@@ -8,6 +8,7 @@ and ``<name>_soft``.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -32,6 +33,7 @@ GM_DRUMS = {
 # a note's velocity levels, loudest first, by how many there are
 _LEVELS = {1: ("",), 2: ("", "_soft"), 3: ("", "_mid", "_soft")}
 MAX_LEVELS = len(_LEVELS)
+MAX_BARS = 8  # the longest pattern fitted (each voice's program grows with its onsets)
 
 
 class GrooveError(ValueError):
@@ -198,7 +200,30 @@ def read_groove(
     notes = [n for n in notes if start <= n.tick < start + period]
     if not notes:
         raise GrooveError(f"no notes on channel {ch} in bars {first}:{last}")
-    return Groove(tpb, tempo, period, bar_ticks, _voices(notes, ch, start, tpb), moved)
+    voices = _voices(notes, ch, start, tpb)
+    period = _repeat(voices, period, bar_ticks)
+    if period > MAX_BARS * bar_ticks:
+        raise GrooveError(
+            f"bars {first}:{last} do not repeat a shorter pattern; fit at most {MAX_BARS} bars "
+            f"at a time: --bars A:B"
+        )
+    voices = tuple(
+        dataclasses.replace(v, onsets=tuple(t for t in v.onsets if t < period)) for v in voices
+    )
+    return Groove(tpb, tempo, period, bar_ticks, voices, moved)
+
+
+def _repeat(voices: tuple[Voice, ...], period: int, bar: int) -> int:
+    """The shortest whole number of bars the pattern repeats after (``period`` if none)."""
+    for k in range(1, period // bar):
+        p = k * bar
+        if period % p == 0 and all(
+            {t % p for t in v.onsets} == {t for t in v.onsets if t < p}
+            and len(v.onsets) == len({t for t in v.onsets if t < p}) * (period // p)
+            for v in voices
+        ):
+            return p
+    return period
 
 
 def _voices(notes: list[_Note], ch: int, start: int, tpb: int) -> tuple[Voice, ...]:

@@ -178,3 +178,23 @@ def test_real_drum_patterns_from_hydrogen_fit_exactly(tmp_path, hydrogen_pattern
             {(t, n) for t, n, _v in p.notes}
         ), p.label
         assert_exact(result)
+
+
+def test_a_loop_played_for_several_bars_is_fitted_as_the_bar_it_repeats(tmp_path, capsys):
+    beats, _bars, voices = CLASSICS["funk_16ths"]
+    path = str(tmp_path / "loop.mid")
+    write_groove(
+        path, beats, 8, [(n, v, [o + 4 * k for k in range(8) for o in on]) for n, v, on in voices]
+    )
+    result = fit_file(path)
+    assert result.fit.groove.bars == 1
+    assert_exact(result)
+    odd = str(tmp_path / "odd.mid")  # nine bars, the last one different: no shorter pattern
+    more = [
+        (n, v, [o + 4 * k for k in range(9) for o in on] + [33.5] * (n == 36))
+        for n, v, on in voices
+    ]
+    write_groove(odd, beats, 9, more)
+    assert main(["fit", odd, "-o", str(tmp_path / "o.neu")]) == 2
+    assert "fit at most 8 bars at a time: --bars A:B" in capsys.readouterr().err
+    assert read_groove(odd, bars=(1, 8)).bars == 1
