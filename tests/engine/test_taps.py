@@ -14,7 +14,7 @@ from engine.model.state import NetState
 from engine.record.recorder import ops_from_json, ops_to_json
 from livecode.language.errors import BadValue
 from livecode.language.interpreter import Interpreter
-from livecode.language.session_text import session_text
+from livecode.language.session_text import listing, session_text
 
 CLOCK = P.DefineNeuron("bar", {"thr": 4.0, "phase": 1.0, "mute": True})
 HAT = P.DefineNeuron("hat", {"rate": 0.0, "note": 42})
@@ -80,6 +80,7 @@ def test_language_connect_with_lists_saves_and_loads_the_same_network():
     )
     text = session_text(it.mirror)
     assert "connect(bar, hat, [0.6, 1.2], delay=[0.5, 2.25])" in text
+    assert "bar >> hat @ [0.6, 1.2] delay=[0.5, 2.25]" in listing(it.mirror)
     again = Interpreter()
     again.run(text)
     assert again.mirror.connections == it.mirror.connections
