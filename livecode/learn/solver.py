@@ -174,7 +174,9 @@ def _fit_voice(
         integrality=integrality,
         bounds=Bounds(np.zeros(nvar), upper),
         constraints=LinearConstraint(np.array(rows), np.array(lo), np.array(hi)),
-        options={"time_limit": time_limit},
+        # no presolve: these programs are small, it was slower with it, and HiGHS's
+        # presolve prints a stray debug line to the terminal (ERGO-Code/HiGHS#2783)
+        options={"time_limit": time_limit, "presolve": False},
     )
     if res.x is None:
         raise RuntimeError(f"no fit for {v.name}: {res.message}")  # the bar taps always fit
