@@ -9,7 +9,10 @@ written text, and the same text rounded to 3 decimals, through the real model
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -116,11 +119,27 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     )
 
 
+@contextlib.contextmanager
+def _solver_quiet() -> Iterator[None]:
+    """The command's stdout closed to the solver: HiGHS may print a stray debug line from C
+    (ERGO-Code/HiGHS#2783) straight to file descriptor 1; the report is printed after."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def cmd_fit(args: argparse.Namespace, say) -> int:  # type: ignore[no-untyped-def]
     try:
-        result = fit_file(
-            args.groove, args.channel, args.track, args.bars, args.grid, args.time_limit
-        )
+        with _solver_quiet():
+            result = fit_file(
+                args.groove, args.channel, args.track, args.bars, args.grid, args.time_limit
+            )
     except ImportError:
         say(NEEDS)
         return 2

@@ -174,8 +174,8 @@ def _fit_voice(
         integrality=integrality,
         bounds=Bounds(np.zeros(nvar), upper),
         constraints=LinearConstraint(np.array(rows), np.array(lo), np.array(hi)),
-        # no presolve: these programs are small, it was slower with it, and HiGHS's
-        # presolve prints a stray debug line to the terminal (ERGO-Code/HiGHS#2783)
+        # no presolve: these programs are small and it was slower with it (and HiGHS's
+        # presolve made most of its stray debug lines, ERGO-Code/HiGHS#2783)
         options={"time_limit": time_limit, "presolve": False},
     )
     if res.x is None:
