@@ -70,3 +70,18 @@ def test_fit_errors_are_one_message_and_change_nothing(tmp_path):
     live.submit('fit("x.mid", channel=17)')
     assert "1..16" in said[-1]
     assert engine.batches == []
+
+
+def test_a_bug_in_the_fit_is_one_message_and_the_repl_carries_on(tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise KeyError("planted")
+
+    monkeypatch.setattr(livecode.fit, "fit_file", broken)
+    said: list[str] = []
+    engine = FakeEngine()
+    live = LiveSession(Interpreter(), engine, said.append)
+    live.submit('fit("groove.mid")')
+    wait_for(lambda: any("internal error in fit()" in s for s in said))
+    assert "no neuron was defined" in said[-1]
+    live.submit("n1 = neuron(60)")
+    assert "n1" in live.interpreter.mirror.neurons
