@@ -47,6 +47,7 @@ from engine.model.ops import (
     Stop,
     Tempo,
     Unmap,
+    conn_taps,
     op_fields,
 )
 from engine.model.params import (
@@ -88,6 +89,7 @@ __all__ = [
     "DefineNeuron",
     "SetParam",
     "Connect",
+    "conn_taps",
     "Disconnect",
     "Remove",
     "Tempo",

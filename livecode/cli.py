@@ -16,7 +16,7 @@ from livecode.shipped import resolve_session
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = ("play", "render", "ports", "bench", "repl", "replay", "export", "plot")
+COMMANDS = ("play", "render", "ports", "bench", "repl", "replay", "export", "plot", "fit")
 
 
 def _add_realtime_options(p: argparse.ArgumentParser) -> None:
@@ -130,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     from livecode.replay import add_commands
 
     add_commands(sub, _add_realtime_options)
+    from livecode.fit import add_command as add_fit
+
+    add_fit(sub)
     return parser
 
 
@@ -250,6 +253,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return replay.cmd_plot(args, _say)
         if args.command == "ports":
             return cmd_ports(args)
+        if args.command == "fit":
+            from livecode.fit import cmd_fit
+
+            return cmd_fit(args, _say)
         if args.command == "bench" and args.synth:
             import json
 

@@ -22,7 +22,7 @@ from engine.protocol import Event
 from engine.record.recording import Recording, load, replay_events
 from engine.render import AUDIO_RATE, AudioStats, write_audio
 from livecode.language.mirror import Mirror
-from livecode.language.session_text import session_text
+from livecode.language.session_text import connect_call, session_text
 
 __all__ = [
     "export",
@@ -220,6 +220,6 @@ def _op_text(op: object) -> str:
     if isinstance(op, P.Fire):
         return f"fire({op.name})"
     if isinstance(op, P.Connect):
-        return f"connect({op.src}, {op.dst}, {op.w!r})"
+        return connect_call(op.src, op.dst, op.w, op.delay, op.kind)
     fields = ", ".join(f"{v!r}" for v in vars(op).values())
     return f"{type(op).__name__}({fields})"

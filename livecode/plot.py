@@ -45,7 +45,7 @@ def plot_session(session: str, seconds: float, out: str, seed: int = 0) -> str:
     events, _bpm = render_events(batch, seconds, seed)
     mirror = _mirror_of(batch, seed)
     names = list(mirror.neurons)
-    conns = [(s, d, w, kind) for (s, d), (w, _delay, kind) in mirror.connections.items()]
+    conns = [(s, d, _strongest(c.w), c.kind) for (s, d), c in mirror.connections.items()]
     plot(events, names, conns, out, title=f"{os.path.basename(session)}, {seconds:g} s", marks=[])
     return f"wrote {out} ({len(events)} MIDI messages, {len(names)} neurons)"
 
@@ -57,6 +57,13 @@ def _mirror_of(batch, seed: int):  # type: ignore[no-untyped-def]
     for op in batch.ops:
         mirror.apply(op)
     return mirror
+
+
+def _strongest(w: object) -> float:
+    """The weight drawn for a connection: its strongest tap's."""
+    if isinstance(w, (list, tuple)):
+        return float(max(w, key=abs))
+    return float(w)  # type: ignore[arg-type]
 
 
 def plot_recording(path: str, out: str) -> str:
@@ -72,7 +79,9 @@ def plot_recording(path: str, out: str) -> str:
         names += [n for n in seg.snapshot["neurons"] if n not in names]
     names += [ev.neuron for ev in events if ev.neuron and ev.neuron not in names]
     names = list(dict.fromkeys(names + list(end["neurons"])))
-    conns = [(c["src"], c["dst"], c["w"], c.get("kind", "pulse")) for c in end["connections"]]
+    conns = [
+        (c["src"], c["dst"], _strongest(c["w"]), c.get("kind", "pulse")) for c in end["connections"]
+    ]
     marks = _block_beats(rec, events)
     plot(events, names, conns, out, title=os.path.basename(path), marks=marks)
     return f"wrote {out} ({len(events)} MIDI messages, {len(names)} neurons, {len(marks)} blocks)"

@@ -181,12 +181,22 @@ class Router:
         if kind == "fire":
             return P.Fire(route[1]) if pressed(args, 0, address) else None
         if kind == "w":
-            _, delay, ckind = self.net.connection(route[1], route[2])
-            return P.Connect(route[1], route[2], number(args, 0, address), delay, ckind)
+            return self._weight_op(route[1], route[2], address, args)
         if kind == "tempo":
             lo, hi = P.TEMPO_RANGE
             return P.Tempo(min(hi, max(lo, number(args, 0, address))))
         return TRIGGERS[kind]() if pressed(args, 0, address) else None
+
+    def _weight_op(self, src: str, dst: str, address: str, args: list | tuple) -> P.Connect:
+        """A connection's new weight: one number sets every tap, or one number per tap."""
+        _w, delay, ckind = self.net.connection(src, dst)
+        taps = len(delay) if isinstance(delay, tuple) else 1
+        if len(args) not in (1, taps):
+            raise Drop(
+                "type", f"{address} needs 1 or {taps} numbers (one per tap), got {len(args)}"
+            )
+        ws = tuple(number(args, i, address) for i in range(len(args)))
+        return P.Connect(src, dst, ws if len(ws) > 1 else ws[0], delay, ckind)
 
     def _mapped_op(self, m: dict, address: str, args: list | tuple) -> object:
         param, arg = m["param"], m["arg"]

@@ -56,7 +56,7 @@ def build(neurons: dict[str, Neuron], conns: dict[tuple[str, str], Conn], t: flo
         for (s, d), c in conns.items():
             if c.kind == "cont" and s in index:
                 key = (index[d], index[s])
-                coupling[key] = coupling.get(key, 0.0) + c.w
+                coupling[key] = coupling.get(key, 0.0) + c.taps[0][0]  # cont: one tap
         x = [n.value(t) for n in members]
         mode = [REFRACTORY if n.refr_end > t + EPS else NORMAL for n in members]
         g = Group(members, coupling, t, x, mode)

@@ -336,16 +336,22 @@ class Network:
         self._schedule(n)
 
     def _rewire(self) -> None:
-        """Rebuild every neuron's outgoing pulse lists (connection creation order)."""
+        """Rebuild every neuron's outgoing pulse lists (connection creation order).
+
+        A connection with several taps is one entry per tap, so the hot path delivers each
+        tap as a plain pulse and never sees a tap list.
+        """
         neurons = self._neurons
         for n in neurons.values():
             n.out0, n.outd = [], []
         for (s, d), c in self.state.connections.items():
             if c.kind == "pulse":
-                if c.delay == 0.0:
-                    neurons[s].out0.append((neurons[d], c.w))
-                else:
-                    neurons[s].outd.append((neurons[d], c.w, c.delay))
+                src, dst = neurons[s], neurons[d]
+                for w, delay in c.taps:
+                    if delay == 0.0:
+                        src.out0.append((dst, w))
+                    else:
+                        src.outd.append((dst, w, delay))
 
     def _dissolve(self, t: float) -> list[Neuron]:
         loose = _groups.dissolve(self._groups, t)

@@ -63,6 +63,8 @@ __all__ = [
     "DefineNeuron",
     "SetParam",
     "Connect",
+    "conn_taps",
+    "MAX_TAPS",
     "Disconnect",
     "Remove",
     "Tempo",
@@ -322,27 +324,75 @@ class Reset(Op):
 # --- connections ---------------------------------------------------------------------------
 
 
+#: taps one connection may carry (a fitted bar of 16ths needs 16)
+MAX_TAPS = 64
+
+
+def _numbers(what: str, value: object) -> float | tuple[float, ...]:
+    if isinstance(value, (list, tuple)):
+        return tuple(number(what, v) for v in value)
+    return number(what, value)
+
+
+def conn_taps(
+    w: object, delay: object, kind: str = "pulse"
+) -> tuple[float | tuple[float, ...], float | tuple[float, ...]]:
+    """A connection's ``(w, delay)`` normalised, or ProtocolError/ModelError saying why not.
+
+    One tap: two numbers. Several taps (a pulse connection that sends one pulse per tap):
+    ``delay`` a list of distinct delays >= 0, ``w`` a list of as many weights or one weight
+    for every tap; returned as tuples in ascending delay. A one-tap list is a plain number.
+    """
+    ws, ds = _numbers("w", w), _numbers("delay", delay)
+    if not isinstance(ds, tuple):
+        if isinstance(ws, tuple):
+            raise ModelError(
+                f"a list of weights needs a list of delays, one per tap, got delay={delay!r}"
+            )
+        if ds < 0:
+            raise ModelError(f"delay must be >= 0 beats, got {delay!r}")
+        return ws, ds
+    if not 1 <= len(ds) <= MAX_TAPS:
+        raise ModelError(f"a connection has 1..{MAX_TAPS} taps, got {len(ds)} delays")
+    if not isinstance(ws, tuple):
+        ws = (ws,) * len(ds)
+    if len(ws) != len(ds):
+        raise ModelError(f"one weight per tap: {len(ws)} weights for {len(ds)} delays")
+    if min(ds) < 0:
+        raise ModelError(f"delays must be >= 0 beats, got {min(ds)!r}")
+    if len(set(ds)) != len(ds):
+        raise ModelError(f"a connection's taps need distinct delays, got {list(ds)!r}")
+    if len(ds) == 1:
+        return ws[0], ds[0]
+    if kind != "pulse":
+        raise ModelError(f'only "pulse" connections have several taps, got kind {kind!r}')
+    taps = sorted(zip(ds, ws, strict=True))
+    return tuple(w for _d, w in taps), tuple(d for d, _w in taps)
+
+
 @dataclass(frozen=True)
 class Connect(Op):
-    """Create or replace the connection ``src -> dst``."""
+    """Create or replace the connection ``src -> dst``.
+
+    ``w`` and ``delay`` are numbers, or (a pulse connection with several taps) tuples of
+    the same length: see :func:`conn_taps`.
+    """
 
     rewires: ClassVar[bool] = True
     regroups: ClassVar[bool] = True
 
     src: str
     dst: str
-    w: float = DEFAULT_WEIGHT
-    delay: float = 0.0
+    w: float | tuple[float, ...] = DEFAULT_WEIGHT
+    delay: float | tuple[float, ...] = 0.0
     kind: str = "pulse"
 
     def check(self, names: Names) -> Connect:
         _need(names, self.src)
         _need(names, self.dst)
-        w, delay = number("w", self.w), number("delay", self.delay)
-        if delay < 0:
-            raise ModelError(f"delay must be >= 0 beats, got {self.delay!r}")
         if self.kind not in CONN_KINDS:
             raise ModelError(f"kind must be one of {', '.join(CONN_KINDS)}, got {self.kind!r}")
+        w, delay = conn_taps(self.w, self.delay, self.kind)
         return Connect(self.src, self.dst, w, delay, self.kind)
 
     def apply(self, state: NetState) -> None:

@@ -35,6 +35,7 @@ from engine.model.ops import (
     Solo,
     Stop,
     Tempo,
+    conn_taps,
     op_fields,
 )
 from engine.model.params import DEFAULT_TEMPO, full_params
@@ -44,11 +45,23 @@ __all__ = ["Conn", "NetState", "snapshot_ops"]
 
 
 class Conn(NamedTuple):
-    """A connection's weight, delay in beats and kind ("pulse" or "cont")."""
+    """A connection's weight, delay in beats and kind ("pulse" or "cont").
 
-    w: float
-    delay: float
+    A pulse connection with several taps has a tuple of weights and a tuple of delays of
+    the same length, delays distinct and ascending (:func:`engine.model.ops.conn_taps`):
+    each firing of the source sends one pulse per tap.
+    """
+
+    w: float | tuple[float, ...]
+    delay: float | tuple[float, ...]
     kind: str
+
+    @property
+    def taps(self) -> tuple[tuple[float, float], ...]:
+        """``(w, delay)`` of every tap, one for a plain connection."""
+        if isinstance(self.w, tuple):
+            return tuple(zip(self.w, self.delay, strict=True))  # type: ignore[arg-type]
+        return ((self.w, self.delay),)  # type: ignore[return-value]
 
 
 @dataclass
@@ -106,10 +119,11 @@ class NetState:
         op.check(_LiveNames(self.neurons)).apply(self)
 
     # -- the rules ops share ----------------------------------------------------------------
-    def connect(self, src: str, dst: str, w: float, delay: float, kind: str) -> None:
+    def connect(self, src: str, dst: str, w: object, delay: object, kind: str) -> None:
+        """Create or replace ``src -> dst``; ``w`` and ``delay`` as :func:`conn_taps` gives them."""
         if (src, dst) not in self.connections:
             self.shape += 1
-        self.connections[(src, dst)] = Conn(float(w), float(delay), kind)
+        self.connections[(src, dst)] = Conn(*conn_taps(w, delay, kind), kind)
 
     def unfollow(self, name: str, param: str | None = None) -> None:
         """End ``name``'s follow links (only the one for ``param`` when given)."""
@@ -197,7 +211,7 @@ class NetState:
             "solo": [n for n in self.neurons if n in self.solo],
             "neurons": neurons,
             "connections": [
-                {"src": s, "dst": d, "w": c.w, "delay": c.delay, "kind": c.kind}
+                {"src": s, "dst": d, "w": _plain(c.w), "delay": _plain(c.delay), "kind": c.kind}
                 for (s, d), c in self.connections.items()
             ],
             "mappings": [op_fields(m) for m in self.mappings.values()],
@@ -266,6 +280,11 @@ class NetState:
                 v = kind(**fields).check(_LiveNames(st.neurons))
                 st.sources[v.key] = v
         return st
+
+
+def _plain(x: float | tuple[float, ...]) -> float | list[float]:
+    """A tap tuple as a list (JSON has no tuples); a plain number as it is."""
+    return list(x) if isinstance(x, tuple) else x
 
 
 def snapshot_ops(snap: dict) -> tuple[Op, ...]:

@@ -526,6 +526,38 @@ def _save(ctx, args, kwargs):
 
 
 @fn(
+    "fit",
+    "fit(path, grid=None, channel=None, track=None, bars=None)",
+    'teach the network a rhythm from a MIDI file: fit("groove.mid", grid="1/16"); it runs '
+    "beside the music and defines the neurons (bar, kick, snare, ...) when done",
+)
+def _fit(ctx, args, kwargs):
+    path, grid, channel, track, bars = bind_args(
+        "fit",
+        [("path", REQUIRED), ("grid", None), ("channel", None), ("track", None), ("bars", None)],
+        args,
+        kwargs,
+    )
+    path = _path("fit", [path], {})
+    for name, value in (("grid", grid), ("bars", bars)):
+        if value is not None and not isinstance(value, str):
+            hint = '"1/16"' if name == "grid" else '"1:4"'
+            raise with_arg(
+                BadType(f"fit()'s {name} is a str like {hint}, got {type_name(value)}"), name
+            )
+    for name, value, hi in (("channel", channel, 16), ("track", track, 999)):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= hi
+        ):
+            raise with_arg(
+                BadValue(f"fit()'s {name} is a whole number 1..{hi}, got {show(value)}"), name
+            )
+    options = {"grid": grid, "channel": channel, "track": track, "bars": bars}
+    ctx.actions.append(("fit", path, options))
+    return None
+
+
+@fn(
     "record",
     "record(path)",
     "record the performance (code, controllers, every note) into a "
@@ -664,6 +696,7 @@ COMMANDS: dict[str, LangFunction] = {
         _no_args("clear", P.Clear(), "remove every neuron and connection (tempo stays)"),
         _save,
         _load,
+        _fit,
         _record,
         _ls,
         _help,

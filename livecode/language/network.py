@@ -278,10 +278,11 @@ class NetworkOps:
     ) -> None:
         srcs = self.neuron_names(src, "a connection's source")
         dsts = self.neuron_names(dst, "a connection's target")
-        weight = _finite(w, "a connection's weight")
-        wait = _finite(delay, "a connection's delay")
-        if wait < 0:
-            raise BadValue(f"a connection's delay must be >= 0 beats, got {show(delay)}")
+        if not isinstance(w, (list, tuple)):
+            _finite(w, "a connection's weight")
+        if not isinstance(delay, (list, tuple)):
+            if _finite(delay, "a connection's delay") < 0:
+                raise BadValue(f"a connection's delay must be >= 0 beats, got {show(delay)}")
         if kind not in P.CONN_KINDS:
             hint = suggest(kind, P.CONN_KINDS) if isinstance(kind, str) else None
             raise BadValue(
@@ -289,6 +290,10 @@ class NetworkOps:
                 f", got {show(kind, 60)}",
                 suggestion=hint,
             )
+        try:  # several taps: lists of weights and delays (the model's rule)
+            weight, wait = P.conn_taps(w, delay, kind)
+        except P.EngineError as exc:
+            raise BadValue(f"connect(): {exc}") from None
         for s in srcs:
             for d in dsts:
                 self.emit(P.Connect(s, d, weight, wait, kind))

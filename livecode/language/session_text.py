@@ -25,7 +25,7 @@ from livecode.language.values import (
     osc_call,
 )
 
-__all__ = ["session_text", "listing", "neuron_call"]
+__all__ = ["session_text", "listing", "neuron_call", "connect_call"]
 
 _MEMBER = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)_(\d+)$")
 _RESERVED = frozenset(
@@ -158,10 +158,7 @@ def session_text(mirror: Mirror, variables: dict | None = None) -> str:
         elif name not in ref:
             lines.append(f"{name} = {neuron_call(params)}")
     for (src, dst), (w, delay, kind) in mirror.connections.items():
-        extra = (f", delay={delay!r}" if delay else "") + (
-            f", kind={kind!r}" if kind != "pulse" else ""
-        )
-        lines.append(f"connect({ref.get(src, src)}, {ref.get(dst, dst)}, {w!r}{extra})")
+        lines.append(connect_call(ref.get(src, src), ref.get(dst, dst), w, delay, kind))
     for name in mirror.solo:
         lines.append(f"solo({ref.get(name, name)})")
     lines += [mapping_text(m, ref) for m in mirror.mappings.values()]
@@ -255,6 +252,26 @@ def input_lines(mirror: Mirror, name: str) -> list[str]:
     return lines
 
 
+def connect_call(
+    src: str, dst: str, w: float | tuple, delay: float | tuple = 0.0, kind: str = "pulse"
+) -> str:
+    """``connect(src, dst, w, delay=..., kind=...)``; a connection's taps as lists."""
+    extra = (f", delay={_text(delay)}" if delay else "") + (
+        f", kind={kind!r}" if kind != "pulse" else ""
+    )
+    return f"connect({src}, {dst}, {_text(w)}{extra})"
+
+
+def _text(x: float | tuple) -> str:
+    """A number exactly (repr), or a tap tuple as a list of them."""
+    return repr(list(x)) if isinstance(x, tuple) else repr(x)
+
+
+def _g(x: float | tuple) -> str:
+    """A number or a tap tuple, short (for ``ls()``)."""
+    return "[" + ", ".join(f"{v:g}" for v in x) + "]" if isinstance(x, tuple) else f"{x:g}"
+
+
 def listing(mirror: Mirror, activations: dict | None = None, drawn: dict | None = None) -> str:
     """The text of ``ls()``: tempo, neurons with their non-default parameters and processes
     (``drawn``: what the engine says they are at or learned), connections."""
@@ -282,8 +299,10 @@ def listing(mirror: Mirror, activations: dict | None = None, drawn: dict | None 
     if mirror.connections:
         lines.append("connections:")
         for (src, dst), (w, delay, kind) in mirror.connections.items():
-            extra = (f" delay={delay:g}" if delay else "") + (f" {kind}" if kind != "pulse" else "")
-            lines.append(f"  {src} >> {dst} @ {w:g}{extra}")
+            extra = (f" delay={_g(delay)}" if delay else "") + (
+                f" {kind}" if kind != "pulse" else ""
+            )
+            lines.append(f"  {src} >> {dst} @ {_g(w)}{extra}")
     maps = [m for m in mirror.mappings.values() if m.source == "osc"]
     if maps:
         lines.append("osc mappings:")

@@ -57,6 +57,7 @@ class LiveSession:
         self.recording: str | None = None  # the file the engine records into
         self._recorded: set[str] = set()  # files this session recorded into (may append)
         self._applied_t = 0.0  # logical time the engine applied the last block at
+        self._fitting: threading.Thread | None = None  # fit() running beside the music
 
     # --- blocks --------------------------------------------------------------------------
 
@@ -109,9 +110,47 @@ class LiveSession:
                 self.save(action[1])
             elif action[0] == "record" and not action[1]:
                 self.record(None)
+            elif action[0] == "fit":
+                self.fit(action[1], action[2])
             elif action[0] == "quit":
                 quit_ = True
         return quit_
+
+    # --- fit() ---------------------------------------------------------------------------
+
+    def fit(self, path: str, options: dict) -> bool:
+        """Fit ``path`` on a thread of its own; the neurons are defined when it is done.
+
+        The REPL's thread never waits for the solver; one fit runs at a time. True if started.
+        """
+        if self._fitting is not None and self._fitting.is_alive():
+            self.refused("fit() is already running; try again when it is done")
+            return False
+        self.say(f"fitting {path} beside the music ...")
+        self._fitting = threading.Thread(
+            target=self._fit_thread, args=(path, options), name="livecode-fit", daemon=True
+        )
+        self._fitting.start()
+        return True
+
+    def _fit_thread(self, path: str, options: dict) -> None:
+        try:
+            from livecode.fit import NEEDS, fit_file, fitted_block
+
+            try:
+                result = fit_file(os.path.abspath(os.path.expanduser(path)), **options)
+            except ImportError:
+                self.refused(f"fit(): {NEEDS}")
+                return
+            except (OSError, ValueError) as exc:
+                self.refused(f"fit({path!r}) not done: {exc}")
+                return
+            self.say(result.report())
+            with self._lock:
+                existing = set(self.interpreter.mirror.neurons) & set(self.interpreter.variables)
+            self.submit(fitted_block(result.text, existing), f"<fit {os.path.basename(path)}>")
+        except Exception as exc:  # noqa: BLE001 - fit()'s fault barrier: a bug stops no sound
+            self.refused(internal_message("in fit()", exc, "no neuron was defined"))
 
     def _fault(self, exc: Exception, step: _Step, what: str = "block") -> None:
         """Say what a bug did to the block; undo the block if the engine never got it."""

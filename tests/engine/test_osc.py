@@ -238,3 +238,21 @@ def test_mappings_survive_an_engine_restart(rig):
     assert wait_for(
         lambda: (rig.send(message("/1/fader1", 1.0)), rig.neuron("a")["thr"] == 2.0)[1], 5
     )
+
+
+def test_conn_weight_of_a_connection_with_taps(rig):
+    rig.patch(
+        DefineNeuron("a", dict(QUIET)),
+        DefineNeuron("b", dict(QUIET)),
+        Connect("a", "b", (0.2, 0.3), (0.5, 1.5), "pulse"),
+    )
+    rig.send(message("/conn/a/b/w", 0.25, 0.75))  # one per tap
+    st = rig.settled(1)
+    (conn,) = st["snapshot"]["connections"]
+    assert (conn["w"], conn["delay"]) == ([0.25, 0.75], [0.5, 1.5])
+    rig.send(message("/conn/a/b/w", -0.5))  # one for every tap
+    rig.send(message("/conn/a/b/w", 0.1, 0.2, 0.3))  # neither: dropped, nothing changes
+    st = rig.settled(3)
+    (conn,) = st["snapshot"]["connections"]
+    assert (conn["w"], conn["delay"]) == ([-0.5, -0.5], [0.5, 1.5])
+    assert st["osc"]["dropped"]["type"] == 1

@@ -22,7 +22,11 @@ BASE = (
 CASES: dict[str, tuple[P.Op, ...]] = {
     "DefineNeuron": (P.DefineNeuron("d", {"note": "F#3", "thr": 1.5}),),
     "SetParam": (P.SetParam("a", "rate", 4.0), P.SetParam("b", "note", [50, 52])),
-    "Connect": (P.Connect("c", "a", 0.2, 0.5), P.Connect("a", "c", 0.1, 0.0, "cont")),
+    "Connect": (
+        P.Connect("c", "a", 0.2, 0.5),
+        P.Connect("a", "c", 0.1, 0.0, "cont"),
+        P.Connect("c", "b", [0.2, 0.3], [0.5, 0.25]),
+    ),
     "Disconnect": (P.Disconnect("a", "b"),),
     "Remove": (P.Remove("b"),),
     "Tempo": (P.Tempo(97.5),),
