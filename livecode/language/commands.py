@@ -3,9 +3,16 @@
 ``save``, ``load``, ``record``, ``ls``, ``help`` and ``quit`` do no I/O here: ``save``/``record``/``quit``
 append a host action, ``load`` asks the ``read_file`` callable the host gave the
 interpreter, and ``ls``/``help`` return text.
+
+A session file is text from anyone: it may change the network and load the session files
+beside it, nothing else. ``save``, ``record`` and ``quit`` are the performer's alone and
+are refused in a file (loaded, watched or started from); a file's ``load`` takes only a
+relative ``.neu`` path without ``..`` (read from the session's folder).
 """
 
 from __future__ import annotations
+
+import os
 
 from engine import protocol as P
 from livecode.language.builtins import PLAIN, REQUIRED, bind_args, fn, with_arg
@@ -151,6 +158,28 @@ def _no_args(name: str, op: object, doc: str) -> LangFunction:
         return None
 
     return LangFunction(name, impl, f"{name}()", doc)
+
+
+def _performer_only(ctx, name: str, what: str) -> None:
+    """Refuse ``name()`` unless the performer typed it at the prompt."""
+    source = ctx.in_file()
+    if source is not None:
+        raise HostError(
+            f"{name}() is refused in a session file ({source}): only the performer, at the "
+            f"prompt, may {what}"
+        )
+
+
+def _confined(path: str) -> bool:
+    """A path a session file may load: relative, ``.neu``, never above its own folder."""
+    parts = path.replace("\\", "/").split("/")
+    return (
+        path.lower().endswith(".neu")
+        and not os.path.isabs(path)
+        and not path.startswith("~")
+        and ".." not in parts
+        and ":" not in path  # a Windows drive
+    )
 
 
 def _path(name: str, args, kwargs) -> str:
@@ -439,6 +468,7 @@ def _clock(ctx, args, kwargs):
 
 @fn("save", "save(path)", "write the network as a session file the host can load again")
 def _save(ctx, args, kwargs):
+    _performer_only(ctx, "save", "write files")
     ctx.actions.append(("save", _path("save", args, kwargs)))
     return None
 
@@ -451,6 +481,7 @@ def _save(ctx, args, kwargs):
 )
 def _record(ctx, args, kwargs):
     (path,) = bind_args("record", [("path", REQUIRED)], args, kwargs)
+    _performer_only(ctx, "record", "start or stop a recording")
     if path is False:
         ctx.actions.append(("record", None))
         return None
@@ -463,6 +494,15 @@ def _load(ctx, args, kwargs):
     path = _path("load", args, kwargs)
     if ctx.read_file is None:
         raise with_arg(HostError("load() is not available here: this host reads no files"), 0)
+    source = ctx.in_file()
+    if source is not None and not _confined(path):
+        raise with_arg(
+            HostError(
+                f"a session file may load only .neu files by a relative path that stays "
+                f"inside the session's folder; {source} asked for {path!r}"
+            ),
+            0,
+        )
     if ctx.load_depth >= ctx.budget.limits.load_depth:
         raise LimitExceeded(f"load() may nest at most {ctx.budget.limits.load_depth} deep")
     try:
@@ -491,6 +531,7 @@ def _load(ctx, args, kwargs):
 @fn("quit", "quit()", "leave the REPL")
 def _quit(ctx, args, kwargs):
     bind_args("quit", [], args, kwargs)
+    _performer_only(ctx, "quit", "end the performance")
     ctx.actions.append(("quit",))
     return None
 

@@ -17,6 +17,7 @@ from engine import protocol as P
 from livecode.language.errors import BadType, BadValue, LimitExceeded, UnknownAttribute, suggest
 from livecode.language.mirror import Mirror, default_params
 from livecode.language.values import (
+    Budget,
     FollowSource,
     ListenRecipe,
     MidiSource,
@@ -104,6 +105,7 @@ class NetworkOps:
     mirror: Mirror
     variables: dict
     ops: list
+    budget: Budget
 
     def emit(self, op: P.Op) -> None:
         try:
@@ -191,6 +193,8 @@ class NetworkOps:
         if isinstance(value, Recipe):
             self.define(name, value)
             return NeuronRef(name)
+        if not self.budget.holds_neurons(value):
+            return value
         if isinstance(value, (list, tuple)) and _has_recipe(value):
             items = [self.materialize(v, f"{name}_{i}", depth + 1) for i, v in enumerate(value)]
             return items if isinstance(value, list) else tuple(items)
@@ -232,6 +236,8 @@ class NetworkOps:
 
     def release(self, old: object, new: object, name: str) -> None:
         """Remove the group members ``name_*`` that ``old`` held and ``new`` no longer does."""
+        if not (self.budget.holds_neurons(old) or self.budget.holds_neurons(new)):
+            return  # nothing to release: skip the walks (a big list of numbers, say)
         try:
             old_items = flatten_neurons(_values(old))
             new_items = flatten_neurons(_values(new))
