@@ -126,6 +126,12 @@ def test_an_error_quoting_a_hostile_line_is_escaped():
     assert "\x1b" not in text and "\x07" not in text and "\\x1b[2J" in text
     caret_line, source_line = text.splitlines()[2], text.splitlines()[1]
     assert source_line[caret_line.index("^")] == "n"  # the caret still points at `nope`
+    # a file name is text from anyone too
+    files = {"x\x1b]0;t\x07.neu": "x = nope\n"}
+    with pytest.raises(LivecodeError) as info:
+        Interpreter(read_file=files.__getitem__).run("load('x\\x1b]0;t\\x07.neu')")
+    text = info.value.render()
+    assert "\x1b" not in text and "\x07" not in text and "x\\x1b]0;t\\x07.neu:1:5:" in text
 
 
 def test_record_refuses_a_symbolic_link_even_a_dangling_one(tmp_path):

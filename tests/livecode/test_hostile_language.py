@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from livecode.language.errors import Interrupted, LimitExceeded, LivecodeError
 from livecode.language.interpreter import Interpreter
 from livecode.language.sessionfile import file_reader
+from livecode.language.values import Limits
 
 SETUP = "n1 = neuron(36)\nxs = [1, 2, 3]\n"
 
@@ -142,6 +143,15 @@ BOMBS = {
 def test_cpu_bombs_are_refused_fast(source):
     err = refused(fresh(), source)
     assert isinstance(err, LimitExceeded), err.render()
+    assert "compute for at most" not in err.message  # a counter caught it, not the clock
+
+
+def test_the_clock_bounds_what_the_counters_let_through():
+    # ~250,000 cheap steps: under every counter, but about a second of Python
+    source = "for i in range(9000):\n    x = [i, i, i, i, i, i, i, i, i, i, i, i, i, i, i, i]"
+    Interpreter(limits=Limits(nodes=10**9)).run(source)  # runs to the end without the clock
+    err = refused(Interpreter(limits=Limits(seconds=0.02)), source)
+    assert "compute for at most 0.02 s" in err.message
 
 
 def test_literals_are_held_to_the_limits_on_values():
@@ -205,8 +215,11 @@ def test_ctrl_c_during_a_block_is_a_refusal_that_changes_nothing():
     it = Interpreter(read_file=reader)
     it.run(SETUP)
     before = it.variables
-    with pytest.raises(Interrupted):
-        it.run("n2 = neuron(40)\nload('a.neu')")
+    try:
+        with pytest.raises(Interrupted):
+            it.run("n2 = neuron(40)\nload('a.neu')")
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C escaped the interpreter")
     assert it.variables == before and "n2" not in it.mirror.neurons
 
 
@@ -237,7 +250,10 @@ def test_the_repl_loop_survives_ctrl_c_in_a_block():
             return self.texts.pop(0)
 
     live = Live()
-    repl_loop(live, Prompt())  # type: ignore[arg-type]
+    try:
+        repl_loop(live, Prompt())  # type: ignore[arg-type]
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C in a block ended the REPL")
     assert live.blocks == ["slow", "x = 1"] and said == ["interrupted"]
 
 
