@@ -50,6 +50,8 @@ from engine.model.params import (
     CONN_KINDS,
     DEFAULT_TEMPO,
     DEFAULT_WEIGHT,
+    MAX_NAME,
+    NAME_RE,
     PARAMS,
     TEMPO_RANGE,
     ParamSpec,
@@ -58,11 +60,15 @@ from engine.model.params import (
     note_name,
     note_number,
     number,
+    valid_name,
     validate_param,
     validate_tempo,
 )
 
 __all__ = [
+    "NAME_RE",
+    "MAX_NAME",
+    "valid_name",
     "ParamSpec",
     "PARAMS",
     "TEMPO_RANGE",

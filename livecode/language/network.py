@@ -33,7 +33,7 @@ from livecode.language.values import (
 
 __all__ = ["NetworkOps", "NAME_RE", "validate", "suggest_param", "USUAL_RANGES", "control_range"]
 
-NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+NAME_RE = P.NAME_RE  # the engine's rule: recordings and exports check names with it
 _KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]*$")
 READ_ONLY = ("name",)
 UNBOUND_HINT = (
@@ -221,7 +221,7 @@ class NetworkOps:
         return value
 
     def define(self, name: str, recipe: Recipe) -> None:
-        if not NAME_RE.match(name) or len(name) > 64:
+        if not P.valid_name(name):
             raise BadValue(
                 f"a neuron's name must be ASCII letters, digits and `_` "
                 f"(at most 64), starting with a letter, got {name!r}"
