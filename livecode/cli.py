@@ -118,6 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--no-osc", action="store_true", help="leave out the OSC load (osc_ms is then null)"
     )
+    bench.add_argument(
+        "--osc-hostile",
+        action="store_true",
+        help="make the OSC load a garbage flood (3,000 hostile datagrams a second)",
+    )
     from livecode.replay import add_commands
 
     add_commands(sub, _add_realtime_options)
@@ -238,7 +243,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from livecode.bench import main as bench_main
 
             return bench_main(
-                args.seconds, args.json, args.midi_api, args.latency, osc=not args.no_osc
+                args.seconds,
+                args.json,
+                args.midi_api,
+                args.latency,
+                osc=not args.no_osc,
+                hostile=args.osc_hostile,
             )
         if args.command == "repl":
             from livecode.repl.prompt import run_repl
