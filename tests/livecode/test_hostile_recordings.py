@@ -119,3 +119,12 @@ def test_an_untampered_recording_still_exports_a_plain_session(gig, tmp_path):
     text = open(out).read()
     for word in ("save(", "record(", "load(", "quit("):
         assert word not in text
+
+
+def test_an_export_that_is_not_a_plain_session_is_not_written():
+    from livecode.export import _check_session
+
+    _check_session("a = neuron(36)\n", "gig.sqlite")
+    for text in ('a = neuron(36)\nsave("~/.bashrc")\n', 'load("x.neu")\n', "import os\n"):
+        with pytest.raises(ValueError, match="cannot be written as a session file"):
+            _check_session(text, "gig.sqlite")
