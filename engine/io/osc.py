@@ -44,6 +44,7 @@ MAX_WAIT = 0.5  # seconds a datagram may have waited in the socket: older ones a
 # unparsed ("flood"), so the engine (at realtime priority) never starves JACK or the notes.
 SHARE = 0.5
 BURST = 0.02  # seconds of work a burst may use before the share applies
+ROOM_MARGIN = 0.0002  # a drain ends this long before the next note is due
 
 
 def open_osc_server(
@@ -154,7 +155,7 @@ class OscServer:
         start = time.perf_counter()
         wall_offset = time.time() - start
         self._credit = min(BURST, self._credit + (start - self._credited) * SHARE)
-        deadline = start + DRAIN_SECONDS
+        deadline = start + min(DRAIN_SECONDS, self._room())
         while (dgram := source.receive()) is not None:
             began = time.perf_counter()
             if self._credit <= 0.0:
@@ -171,6 +172,15 @@ class OscServer:
                 break
         self._credited = time.perf_counter()
         self.drops.flush()
+
+    def _room(self) -> float:
+        """Seconds until the next note is due (less a margin): a drain that would run into
+        it stops there, after one datagram at least."""
+        engine = self.engine
+        if engine is None:
+            return DRAIN_SECONDS
+        due = engine.net.next_time() - engine.lead
+        return due - engine.clock.now() - ROOM_MARGIN
 
     def handle(
         self,
