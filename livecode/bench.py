@@ -204,7 +204,7 @@ def run_bench(
     # Pipe to applied, on the one clock both processes share (JACK's frame clock drifts).
     applied = [acks[i].wall - t for i, t in sent_at.items() if i in acks and acks[i].ok]
     first = min((e["sent"] for e in logged if e["type"] == "note_on"), default=math.nan)
-    return {
+    report = {
         "lateness_ms": percentiles(lateness),
         "patch_ms": {k: v for k, v in percentiles(applied).items() if k != "max"},
         "osc_ms": osc_ms,
@@ -213,9 +213,11 @@ def run_bench(
         "first_note_s": round(epoch + first - started, 4),
         "events": len(lateness),
         "jack": _jack_errors(probe, logged, frame0) if probe else None,
-        "osc_received": osc_status.get("received"),
-        "osc_dropped": {k: v for k, v in (osc_status.get("dropped") or {}).items() if v},
     }
+    if hostile:
+        report["osc_received"] = osc_status.get("received")
+        report["osc_dropped"] = {k: v for k, v in (osc_status.get("dropped") or {}).items() if v}
+    return report
 
 
 PROBE = "probe"  # a silent-rate neuron that only OSC fires: its note-ons time the OSC path

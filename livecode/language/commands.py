@@ -520,6 +520,10 @@ def _load(ctx, args, kwargs):
         ) from None
     if not isinstance(text, str):
         raise HostError(f"the host gave {type_name(text)} for {path!r}, not text")
+    if not path.lower().endswith(".neu"):
+        # checked after reading, so a FIFO is still named as one; never parsed, so no line
+        # of /etc/passwd ends up in an error message (or in a recording of the refusal)
+        raise with_arg(HostError(f"load() runs session files (*.neu); {path!r} is not one"), 0)
     ctx.load_depth += 1
     try:
         ctx.run_source(text, path)

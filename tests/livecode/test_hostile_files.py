@@ -140,3 +140,13 @@ def test_record_refuses_a_symbolic_link_even_a_dangling_one(tmp_path):
     with pytest.raises(RecordError, match="symbolic link"):
         prepare(str(link))
     assert not (tmp_path / "elsewhere").exists()
+
+
+def test_at_the_prompt_load_runs_only_session_files_and_shows_no_line_of_others(home):
+    it = Interpreter(read_file=file_reader(os.getcwd()))
+    with open("notes.txt", "w") as f:
+        f.write("secret: line\n")
+    with pytest.raises(HostError) as info:
+        it.run('load("notes.txt")')
+    assert "session files (*.neu)" in info.value.message
+    assert "secret" not in info.value.render()
