@@ -268,3 +268,28 @@ def test_the_budgets_are_stated_in_the_readme():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     for figure in ("100 levels", "200,000 characters", "20,000,000", "4,096 bits"):
         assert figure in readme
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.sampled_from(range(len(WRAPPERS))), min_size=101, max_size=800),
+    st.sampled_from(list(BOMBS.values())),
+)
+def test_the_live_session_refuses_them_and_carries_on(chain, bomb):
+    from livecode.repl.live import LiveSession
+    from tests.livecode.fakes import FakeEngine
+
+    expr = "1"
+    for i in chain:
+        expr = WRAPPERS[i](expr)
+    said: list[str] = []
+    engine = FakeEngine()
+    live = LiveSession(fresh(), engine, said.append)
+    for block in ("x = " + expr, bomb):
+        start = time.process_time()
+        assert live.submit(block) is False
+        assert time.process_time() - start < 1.0
+    assert engine.batches == [] and len(said) == 2  # one message each, nothing sent
+    assert not any("Traceback" in s for s in said)
+    live.submit("n2 = neuron(40)")  # and the next block is played
+    assert [type(op).__name__ for op in engine.ops()] == ["DefineNeuron"]
