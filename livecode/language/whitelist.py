@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import ast
 
+from livecode.language.budget import Budget, Limits
 from livecode.language.errors import LanguageSyntaxError, LimitExceeded, Refused
-from livecode.language.values import Budget, Limits
 
 __all__ = ["check_tree", "check_depth", "REFUSALS", "position"]
 
