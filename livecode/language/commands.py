@@ -1,18 +1,10 @@
 """The language's own functions: neurons, connections, transport, and requests to the host.
 
-``save``, ``load``, ``record``, ``ls``, ``help`` and ``quit`` do no I/O here: ``save``/``record``/``quit``
-append a host action, ``load`` asks the ``read_file`` callable the host gave the
-interpreter, and ``ls``/``help`` return text.
-
-A session file is text from anyone: it may change the network and load the session files
-beside it, nothing else. ``save``, ``record`` and ``quit`` are the performer's alone and
-are refused in a file (loaded, watched or started from); a file's ``load`` takes only a
-relative ``.neu`` path without ``..`` (read from the session's folder).
+``ls`` and ``help`` return text; the requests to the host (``save``, ``load``, ``record``,
+``quit``) and what a session file may ask of it are in :mod:`livecode.language.host`.
 """
 
 from __future__ import annotations
-
-import os
 
 from engine import protocol as P
 from livecode.language.builtins import PLAIN, REQUIRED, bind_args, fn, with_arg
@@ -20,10 +12,10 @@ from livecode.language.errors import (
     BadType,
     BadValue,
     HostError,
-    LimitExceeded,
     LivecodeError,
     suggest,
 )
+from livecode.language.host import HOST_COMMANDS
 from livecode.language.network import control_range, suggest_param, validate
 from livecode.language.session_text import listing
 from livecode.language.values import (
@@ -158,35 +150,6 @@ def _no_args(name: str, op: object, doc: str) -> LangFunction:
         return None
 
     return LangFunction(name, impl, f"{name}()", doc)
-
-
-def _performer_only(ctx, name: str, what: str) -> None:
-    """Refuse ``name()`` unless the performer typed it at the prompt."""
-    source = ctx.in_file()
-    if source is not None:
-        raise HostError(
-            f"{name}() is refused in a session file ({source}): only the performer, at the "
-            f"prompt, may {what}"
-        )
-
-
-def _confined(path: str) -> bool:
-    """A path a session file may load: relative, ``.neu``, never above its own folder."""
-    parts = path.replace("\\", "/").split("/")
-    return (
-        path.lower().endswith(".neu")
-        and not os.path.isabs(path)
-        and not path.startswith("~")
-        and ".." not in parts
-        and ":" not in path  # a Windows drive
-    )
-
-
-def _path(name: str, args, kwargs) -> str:
-    (path,) = bind_args(name, [("path", REQUIRED)], args, kwargs)
-    if not isinstance(path, str) or not path.strip():
-        raise with_arg(BadType(f"{name}() needs a file name as a str, got {type_name(path)}"), 0)
-    return path
 
 
 _OSC_FORBIDDEN = frozenset(" #*,?[]{}")
@@ -466,80 +429,6 @@ def _clock(ctx, args, kwargs):
     return None
 
 
-@fn("save", "save(path)", "write the network as a session file the host can load again")
-def _save(ctx, args, kwargs):
-    _performer_only(ctx, "save", "write files")
-    ctx.actions.append(("save", _path("save", args, kwargs)))
-    return None
-
-
-@fn(
-    "record",
-    "record(path)",
-    "record the performance (code, controllers, every note) into a "
-    'SQLite file: record("gig.sqlite"); record(False) stops',
-)
-def _record(ctx, args, kwargs):
-    (path,) = bind_args("record", [("path", REQUIRED)], args, kwargs)
-    _performer_only(ctx, "record", "start or stop a recording")
-    if path is False:
-        ctx.actions.append(("record", None))
-        return None
-    ctx.actions.append(("record", _path("record", [path], {})))
-    return None
-
-
-@fn("load", "load(path)", "run a session file as part of this block")
-def _load(ctx, args, kwargs):
-    path = _path("load", args, kwargs)
-    if ctx.read_file is None:
-        raise with_arg(HostError("load() is not available here: this host reads no files"), 0)
-    source = ctx.in_file()
-    if source is not None and not _confined(path):
-        raise with_arg(
-            HostError(
-                f"a session file may load only .neu files by a relative path that stays "
-                f"inside the session's folder; {source} asked for {path!r}"
-            ),
-            0,
-        )
-    if ctx.load_depth >= ctx.budget.limits.load_depth:
-        raise LimitExceeded(f"load() may nest at most {ctx.budget.limits.load_depth} deep")
-    try:
-        text = ctx.read_file(path)
-    except LivecodeError:
-        raise
-    except (OSError, UnicodeError) as e:
-        raise with_arg(
-            HostError(
-                f"cannot read {path!r}: {e.strerror or e}"
-                if isinstance(e, OSError)
-                else f"cannot read {path!r}: {e}"
-            ),
-            0,
-        ) from None
-    if not isinstance(text, str):
-        raise HostError(f"the host gave {type_name(text)} for {path!r}, not text")
-    if not path.lower().endswith(".neu"):
-        # checked after reading, so a FIFO is still named as one; never parsed, so no line
-        # of /etc/passwd ends up in an error message (or in a recording of the refusal)
-        raise with_arg(HostError(f"load() runs session files (*.neu); {path!r} is not one"), 0)
-    ctx.load_depth += 1
-    try:
-        ctx.run_source(text, path)
-    finally:
-        ctx.load_depth -= 1
-    return None
-
-
-@fn("quit", "quit()", "leave the REPL")
-def _quit(ctx, args, kwargs):
-    bind_args("quit", [], args, kwargs)
-    _performer_only(ctx, "quit", "end the performance")
-    ctx.actions.append(("quit",))
-    return None
-
-
 @fn("ls", "ls()", "list the neurons, their parameters and the connections")
 def _ls(ctx, args, kwargs):
     bind_args("ls", [], args, kwargs)
@@ -616,12 +505,9 @@ COMMANDS: dict[str, LangFunction] = {
         _no_args("start", P.Start(), "run the network again after stop()"),
         _no_args("panic", P.Panic(), "all notes off now; the network keeps running"),
         _no_args("clear", P.Clear(), "remove every neuron and connection (tempo stays)"),
-        _save,
-        _load,
-        _record,
+        *HOST_COMMANDS,
         _ls,
         _help,
-        _quit,
     )
 }
 
