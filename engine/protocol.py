@@ -54,6 +54,8 @@ from engine.model.params import (
     CONN_KINDS,
     DEFAULT_TEMPO,
     DEFAULT_WEIGHT,
+    MAX_NAME,
+    NAME_RE,
     PARAMS,
     TEMPO_RANGE,
     ParamSpec,
@@ -62,12 +64,16 @@ from engine.model.params import (
     note_name,
     note_number,
     number,
+    valid_name,
     validate_param,
     validate_tempo,
 )
 from engine.model.vary import MARKOV_ORDERS, MAX_MEMORY, VARY_PARAMS, Choose, Markov, Vary, Walk
 
 __all__ = [
+    "NAME_RE",
+    "MAX_NAME",
+    "valid_name",
     "ParamSpec",
     "PARAMS",
     "TEMPO_RANGE",

@@ -43,6 +43,7 @@ __all__ = ["run_bench", "format_report", "percentiles", "process_costs"]
 BENCH_SESSION = "bench64"  # a shipped session (package data)
 PATCH_EVERY = 0.1
 OSC_RATE = 1000
+HOSTILE_RATE = 3000  # --osc-hostile: garbage datagrams a second (livecode.hostile.datagram)
 
 
 def percentiles(values: list[float], scale: float = 1e3) -> dict[str, float]:
@@ -185,9 +186,17 @@ def _jack_errors(probe: _JackProbe, logged: list[dict], frame0: int | None) -> d
 
 
 def run_bench(
-    seconds: float = 10.0, midi_api: str = "none", latency: float | None = None, osc: bool = True
+    seconds: float = 10.0,
+    midi_api: str = "none",
+    latency: float | None = None,
+    osc: bool = True,
+    hostile: bool = False,
 ) -> dict:
-    """Run the scenario and return the report (see ``livecode bench --json``)."""
+    """Run the scenario and return the report (see ``livecode bench --json``).
+
+    ``hostile``: the OSC load is a garbage flood at ``HOSTILE_RATE`` instead (no OSC
+    latency then: dropped datagrams leave nothing to time); the report adds the drops.
+    """
     _, batch = load_session(str(session_path(BENCH_SESSION)))
     render_x = _render_speed(batch)
     probe_neuron = DefineNeuron(PROBE, {"note": 1, "rate": 0.0, "dur": 0.01, "ch": 16})
@@ -228,7 +237,7 @@ def run_bench(
         epoch = statuses[0]["epoch"]
         cpu_before, wall_before = _cpu_seconds(pid), time.perf_counter()
         sent_at: dict[int, float] = {}
-        osc_load = _start_osc_load(osc_port, seconds) if osc_port else None
+        osc_load = _start_osc_load(osc_port, seconds, hostile) if osc_port else None
         k = 0
         end = wall_before + seconds
         while time.perf_counter() < end:
@@ -239,9 +248,10 @@ def run_bench(
             time.sleep(max(0.0, PATCH_EVERY - (time.perf_counter() - t_send)))
         cpu = (_cpu_seconds(pid) - cpu_before) / (time.perf_counter() - wall_before)
         frame0 = statuses[-1].get("frame0")
+        osc_status = statuses[-1].get("osc") or {}
         handle.stop()
         logged = read_jsonl(events)
-    osc_ms = _osc_latencies(osc_load, logged, epoch) if osc_load else None
+    osc_ms = _osc_latencies(osc_load, logged, epoch, hostile) if osc_load else None
     if probe is not None:
         time.sleep(0.1)
         probe.close()
@@ -250,7 +260,7 @@ def run_bench(
     # Pipe to applied, on the one clock both processes share (JACK's frame clock drifts).
     applied = [acks[i].wall - t for i, t in sent_at.items() if i in acks and acks[i].ok]
     first = min((e["sent"] for e in logged if e["type"] == "note_on"), default=math.nan)
-    return {
+    report = {
         "lateness_ms": percentiles(lateness),
         "patch_ms": {k: v for k, v in percentiles(applied).items() if k != "max"},
         "osc_ms": osc_ms,
@@ -261,6 +271,10 @@ def run_bench(
         "jack": _jack_errors(probe, logged, frame0) if probe else None,
         "process_us_per_firing": process_costs(),
     }
+    if hostile:
+        report["osc_received"] = osc_status.get("received")
+        report["osc_dropped"] = {k: v for k, v in (osc_status.get("dropped") or {}).items() if v}
+    return report
 
 
 PROBE = "probe"  # a silent-rate neuron that only OSC fires: its note-ons time the OSC path
@@ -275,25 +289,31 @@ def _osc_datagram(i: int) -> bytes:
     return osc_message(f"/neuron/ns_{i % 64}/vel", 40 + i % 80)
 
 
-def _send_osc(port: int, seconds: float) -> list[float]:
+def _send_osc(port: int, seconds: float, hostile: bool = False) -> list[float]:
     """In another process: the OSC load; returns the send times of the probe's fires."""
     from livecode.oscload import send_load
 
+    if hostile:
+        from livecode.hostile import datagram
+
+        return send_load(port, HOSTILE_RATE, seconds, make=datagram)
     sends = send_load(port, OSC_RATE, seconds, make=_osc_datagram)
     return sends[::FIRE_EVERY]
 
 
-def _start_osc_load(port: int, seconds: float):  # type: ignore[no-untyped-def]
+def _start_osc_load(port: int, seconds: float, hostile: bool = False):  # type: ignore[no-untyped-def]
     pool = multiprocessing.get_context("spawn").Pool(1)
-    return pool, pool.apply_async(_send_osc, (port, seconds))
+    return pool, pool.apply_async(_send_osc, (port, seconds, hostile))
 
 
-def _osc_latencies(load, logged: list[dict], epoch: float) -> dict | None:  # type: ignore[no-untyped-def]
+def _osc_latencies(load, logged: list[dict], epoch: float, hostile: bool = False) -> dict | None:  # type: ignore[no-untyped-def]
     from livecode.oscload import fire_latencies
 
     pool, result = load
     sends = result.get(timeout=60)
     pool.close()
+    if hostile:
+        return None
     latencies = fire_latencies(sends, logged, PROBE, epoch)
     if not latencies:
         return None
@@ -319,6 +339,9 @@ def format_report(report: dict) -> str:
     if costs:
         extra = "  ".join(f"{k} +{v:.2f}" for k, v in costs.items() if k != "plain")
         lines.append(f"per firing (model)      {costs['plain']:.2f} us; processes {extra} us")
+    if report.get("osc_dropped"):
+        drops = ", ".join(f"{k} {v}" for k, v in sorted(report["osc_dropped"].items()))
+        lines.append(f"OSC received / dropped  {report['osc_received']} / {drops}")
     if report["jack"]:
         lines.append(
             f"JACK frame error        {ms(report['jack']['error_ms'])}  "
@@ -328,9 +351,14 @@ def format_report(report: dict) -> str:
 
 
 def main(
-    seconds: float, as_json: bool, midi_api: str, latency: float | None, osc: bool = True
+    seconds: float,
+    as_json: bool,
+    midi_api: str,
+    latency: float | None,
+    osc: bool = True,
+    hostile: bool = False,
 ) -> int:
-    report = run_bench(seconds, midi_api, latency, osc)
+    report = run_bench(seconds, midi_api, latency, osc, hostile)
     print(json.dumps(report) if as_json else format_report(report))
     sys.stdout.flush()
     return 0

@@ -127,6 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="instead: the synths' CPU per block, the demo's WAV render speed, memory",
     )
     bench.add_argument("--soundfont", metavar="FILE", help=SOUNDFONT_HELP)
+    bench.add_argument(
+        "--osc-hostile",
+        action="store_true",
+        help="make the OSC load a garbage flood (3,000 hostile datagrams a second)",
+    )
     from livecode.replay import add_commands
 
     add_commands(sub, _add_realtime_options)
@@ -269,7 +274,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from livecode.bench import main as bench_main
 
             return bench_main(
-                args.seconds, args.json, args.midi_api, args.latency, osc=not args.no_osc
+                args.seconds,
+                args.json,
+                args.midi_api,
+                args.latency,
+                osc=not args.no_osc,
+                hostile=args.osc_hostile,
             )
         if args.command == "repl":
             from livecode.repl.prompt import run_repl

@@ -21,6 +21,8 @@ from engine import protocol as P
 from engine.protocol import Event
 from engine.record.recording import Recording, load, replay_events
 from engine.render import AUDIO_RATE, AudioStats, write_audio
+from livecode.language.errors import LivecodeError
+from livecode.language.interpreter import Interpreter
 from livecode.language.mirror import Mirror
 from livecode.language.session_text import connect_call, session_text
 
@@ -55,7 +57,9 @@ def export(path: str, out: str) -> str:
     if ext == ".neu":
         net = replay_events(rec).network
         mirror = mirror_from_snapshot(net.snapshot())
-        _write(out, session_text(mirror))
+        text = session_text(mirror)
+        _check_session(text, path)
+        _write(out, text)
         return (
             f"wrote the network at the end ({len(mirror.neurons)} neurons, "
             f"{len(mirror.connections)} connections) to {out}"
@@ -63,6 +67,21 @@ def export(path: str, out: str) -> str:
     text = code_text(rec)
     _write(out, text)
     return f"wrote {len(rec.blocks)} recorded blocks to {out}"
+
+
+def _check_session(text: str, path: str) -> None:
+    """Refuse to write a ``.neu`` the language would not run as a plain session file.
+
+    The recording was checked when opened; this is the last word: the text is run as a
+    stranger's file (no saving, recording, quitting or loading), so whatever a crafted
+    recording held, the exported file is only what the language itself writes.
+    """
+    try:
+        Interpreter().run(text, "export.neu", typed=False)
+    except LivecodeError as exc:
+        raise ValueError(
+            f"{path}: its network cannot be written as a session file: {exc.headline()}"
+        ) from None
 
 
 def write_events(rec: Recording, out: str) -> int:

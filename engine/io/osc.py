@@ -18,19 +18,16 @@ them, so faders follow code.
 from __future__ import annotations
 
 import ipaddress
-import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pythonosc import osc_packet
-from pythonosc.parsing import osc_types
-
 from engine import protocol as P
 from engine.io.osc_base import OscIn, OscOut
 from engine.io.osc_routes import REASONS, Drop, Router, unmap_value
 from engine.io.osc_udp import OscError, UdpIn, UdpOut, parse_hostport
+from engine.io.osc_wire import WireError, parse
 from engine.runtime.drops import DropLog
 from engine.runtime.hooks import EngineHooks
 
@@ -40,22 +37,14 @@ DRAIN_SECONDS = 0.001  # most work per wake-up before the loop gets to play what
 MAX_AHEAD = 600.0  # seconds a bundle's timetag may lie in the future
 MAX_PENDING = 1000  # bundles waiting for their time at once
 LOG_SECONDS = 5.0  # at most one notice about dropped datagrams this often
-_KNOWN_TAGS = frozenset("ifdsbrmtTFNh[]")
-
-
-class _QuietParser(logging.Filter):
-    """Swallows python-osc's log lines (it logs and skips unknown type tags and bundle
-    elements) and remembers that there was one: such a datagram is counted malformed."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.flagged = False
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if "pythonosc" in record.pathname:
-            self.flagged = True
-            return False
-        return True
+MAX_PENDING_OPS = 20_000  # operations held in those bundles, together
+MAX_OPS = 4096  # operations one datagram may stand for (patterns expand)
+MAX_WAIT = 0.5  # seconds a datagram may have waited in the socket: older ones are stale
+# Share of the loop's time OSC may take over a burst: a flood past it is read and dropped
+# unparsed ("flood"), so the engine (at realtime priority) never starves JACK or the notes.
+SHARE = 0.5
+BURST = 0.02  # seconds of work a burst may use before the share applies
+ROOM_MARGIN = 0.0002  # a drain ends this long before the next note is due
 
 
 def open_osc_server(
@@ -80,9 +69,22 @@ def open_osc_server(
 
 def _allow_list(allow: Iterable[str]) -> frozenset[str]:
     try:
-        return frozenset(str(ipaddress.ip_address(a.strip())) for a in allow)
+        return frozenset(_plain_ip(str(ipaddress.ip_address(a.strip()))) for a in allow)
     except ValueError as exc:
         raise OscError(f"--osc-allow takes IP addresses: {exc}") from None
+
+
+def _plain_ip(sender: str) -> str:
+    """``sender`` as it is listed: an IPv4 sender reaching an IPv6 socket (``--osc-host ::``)
+    arrives as ``::ffff:a.b.c.d`` and is the IPv4 address ``a.b.c.d``."""
+    if sender.startswith("::ffff:"):
+        try:
+            mapped = ipaddress.IPv6Address(sender).ipv4_mapped
+        except ValueError:
+            return sender
+        if mapped is not None:
+            return str(mapped)
+    return sender
 
 
 class OscServer:
@@ -114,8 +116,9 @@ class OscServer:
         self._latency: deque[float] = deque(maxlen=4096)  # arrival -> applied, seconds
         self._inflight: dict[int, list] = {}  # id(batch) -> [batch, packet state]
         self._pending = 0  # datagrams with a batch still waiting for its timetag
-        self._quiet = _QuietParser()
-        logging.getLogger().addFilter(self._quiet)
+        self._pending_ops = 0  # operations in those batches
+        self._credit = BURST  # seconds of work OSC may still use now (see SHARE)
+        self._credited = time.perf_counter()
 
     # --- wiring --------------------------------------------------------------------------
 
@@ -138,7 +141,6 @@ class OscServer:
         return text
 
     def close(self) -> None:
-        logging.getLogger().removeFilter(self._quiet)
         self.source.close()
         if self.feedback is not None:
             self.feedback.close()
@@ -146,15 +148,39 @@ class OscServer:
     # --- receiving -----------------------------------------------------------------------
 
     def drain(self) -> None:
-        """Read and handle every pending datagram (at most ``DRAIN_SECONDS`` of work)."""
+        """Read and handle pending datagrams: at most ``DRAIN_SECONDS`` of work, then the
+        loop plays what is due. Past OSC's share of the time, or stale, they are dropped
+        unread (a flood must not build a backlog or take the CPU from the notes)."""
         source = self.source
-        wall_offset = time.time() - time.perf_counter()
-        deadline = time.perf_counter() + DRAIN_SECONDS
+        start = time.perf_counter()
+        wall_offset = time.time() - start
+        self._credit = min(BURST, self._credit + (start - self._credited) * SHARE)
+        deadline = start + min(DRAIN_SECONDS, self._room())
         while (dgram := source.receive()) is not None:
-            self.handle(dgram.data, dgram.sender, dgram.arrival, wall_offset)
-            if time.perf_counter() > deadline:
+            began = time.perf_counter()
+            if self._credit <= 0.0:
+                self.received += 1
+                self.drops.add("flood", "more OSC than the engine may spend its time on")
+            elif dgram.arrival < began - MAX_WAIT:
+                self.received += 1
+                self.drops.add("stale", f"waited more than {MAX_WAIT:g} s in the socket")
+            else:
+                self.handle(dgram.data, dgram.sender, dgram.arrival, wall_offset)
+            ended = time.perf_counter()
+            self._credit -= ended - began
+            if ended > deadline:
                 break
+        self._credited = time.perf_counter()
         self.drops.flush()
+
+    def _room(self) -> float:
+        """Seconds until the next note is due (less a margin): a drain that would run into
+        it stops there, after one datagram at least."""
+        engine = self.engine
+        if engine is None:
+            return DRAIN_SECONDS
+        due = engine.net.next_time() - engine.lead
+        return due - engine.clock.now() - ROOM_MARGIN
 
     def handle(
         self,
@@ -165,17 +191,26 @@ class OscServer:
     ) -> None:
         """Count, check, parse, route and apply (or schedule) one datagram."""
         self.received += 1
+        sender = _plain_ip(sender)
         if self.allow and sender not in self.allow:
             self.drops.add("sender", f"sender {sender} is not in --osc-allow")
             return
         try:
-            messages = self._parse(data)
+            try:
+                messages = parse(data)
+            except WireError as exc:
+                raise Drop("malformed", str(exc)) from None
             groups: dict[float, list] = {}
             router = self.router
             assert router is not None, "attach() first"
-            for timed in messages:
-                msg = timed.message
-                groups.setdefault(timed.time, []).extend(router.ops(msg.address, msg.params))
+            count = 0
+            router.start_packet()
+            for message in messages:
+                ops = router.ops(message.address, message.params)
+                count += len(ops)
+                if count > MAX_OPS:
+                    raise Drop("address", f"one datagram may stand for {MAX_OPS} changes at most")
+                groups.setdefault(message.time, []).extend(ops)
         except Drop as drop:
             self.drops.add(drop.reason, drop.detail)
             return
@@ -193,17 +228,22 @@ class OscServer:
             for when, batch in batches
         ]
         if any(t > now for t, _ in timed) and (
-            self._pending >= MAX_PENDING or max(t for t, _ in timed) > now + MAX_AHEAD
+            self._pending >= MAX_PENDING
+            or self._pending_ops + count > MAX_PENDING_OPS
+            or max(t for t, _ in timed) > now + MAX_AHEAD
         ):
             # a sender must not fill the engine's memory with bundles for next year
             self.drops.add(
-                "ahead", f"bundles may wait {MAX_AHEAD:g} s at most, {MAX_PENDING} at a time"
+                "ahead",
+                f"bundles may wait {MAX_AHEAD:g} s at most, {MAX_PENDING} "
+                f"(of {MAX_PENDING_OPS:,} changes) at a time",
             )
             return
         state: list[Any] = [
             len(batches),
             True,
             arrival if arrival is not None else time.perf_counter(),
+            count,
         ]
         later = []
         for t, batch in timed:
@@ -215,40 +255,9 @@ class OscServer:
         if later:
             state[2] = None  # latency is measured for messages applied at once only
             self._pending += 1
+            self._pending_ops += count
             for t, batch in later:
                 engine.schedule(batch, t)
-
-    def _parse(self, data: bytes) -> list:
-        if len(data) % 4:
-            # OSC packets are whole 4-byte words; python-osc pads a cut-off last argument
-            # with zeros and would accept it
-            raise Drop("malformed", f"an OSC packet is a multiple of 4 bytes, got {len(data)}")
-        if data.startswith(b"#bundle"):
-            _check_bundle(data)
-        quiet = self._quiet
-        quiet.flagged = False
-        try:
-            messages = osc_packet.OscPacket(data).messages
-        except osc_packet.ParseError as exc:
-            raise Drop("malformed", f"not an OSC packet: {exc}") from None
-        except Exception as exc:  # noqa: BLE001 - hostile bytes may trip any error in the parser
-            raise Drop("malformed", f"not an OSC packet ({type(exc).__name__})") from None
-        if quiet.flagged:
-            raise Drop("malformed", "an OSC packet with an unknown type tag or bundle element")
-        for timed in messages:
-            dgram = timed.message.dgram
-            if len(dgram) % 4:
-                raise Drop(
-                    "malformed", f"an OSC message is a multiple of 4 bytes, got {len(dgram)}"
-                )
-            try:
-                _, index = osc_types.get_string(dgram, 0)
-                tags = osc_types.get_string(dgram, index)[0][1:] if index < len(dgram) else ""
-            except osc_types.ParseError:
-                raise Drop("malformed", "an OSC message without a type tag string") from None
-            if not _KNOWN_TAGS.issuperset(tags):
-                raise Drop("malformed", f"unknown OSC type tag in {tags[:20]!r}")
-        return messages
 
     def _watched(self, batch: P.Batch, ack: P.Ack) -> None:
         """Engine watcher: settle OSC datagrams as their batches are applied; echo others."""
@@ -267,6 +276,7 @@ class OscServer:
         if state[0] == 0:
             if state[2] is None:
                 self._pending -= 1
+                self._pending_ops -= state[3]
             if state[1]:
                 self.applied += 1
                 if state[2] is not None:
@@ -360,24 +370,6 @@ class OscServer:
             out["feedback_sent"] = self.feedback.sent
             out["feedback_errors"] = self.feedback.errors
         return out
-
-
-def _check_bundle(dgram: bytes, depth: int = 0) -> None:
-    """Check a bundle's framing: python-osc reads an element whose size overruns the bundle
-    as whatever is left, so a lying size would pass."""
-    if depth > 8:
-        raise Drop("malformed", "OSC bundles nested more than 8 deep")
-    index = 16  # "#bundle\0" and the timetag
-    try:
-        while index < len(dgram):
-            size, index = osc_types.get_int(dgram, index)
-            if size <= 0 or size % 4 or index + size > len(dgram):
-                raise Drop("malformed", f"an OSC bundle element of {size} bytes does not fit")
-            if dgram.startswith(b"#bundle", index):
-                _check_bundle(dgram[index : index + size], depth + 1)
-            index += size
-    except osc_types.ParseError:
-        raise Drop("malformed", "a cut-off OSC bundle") from None
 
 
 def _osc_args(value: object) -> tuple:

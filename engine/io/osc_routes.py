@@ -3,8 +3,10 @@
 :class:`Router` reads the network (neurons, connections, mappings) and turns one
 message ``(address, args)`` into protocol ops, or raises :class:`Drop` with the counter
 it belongs to. Exact addresses are looked up directly; addresses with pattern characters
-(``* ? [] {}``) are matched by python-osc's :class:`~pythonosc.dispatcher.Dispatcher`
-against the whole address space, rebuilt when the network's shape changes.
+(``* ? [] {}``) are matched part by part (a neuron's name against the neurons, its
+parameter against the parameters), so a pattern costs one match per neuron, not one per
+address; a datagram may hold at most :data:`MAX_PATTERNS` patterns not seen before
+(the routes of each are kept until the network's shape changes).
 
 Numbers: ints, floats and booleans are accepted (``T`` is 1, ``F`` is 0); NaN and
 infinities are dropped ("value"), other types are dropped ("type"). Values set directly
@@ -17,9 +19,8 @@ with no argument or a first argument above 0.5 (a press), and ignore the release
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
-
-from pythonosc.dispatcher import Dispatcher
 
 from engine import protocol as P
 from engine.errors import EngineError
@@ -28,10 +29,22 @@ from engine.model.mapping import control_op, map_value, unmap_value  # shared wi
 __all__ = ["Router", "Drop", "map_value", "unmap_value", "REASONS", "PATTERN_CHARS"]
 
 # Why a datagram was dropped; every one of them is counted in the status.
-REASONS = ("sender", "malformed", "address", "type", "value", "refused", "ahead")
+REASONS = (
+    "sender",
+    "malformed",
+    "address",
+    "type",
+    "value",
+    "refused",
+    "ahead",
+    "flood",
+    "stale",
+)
 PATTERN_CHARS = frozenset("*?[]{}")
 MAX_PATTERN = 256  # characters in an address pattern; exact addresses may be longer (and unknown)
 TRIGGERS = {"panic": P.Panic, "stop": P.Stop, "start": P.Start}
+MAX_PATTERNS = 4  # new address patterns in one datagram (each scans the network once)
+MAX_CACHED = 256  # patterns whose routes are kept
 
 
 class Drop(EngineError):
@@ -89,7 +102,8 @@ class Router:
         self.net = net
         self._shape = -1
         self._mapped: dict[str, list[dict]] = {}
-        self._dispatcher: Dispatcher | None = None
+        self._patterns: dict[str, list[tuple]] = {}  # pattern -> its routes, this shape
+        self._patterns_left = MAX_PATTERNS
 
     # --- the address space -----------------------------------------------------------------
 
@@ -101,7 +115,7 @@ class Router:
             if m["source"] == "osc":
                 mapped.setdefault(m["address"], []).append(m)
         self._mapped = mapped
-        self._dispatcher = None  # rebuilt when a pattern next needs it
+        self._patterns = {}
         self._shape = self.net.shape
 
     def mapped(self) -> dict[str, list[dict]]:
@@ -128,24 +142,42 @@ class Router:
             routes.append((parts[1],))
         return routes
 
-    def _space(self) -> Dispatcher:
-        """A dispatcher holding every address the network answers to, each with its route."""
-        if self._dispatcher is None:
-            d = Dispatcher()
-            noop = _noop
-            for route in (("tempo",), ("panic",), ("stop",), ("start",)):
-                d.map("/" + route[0], noop, route)
-            for name in self.net.neurons():
-                d.map(f"/neuron/{name}/fire", noop, ("fire", name))
-                for param in P.PARAMS:
-                    d.map(f"/neuron/{name}/{param}", noop, ("param", name, param))
+    def start_packet(self) -> None:
+        """A new datagram: its own allowance of new patterns."""
+        self._patterns_left = MAX_PATTERNS
+
+    def _matching(self, address: str) -> list[tuple]:
+        """Every route a pattern reaches, matched part by part (see the module docstring)."""
+        cached = self._patterns.get(address)
+        if cached is not None:
+            return cached
+        if self._patterns_left <= 0:
+            raise Drop("address", f"at most {MAX_PATTERNS} new address patterns in one datagram")
+        self._patterns_left -= 1
+        parts = [_part_regex(p) for p in address.split("/")[1:]]
+        routes: list[tuple] = []
+        if len(parts) == 1:
+            routes += [(k,) for k in ("tempo", *TRIGGERS) if parts[0].fullmatch(k)]
+        elif len(parts) == 3 and parts[0].fullmatch("neuron"):
+            params = [p for p in ("fire", *P.PARAMS) if parts[2].fullmatch(p)]
+            if params:
+                for name in self.net.neurons():
+                    if parts[1].fullmatch(name):
+                        routes += [
+                            ("fire", name) if p == "fire" else ("param", name, p) for p in params
+                        ]
+        elif len(parts) == 4 and parts[0].fullmatch("conn") and parts[3].fullmatch("w"):
             for src, dst in self.net.connections():
-                d.map(f"/conn/{src}/{dst}/w", noop, ("w", src, dst))
-            for address, maps in self._mapped.items():
-                for m in maps:
-                    d.map(address, noop, ("map", m))
-            self._dispatcher = d
-        return self._dispatcher
+                if parts[1].fullmatch(src) and parts[2].fullmatch(dst):
+                    routes.append(("w", src, dst))
+        whole = re.compile("/".join(["", *(p.pattern for p in parts)]))
+        for mapped, maps in self._mapped.items():
+            if whole.fullmatch(mapped):
+                routes += [("map", m) for m in maps]
+        if len(self._patterns) >= MAX_CACHED:
+            self._patterns.clear()
+        self._patterns[address] = routes
+        return routes
 
     def routes(self, address: str) -> list[tuple]:
         """Every route ``address`` (an address or a pattern) reaches; Drop if none."""
@@ -154,7 +186,7 @@ class Router:
             routes = self._exact(address)
         else:
             _check_pattern(address)
-            routes = [h.args[0] for h in self._space().handlers_for_address(address)]
+            routes = self._matching(address)
         if not routes:
             raise Drop("address", f"no such address {_short(address)}")
         return routes
@@ -205,8 +237,36 @@ class Router:
         return control_op(m, number(args, arg, address))
 
 
-def _noop(*args: object) -> None:
-    """The dispatcher's handlers are never invoked: their fixed argument is the route."""
+def _part_regex(part: str) -> re.Pattern:
+    """One part of an OSC address pattern (between slashes) as a regular expression:
+    ``*`` any run, ``?`` one character, ``[a-z]``/``[!a]`` a set, ``{a,b}`` a choice."""
+    out: list[str] = []
+    i = 0
+    while i < len(part):
+        c = part[i]
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            end = part.index("]", i)  # _check_pattern made sure it is closed
+            body = part[i + 1 : end]
+            negate = body.startswith("!")
+            body = body[1:] if negate else body
+            chars = "".join(
+                "-" if ch == "-" and 0 < k < len(body) - 1 else re.escape(ch)
+                for k, ch in enumerate(body)
+            )
+            out.append(f"[{'^' if negate else ''}{chars}]" if chars else "(?!)")
+            i = end
+        elif c == "{":
+            end = part.index("}", i)
+            out.append("(?:" + "|".join(re.escape(w) for w in part[i + 1 : end].split(",")) + ")")
+            i = end
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.compile("".join(out))
 
 
 def _check_pattern(address: str) -> None:

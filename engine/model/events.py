@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Event", "midi_bytes"]
+__all__ = ["EVENT_TYPES", "Event", "midi_bytes"]
 
 # status byte (without the channel) and data length of each event type
 _STATUS = {"note_on": 0x90, "note_off": 0x80, "control_change": 0xB0, "program_change": 0xC0}
+EVENT_TYPES = frozenset(_STATUS)  # every type of event the network produces
 
 
 @dataclass(unsafe_hash=True)

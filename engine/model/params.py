@@ -26,7 +26,21 @@ __all__ = [
     "validate_tempo",
     "full_params",
     "default_params",
+    "NAME_RE",
+    "MAX_NAME",
+    "valid_name",
 ]
+
+# A neuron's name: what the language binds it to, what OSC addresses and saved files
+# spell. The one rule, for the language, recordings and export alike.
+NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+MAX_NAME = 64
+
+
+def valid_name(name: object) -> bool:
+    """Whether ``name`` can be a neuron's name (ASCII letters, digits, `_`; at most 64)."""
+    return isinstance(name, str) and len(name) <= MAX_NAME and NAME_RE.fullmatch(name) is not None
+
 
 DEFAULT_TEMPO = 120.0
 DEFAULT_WEIGHT = 0.5

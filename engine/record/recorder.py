@@ -111,6 +111,8 @@ def prepare(path: str, fresh: bool = True) -> str:
     never appends to (or overwrites) an old one.
     """
     full = os.path.abspath(os.path.expanduser(path))
+    if os.path.islink(full):  # a link (dangling or not) would put the file somewhere else
+        raise RecordError(f"{path} is a symbolic link; record to a plain file")
     if fresh and os.path.exists(full) and os.path.getsize(full) > 0:
         raise RecordError(f"{path} already exists; record to a new file")
     connect(full).close()

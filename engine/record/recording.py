@@ -23,6 +23,7 @@ from engine.model.state import snapshot_ops
 from engine.protocol import Batch, Event
 from engine.record.eventlog import EventLog, read_jsonl
 from engine.record.recorder import RecordError, ops_from_json, prepare
+from engine.record.validate import check_recording
 from engine.runtime.hooks import EngineHooks
 
 __all__ = [
@@ -141,8 +142,12 @@ def load(path: str) -> Recording:
                 seg.sent.append(sent)
         finally:
             db.close()
-    except (sqlite3.Error, KeyError, ValueError, TypeError) as exc:
-        raise RecordError(f"{path} is not a readable livecode recording: {exc}") from exc
+    except (sqlite3.Error, KeyError, ValueError, TypeError, RecursionError) as exc:
+        raise RecordError(f"{path} is not a readable livecode recording: {exc}") from None
+    try:
+        check_recording(list(segs.values()))
+    except RecordError as exc:
+        raise RecordError(f"{path} is not a valid livecode recording: {exc}") from None
     return Recording(path, list(segs.values()))
 
 
@@ -186,7 +191,8 @@ def replay_events(rec: Recording, until: float | None = None) -> ReplayResult:
             out += net.advance(block.t)
             try:
                 out += net.apply(Batch(block.ops, block.source, block.text), block.t)
-            except ModelError as exc:  # the engine applied it: the file is not this model's
+            except (ModelError, P.EngineError, TypeError, ValueError) as exc:
+                # the engine applied it: the file is not this model's, or was made up
                 raise RecordError(
                     f"recorded batch at {block.t:.3f} s no longer applies: {exc}"
                 ) from exc

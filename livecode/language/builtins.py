@@ -74,7 +74,8 @@ def _items(ctx, value: object, what: str) -> list:
         value = list(value)
     if not isinstance(value, (list, tuple, range, str)):
         raise BadType(f"{what} needs a list, tuple, range, str or dict, got {type_name(value)}")
-    ctx.budget.work(len(value))
+    # the whole tree: min(), sorted() and the like compare nested items in C
+    ctx.budget.work(len(value) if isinstance(value, range) else ctx.budget.cost(value))
     return list(value)
 
 
@@ -228,7 +229,7 @@ def _sum(ctx, args, kwargs):
 def _sorted(ctx, args, kwargs):
     xs, reverse = bind_args("sorted", [("x", REQUIRED), ("reverse", False)], args, kwargs)
     items = _items(ctx, xs, "sorted()")
-    ctx.budget.work(len(items) * max(1, len(items).bit_length()))
+    ctx.budget.work(ctx.budget.cost(items) * max(1, len(items).bit_length()))
     kinds = {"number" if isinstance(v, (int, float)) else type(v) for v in items}
     if len(kinds) > 1 or (kinds and not kinds <= {"number", str, tuple, list}):
         raise BadType("sorted() needs items that can be ordered: all numbers or all str")

@@ -1,8 +1,7 @@
 """The language's own functions: neurons, connections, transport, and requests to the host.
 
-``save``, ``load``, ``record``, ``ls``, ``help`` and ``quit`` do no I/O here: ``save``/``record``/``quit``
-append a host action, ``load`` asks the ``read_file`` callable the host gave the
-interpreter, and ``ls``/``help`` return text.
+``ls`` and ``help`` return text; the requests to the host (``save``, ``load``, ``record``,
+``quit``) and what a session file may ask of it are in :mod:`livecode.language.host`.
 """
 
 from __future__ import annotations
@@ -13,10 +12,10 @@ from livecode.language.errors import (
     BadType,
     BadValue,
     HostError,
-    LimitExceeded,
     LivecodeError,
     suggest,
 )
+from livecode.language.host import HOST_COMMANDS, path_arg
 from livecode.language.network import control_range, suggest_param, validate
 from livecode.language.processes import PROCESSES
 from livecode.language.session_text import listing
@@ -152,13 +151,6 @@ def _no_args(name: str, op: object, doc: str) -> LangFunction:
         return None
 
     return LangFunction(name, impl, f"{name}()", doc)
-
-
-def _path(name: str, args, kwargs) -> str:
-    (path,) = bind_args(name, [("path", REQUIRED)], args, kwargs)
-    if not isinstance(path, str) or not path.strip():
-        raise with_arg(BadType(f"{name}() needs a file name as a str, got {type_name(path)}"), 0)
-    return path
 
 
 _OSC_FORBIDDEN = frozenset(" #*,?[]{}")
@@ -519,12 +511,6 @@ def _pan(ctx, args, kwargs):
     return None
 
 
-@fn("save", "save(path)", "write the network as a session file the host can load again")
-def _save(ctx, args, kwargs):
-    ctx.actions.append(("save", _path("save", args, kwargs)))
-    return None
-
-
 @fn(
     "fit",
     "fit(path, grid=None, channel=None, track=None, bars=None)",
@@ -538,7 +524,7 @@ def _fit(ctx, args, kwargs):
         args,
         kwargs,
     )
-    path = _path("fit", [path], {})
+    path = path_arg("fit", [path], {})
     for name, value in (("grid", grid), ("bars", bars)):
         if value is not None and not isinstance(value, str):
             hint = '"1/16"' if name == "grid" else '"1:4"'
@@ -554,58 +540,6 @@ def _fit(ctx, args, kwargs):
             )
     options = {"grid": grid, "channel": channel, "track": track, "bars": bars}
     ctx.actions.append(("fit", path, options))
-    return None
-
-
-@fn(
-    "record",
-    "record(path)",
-    "record the performance (code, controllers, every note) into a "
-    'SQLite file: record("gig.sqlite"); record(False) stops',
-)
-def _record(ctx, args, kwargs):
-    (path,) = bind_args("record", [("path", REQUIRED)], args, kwargs)
-    if path is False:
-        ctx.actions.append(("record", None))
-        return None
-    ctx.actions.append(("record", _path("record", [path], {})))
-    return None
-
-
-@fn("load", "load(path)", "run a session file as part of this block")
-def _load(ctx, args, kwargs):
-    path = _path("load", args, kwargs)
-    if ctx.read_file is None:
-        raise with_arg(HostError("load() is not available here: this host reads no files"), 0)
-    if ctx.load_depth >= ctx.budget.limits.load_depth:
-        raise LimitExceeded(f"load() may nest at most {ctx.budget.limits.load_depth} deep")
-    try:
-        text = ctx.read_file(path)
-    except LivecodeError:
-        raise
-    except (OSError, UnicodeError) as e:
-        raise with_arg(
-            HostError(
-                f"cannot read {path!r}: {e.strerror or e}"
-                if isinstance(e, OSError)
-                else f"cannot read {path!r}: {e}"
-            ),
-            0,
-        ) from None
-    if not isinstance(text, str):
-        raise HostError(f"the host gave {type_name(text)} for {path!r}, not text")
-    ctx.load_depth += 1
-    try:
-        ctx.run_source(text, path)
-    finally:
-        ctx.load_depth -= 1
-    return None
-
-
-@fn("quit", "quit()", "leave the REPL")
-def _quit(ctx, args, kwargs):
-    bind_args("quit", [], args, kwargs)
-    ctx.actions.append(("quit",))
     return None
 
 
@@ -694,13 +628,10 @@ COMMANDS: dict[str, LangFunction] = {
         _no_args("start", P.Start(), "run the network again after stop()"),
         _no_args("panic", P.Panic(), "all notes off now; the network keeps running"),
         _no_args("clear", P.Clear(), "remove every neuron and connection (tempo stays)"),
-        _save,
-        _load,
         _fit,
-        _record,
+        *HOST_COMMANDS,
         _ls,
         _help,
-        _quit,
     )
 }
 

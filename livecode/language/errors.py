@@ -13,6 +13,7 @@ column, the source line) and renders like a compiler message::
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 
 __all__ = [
@@ -31,8 +32,27 @@ __all__ = [
     "InternalError",
     "internal_message",
     "NOT_APPLIED",
+    "Interrupted",
     "suggest",
+    "printable",
 ]
+
+# C0 and C1 controls, DEL, and the bidirectional overrides that reorder what is shown:
+# a file's string or a packet must not clear the screen, set the clipboard (OSC 52) or
+# disguise a line when it is printed on the performer's terminal.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROLS_AND_NEWLINES = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str, keep_newlines: bool = True) -> str:
+    """``text`` safe to print on a terminal: control characters written as escapes."""
+    pattern = _CONTROLS if keep_newlines else _CONTROLS_AND_NEWLINES
+
+    def escape(m: re.Match) -> str:
+        c = ord(m.group())
+        return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+
+    return pattern.sub(escape, text)
 
 
 # What a fault barrier says became of a block that failed before it reached the engine.
@@ -95,9 +115,11 @@ class LivecodeError(Exception):
         out = self.headline()
         if self.line and self.source_line:
             src = self.source_line.rstrip("\r\n").expandtabs(1)
-            caret = " " * max(0, min(self.col - 1, len(src))) + "^"
+            cut = len(printable(src[: max(0, self.col - 1)]))  # the caret under the same char
+            src = printable(src)
+            caret = " " * max(0, min(cut, len(src))) + "^"
             out += f"\n  {src}\n  {caret}"
-        return out
+        return printable(out, keep_newlines=True)
 
     def __str__(self) -> str:
         return self.render()
@@ -151,6 +173,10 @@ class DivisionByZero(LivecodeError, ZeroDivisionError):
 
 class LimitExceeded(LivecodeError, OverflowError):
     """A block would run too long or build too large a value; it is refused whole."""
+
+
+class Interrupted(LivecodeError):
+    """The performer pressed Ctrl-C while a block ran; the block changed nothing."""
 
 
 class HostError(LivecodeError, OSError):

@@ -43,8 +43,9 @@ from livecode.language.whitelist import check_tree, position
 
 __all__ = ["Evaluator", "MAX_SOURCE"]
 
-MAX_SOURCE = 1_000_000  # characters in one block or loaded file
-MAX_NESTING = 120  # expressions inside expressions
+MAX_SOURCE = Limits().source  # characters in one block, with the files it loads
+MAX_NESTING = 120  # evaluations inside evaluations, across load(): a second line of defence
+_BOM = "\ufeff"  # editors on some systems start a UTF-8 file with it
 _NEWLINES = re.compile(r"\r\n|\r|\n")
 
 
@@ -60,8 +61,10 @@ class Evaluator(Statements, NetworkOps):
         activations: Callable[[], dict] | None = None,
         limits: Limits | None = None,
         drawn: Callable[[], dict] | None = None,
+        typed: bool = True,
     ) -> None:
         self.variables = variables
+        self.typed = typed  # the block was typed at the prompt (not a file's text)
         self.mirror = mirror
         self.functions = functions
         self.read_file = read_file
@@ -111,20 +114,35 @@ class Evaluator(Statements, NetworkOps):
 
     def run_source(self, source: str, filename: str = "<repl>") -> None:
         """Parse, check and run ``source`` as part of this block (``load`` nests here)."""
-        lines = _NEWLINES.split(source)
-        if len(source) > MAX_SOURCE:
+        if source.startswith(_BOM):
+            source = source[1:]
+        limit = self.budget.limits.source
+        if len(source) > limit:
             raise LimitExceeded(
-                f"a block may hold at most {MAX_SOURCE:,} characters, got {len(source):,}",
+                f"a block may hold at most {limit:,} characters, got {len(source):,}",
                 filename=filename,
             )
+        try:
+            self.budget.parse(len(source), filename)
+        except LimitExceeded as e:
+            e.filename = filename
+            raise
+        lines = _NEWLINES.split(source)
         tree = _parse(source, filename, lines)
         saved = self.filename, self.lines
         self.filename, self.lines = filename, lines
         try:
-            check_tree(tree, self.make_error)
+            check_tree(tree, self.make_error, self.budget)
             self.exec_body(tree.body)
         finally:
             self.filename, self.lines = saved
+
+    def in_file(self) -> str | None:
+        """The session file running now (a loaded, watched or started one), or None at the
+        prompt: what only the performer may ask for is refused when this is set."""
+        if self.typed and self.load_depth == 0:
+            return None
+        return self.filename
 
     def make_error(
         self,
@@ -239,6 +257,7 @@ class Evaluator(Statements, NetworkOps):
         return out
 
     def check_key(self, key: object, node: ast.AST) -> None:
+        self.budget.work(self.budget.cost(key))  # hashing walks a tuple key
         if not _hashable(key):
             raise self.make_error(
                 BadType,
@@ -281,13 +300,20 @@ class Evaluator(Statements, NetworkOps):
         left = self.evaluate(node.left)
         for op, right_node in zip(node.ops, node.comparators, strict=True):
             right = self.evaluate(right_node)
-            for side in (left, right):
-                if isinstance(side, (list, tuple, dict, str)):
-                    self.budget.work(len(side))
+            self.budget.work(self.compare_cost(op, left, right))
             if not ops.compare(type(op), left, right):
                 return False
             left = right
         return True
+
+    def compare_cost(self, op: ast.cmpop, left: object, right: object) -> int:
+        """What comparing walks in C: both trees, except a dict lookup (hash the key)."""
+        if isinstance(op, (ast.In, ast.NotIn)):
+            if isinstance(right, dict):
+                return self.budget.cost(left)
+            if isinstance(right, range):
+                return 1 if isinstance(left, int) else len(right)
+        return self.budget.cost(left) + self.budget.cost(right)
 
     def e_ifexp(self, node: ast.IfExp) -> object:
         return self.evaluate(node.body if ops.truth(self.evaluate(node.test)) else node.orelse)
@@ -317,6 +343,7 @@ class Evaluator(Statements, NetworkOps):
             index: object = slice(*parts)
         else:
             index = self.evaluate(node.slice)
+            self.budget.work(self.budget.cost(index))
         return ops.subscript(container, index, self.budget)
 
     def e_call(self, node: ast.Call) -> object:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from livecode.language.commands import FUNCTIONS
-from livecode.language.errors import InternalError, LivecodeError
+from livecode.language.errors import InternalError, Interrupted, LivecodeError, printable
 from livecode.language.evaluator import Evaluator
 from livecode.language.mirror import Mirror
 from livecode.language.values import Limits, NeuronRef
@@ -60,8 +60,13 @@ class Interpreter:
         self.mirror = Mirror()
         self._variables: dict = {}
 
-    def run(self, source: str, filename: str = "<repl>") -> Result:
-        """Run ``source`` as one block; raises ``LivecodeError`` and changes nothing on error."""
+    def run(self, source: str, filename: str = "<repl>", typed: bool | None = None) -> Result:
+        """Run ``source`` as one block; raises ``LivecodeError`` and changes nothing on error.
+
+        ``typed``: the performer typed it at the prompt (default: ``filename`` is
+        ``"<repl>"``). Text from a file may not write files or quit (see ``commands``).
+        Ctrl-C during a block is a refusal like any other: the block changes nothing.
+        """
         ev = Evaluator(
             dict(self._variables),
             self.mirror.copy(),
@@ -70,9 +75,14 @@ class Interpreter:
             activations=self.activations,
             limits=self.limits,
             drawn=self.drawn,
+            typed=filename == "<repl>" if typed is None else typed,
         )
         try:
             ev.run_source(source, filename)
+        except KeyboardInterrupt:
+            raise Interrupted(
+                "interrupted (Ctrl-C): the block changed nothing", filename=filename
+            ) from None
         except LivecodeError:
             raise
         except Exception as exc:  # noqa: BLE001 - the evaluator's fault barrier
@@ -81,7 +91,7 @@ class Interpreter:
             err.filename = filename
             raise err from None
         self._variables, self.mirror = ev.variables, ev.mirror
-        return Result(tuple(ev.ops), ev.output, ev.actions)
+        return Result(tuple(ev.ops), [printable(line) for line in ev.output], ev.actions)
 
     @property
     def variables(self) -> dict:

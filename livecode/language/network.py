@@ -17,6 +17,7 @@ from engine import protocol as P
 from livecode.language.errors import BadType, BadValue, LimitExceeded, UnknownAttribute, suggest
 from livecode.language.mirror import Mirror, default_params
 from livecode.language.values import (
+    Budget,
     DrawnSource,
     FollowSource,
     ListenRecipe,
@@ -33,7 +34,7 @@ from livecode.language.values import (
 
 __all__ = ["NetworkOps", "NAME_RE", "validate", "suggest_param", "USUAL_RANGES", "control_range"]
 
-NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+NAME_RE = P.NAME_RE  # the engine's rule: recordings and exports check names with it
 _KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]*$")
 READ_ONLY = ("name",)
 UNBOUND_HINT = (
@@ -105,6 +106,7 @@ class NetworkOps:
     mirror: Mirror
     variables: dict
     ops: list
+    budget: Budget
 
     def emit(self, op: P.Op) -> None:
         try:
@@ -200,6 +202,8 @@ class NetworkOps:
         if isinstance(value, Recipe):
             self.define(name, value)
             return NeuronRef(name)
+        if not self.budget.holds_neurons(value):
+            return value
         if isinstance(value, (list, tuple)) and _has_recipe(value):
             items = [self.materialize(v, f"{name}_{i}", depth + 1) for i, v in enumerate(value)]
             return items if isinstance(value, list) else tuple(items)
@@ -226,7 +230,7 @@ class NetworkOps:
         return value
 
     def define(self, name: str, recipe: Recipe) -> None:
-        if not NAME_RE.match(name) or len(name) > 64:
+        if not P.valid_name(name):
             raise BadValue(
                 f"a neuron's name must be ASCII letters, digits and `_` "
                 f"(at most 64), starting with a letter, got {name!r}"
@@ -241,6 +245,8 @@ class NetworkOps:
 
     def release(self, old: object, new: object, name: str) -> None:
         """Remove the group members ``name_*`` that ``old`` held and ``new`` no longer does."""
+        if not (self.budget.holds_neurons(old) or self.budget.holds_neurons(new)):
+            return  # nothing to release: skip the walks (a big list of numbers, say)
         try:
             old_items = flatten_neurons(_values(old))
             new_items = flatten_neurons(_values(new))

@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from livecode.language.budget import Budget, Limits, Neuronish
 from livecode.language.errors import BadType, BadValue, LimitExceeded
 
 __all__ = [
@@ -37,103 +38,14 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class Limits:
-    """Per-block bounds; every block is refused whole when it would pass one."""
-
-    iterations: int = 10_000  # loop and comprehension steps, ranges, builtin scans
-    nodes: int = 300_000  # syntax-tree nodes visited
-    work: int = 20_000_000  # items touched by builtins (sorted, sum, in, ==...)
-    cells: int = 2_000_000  # list/tuple/dict items and string characters built
-    items: int = 100_000  # largest single list/tuple/dict
-    chars: int = 100_000  # longest single string
-    int_bits: int = 4096  # largest integer magnitude, in bits
-    tree: int = 1_000_000  # items reachable from one value, counting shared ones each time
-    depth: int = 100  # deepest nesting of containers shown or named
-    load_depth: int = 8  # load() inside load()
-
-
-@dataclass
-class Budget:
-    """What one block has used so far of its :class:`Limits`."""
-
-    limits: Limits = field(default_factory=Limits)
-    iterations: int = 0
-    nodes: int = 0
-    cells: int = 0
-    worked: int = 0
-    _sizes: dict = field(default_factory=dict, repr=False)
-
-    def track(self, value: object) -> int:
-        """The tree size of ``value``, refused over ``limits.tree``.
-
-        A list holding the same list 21 times, 20 levels deep, is small in memory but
-        exponential for anything that walks it (``==`` in C cannot be interrupted), so
-        every container a block makes is measured as a tree; the memo keeps it linear.
-        """
-        if not isinstance(value, (list, tuple, dict)):
-            return 1
-        hit = self._sizes.get(id(value))
-        if hit is not None and hit[0] is value:
-            return hit[1]
-        total = 1
-        for item in value.values() if isinstance(value, dict) else value:
-            total += self.track(item)
-            if total > self.limits.tree:
-                raise LimitExceeded(
-                    f"a value may hold at most {self.limits.tree:,} items "
-                    f"counting nested ones (shared lists count each time)"
-                )
-        self._sizes[id(value)] = (value, total)  # holding value keeps its id unique
-        return total
-
-    def iterate(self, n: int = 1) -> None:
-        self.iterations += n
-        if self.iterations > self.limits.iterations:
-            raise LimitExceeded(
-                f"a block may loop at most {self.limits.iterations:,} times in total "
-                f"(loops, comprehensions and ranges together)"
-            )
-
-    def visit(self) -> None:
-        self.nodes += 1
-        if self.nodes > self.limits.nodes:
-            raise LimitExceeded(f"a block may evaluate at most {self.limits.nodes:,} steps")
-
-    def work(self, n: int) -> None:
-        """Account for ``n`` item-steps done at C speed inside a builtin or operator."""
-        self.worked += n
-        if self.worked > self.limits.work:
-            raise LimitExceeded(
-                f"a block may touch at most {self.limits.work:,} items in builtins and comparisons"
-            )
-
-    def build(self, n: int, what: str = "value") -> None:
-        """Account for a new container of ``n`` items (or a string of ``n`` characters)."""
-        limit = self.limits.chars if what == "string" else self.limits.items
-        if n > limit:
-            raise LimitExceeded(
-                f"a {what} may hold at most {limit:,} "
-                f"{'characters' if what == 'string' else 'items'}, got {n:,}"
-            )
-        self.cells += n
-        if self.cells > self.limits.cells:
-            raise LimitExceeded(f"a block may build at most {self.limits.cells:,} items in total")
-
-    def check_int(self, value: object) -> object:
-        if isinstance(value, int) and value.bit_length() > self.limits.int_bits:
-            raise LimitExceeded(f"integers are limited to {self.limits.int_bits} bits")
-        return value
-
-
-@dataclass(frozen=True)
-class NeuronRef:
+class NeuronRef(Neuronish):
     """A reference to the engine's neuron ``name`` (``a = n1`` makes a second one)."""
 
     name: str
 
 
 @dataclass(frozen=True)
-class Recipe:
+class Recipe(Neuronish):
     """What ``neuron(...)`` returns: a neuron not yet named. Binding it to a name defines it."""
 
     params: tuple  # ((param, normalised value), ...) as given, note first
@@ -143,7 +55,7 @@ class Recipe:
 
 
 @dataclass(frozen=True)
-class Target:
+class Target(Neuronish):
     """``n2 @ -0.4``: the neurons on the right of ``>>`` with the weight to connect them by."""
 
     neurons: object  # a NeuronRef, or a list/tuple of them

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import ast
 
-from livecode.language.errors import LanguageSyntaxError, Refused
+from livecode.language.budget import Budget, Limits
+from livecode.language.errors import LanguageSyntaxError, LimitExceeded, Refused
 
-__all__ = ["check_tree", "REFUSALS", "position"]
+__all__ = ["check_tree", "check_depth", "REFUSALS", "position"]
 
 ALLOWED = frozenset(
     {
@@ -125,11 +126,14 @@ def position(node: ast.AST, lines: list[str]) -> tuple[int, int]:
 
 
 class _Checker:
-    def __init__(self, refuse) -> None:
+    def __init__(self, refuse, budget: Budget) -> None:
         self.refuse = refuse
+        self.budget = budget
+        self.limits = budget.limits
         self.loops = 0
 
     def visit(self, node: ast.AST, parent: ast.AST | None = None) -> None:
+        self.budget.visit()  # checking is work the block causes: charged like running
         kind = type(node)
         if kind not in ALLOWED:
             name = kind.__name__
@@ -181,9 +185,23 @@ class _Checker:
             )
 
     def check_Constant(self, node: ast.Constant) -> None:
-        if not isinstance(node.value, (int, float, str, bool, type(None))):
+        value = node.value
+        if not isinstance(value, (int, float, str, bool, type(None))):
+            raise self.refuse(f"{type(value).__name__} values are not part of the language", node)
+        # a literal is a value like any other: the limits on values hold for it too
+        if isinstance(value, int) and value.bit_length() > self.limits.int_bits:
             raise self.refuse(
-                f"{type(node.value).__name__} values are not part of the language", node
+                f"integers are limited to {self.limits.int_bits} bits, "
+                f"this literal has {value.bit_length():,}",
+                node,
+                limit=True,
+            )
+        if isinstance(value, str) and len(value) > self.limits.chars:
+            raise self.refuse(
+                f"a string may hold at most {self.limits.chars:,} characters, "
+                f"this literal has {len(value):,}",
+                node,
+                limit=True,
             )
 
     def check_FormattedValue(self, node: ast.FormattedValue) -> None:
@@ -228,10 +246,53 @@ def _describe(node: ast.AST) -> str:
     return f"`{type(node).__name__}`"
 
 
-def check_tree(tree: ast.AST, make_error) -> None:
-    """Raise the first refusal in ``tree``. ``make_error(cls, message, node, attr)`` positions it."""
+def check_depth(tree: ast.AST, limit: int) -> ast.AST | None:
+    """A positioned node nested more than ``limit`` deep in ``tree``, or None.
 
-    def refuse(message: str, node: ast.AST, *, attr: bool = False, syntax: bool = False):
-        return make_error(LanguageSyntaxError if syntax else Refused, message, node, attr)
+    Walks with its own stack, never Python's: every later pass (the whitelist, the
+    evaluator, error messages) recurses, so a 2 KB line of `1+1+1...` must be turned
+    away here, before any of them could exhaust the interpreter's stack.
+    """
+    stack: list[tuple[ast.AST, int, ast.AST]] = [(tree, 0, tree)]
+    while stack:
+        node, depth, where = stack.pop()
+        if getattr(node, "lineno", None) is not None:
+            where = node  # operators and contexts have no position: name their owner
+        if depth > limit:
+            return where
+        stack.extend((child, depth + 1, where) for child in ast.iter_child_nodes(node))
+    return None
 
-    _Checker(refuse).visit(tree)
+
+def check_tree(tree: ast.AST, make_error, budget: Budget | None = None) -> None:
+    """Raise the first refusal in ``tree``. ``make_error(cls, message, node, attr)`` positions it.
+
+    A tree nested deeper than ``limits.nesting`` is refused first, at its deepest point;
+    literals are held to the limits on values; every node checked is charged to ``budget``.
+    """
+    budget = budget or Budget(Limits())
+    limits = budget.limits
+    depth = limits.nesting
+    deep = check_depth(tree, depth)
+    if deep is not None:
+        raise make_error(
+            LimitExceeded,
+            f"the block is nested too deeply: at most {depth} levels of expressions "
+            "inside expressions (split it into several lines)",
+            deep,
+            False,
+        )
+
+    def refuse(
+        message: str, node: ast.AST, *, attr: bool = False, syntax: bool = False, limit=False
+    ):
+        cls = LimitExceeded if limit else LanguageSyntaxError if syntax else Refused
+        return make_error(cls, message, node, attr)
+
+    try:
+        _Checker(refuse, budget).visit(tree)
+    except LimitExceeded as e:
+        if e.located():
+            raise
+        body = getattr(tree, "body", None) or [tree]
+        raise make_error(LimitExceeded, e.message, body[0], False) from None

@@ -174,8 +174,11 @@ def repl_loop(live: LiveSession, session: PromptSession) -> None:
             failed = True
             continue
         failed = False
-        if live.submit(text.rstrip()):
-            return
+        try:
+            if live.submit(text.rstrip()):
+                return
+        except KeyboardInterrupt:  # Ctrl-C while a block ran: the REPL and the music go on
+            live.say("interrupted")
 
 
 def _say(text: str) -> None:
