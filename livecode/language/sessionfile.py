@@ -22,13 +22,18 @@ def file_reader(base_dir: str):
 
     def read_file(path: str) -> str:
         full = path if os.path.isabs(path) else os.path.join(base_dir, path)
+        if not os.path.exists(full):
+            where = "" if os.path.isabs(path) else f" in {base_dir}"
+            raise SessionFileError(f"cannot read {path}: no such file{where}")
+        if not os.path.isfile(full):  # a FIFO or /dev/zero would block or never end
+            raise SessionFileError(f"cannot read {path}: not a regular file")
         try:
-            if not os.path.isfile(full):  # a FIFO or /dev/zero would block or never end
-                raise SessionFileError(f"cannot read {path}: not a regular file")
             with open(full, encoding="utf-8") as f:
                 text = f.read(MAX_SESSION_BYTES + 1)  # bounded even if the file grows
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SessionFileError(f"cannot read {path}: {exc}") from exc
+        except OSError as exc:
+            raise SessionFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise SessionFileError(f"cannot read {path}: not UTF-8 text ({exc.reason})") from exc
         if len(text) > MAX_SESSION_BYTES:
             raise SessionFileError(f"{path}: session files are at most 4 MiB")
         return text

@@ -176,7 +176,7 @@ def run_repl(args: argparse.Namespace, options: EngineOptions) -> int:
         return 2
     monitor = Monitor(_say, osc_port=options.osc_port)
     interp = Interpreter(read_file=file_reader(os.getcwd()), activations=monitor.activations)
-    live = LiveSession(interp, None, _say, refused=monitor.refused)
+    live = LiveSession(interp, None, _say, refused=monitor.refused, accepted=monitor.accepted)
     if options.record:
         live.recording_from_start(options.record)
     watcher = None
