@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from livecode.language.commands import FUNCTIONS
 from livecode.language.evaluator import Evaluator
+from livecode.language.hints import block_notes
 from livecode.language.mirror import Mirror
 from livecode.language.values import Limits, NeuronRef
 
@@ -68,7 +69,7 @@ class Interpreter:
         )
         ev.run_source(source, filename)
         self._variables, self.mirror = ev.variables, ev.mirror
-        return Result(tuple(ev.ops), ev.output, ev.actions)
+        return Result(tuple(ev.ops), ev.output + block_notes(ev.ops, ev.mirror), ev.actions)
 
     @property
     def variables(self) -> dict:

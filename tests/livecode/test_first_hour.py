@@ -141,3 +141,24 @@ def test_a_comment_only_save_after_a_typed_block_changes_nothing():
     live.submit("x = 1")
     live.apply_file("# only a comment\n" + text, "set.neu")
     assert said[-1] == "set.neu applied (0 changes)"
+
+
+def test_inhibition_inside_a_volley_gets_a_gentle_note_and_the_fix_works():
+    from engine.protocol import Batch
+    from engine.render import render_events
+
+    pair = "a = neuron(60)\nb = neuron(62)\n"
+    plain = Interpreter().run(pair + "a >> b @ -0.5")
+    assert len(plain.output) == 1 and "delay=0.01" in plain.output[0]
+    fixed = Interpreter().run(pair + "connect(a, b, -0.5, delay=0.01)")
+    assert fixed.output == []
+    assert (
+        Interpreter().run("a = neuron(60)\nb = neuron(62, phase=0.5)\na >> b @ -0.5").output == []
+    )
+
+    def b_notes(result) -> int:
+        events, _ = render_events(Batch(result.ops), 4.0)
+        return sum(e.type == "note_on" and e.neuron == "b" for e in events)
+
+    assert b_notes(plain) == 8  # the inhibition did nothing, as the note says
+    assert b_notes(fixed) == 4  # with the delay, every other one is held back
