@@ -16,6 +16,10 @@ MAX_SESSION_BYTES = 4 * 1024 * 1024
 class SessionFileError(LivecodeError, OSError):
     """A session file could not be read."""
 
+    def headline(self) -> str:
+        # the message names the file already; "<repl>: cannot read x.neu" would name two
+        return super().headline() if self.line else self.message
+
 
 def file_reader(base_dir: str):
     """A ``read_file`` for the interpreter: paths relative to ``base_dir``, size-limited."""
