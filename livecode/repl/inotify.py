@@ -8,12 +8,14 @@ writing a new file and renaming it over the old one, and vim's rename-to-backup 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import errno
 import os
 import select
 import struct
+import threading
 from dataclasses import dataclass
 
 __all__ = [
@@ -91,8 +93,12 @@ class DirectoryEvents:
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
+        self._lock = threading.Lock()
+        self._wake_r, self._wake_w = os.pipe()  # interrupt() wakes a read() at once
+        os.set_blocking(self._wake_r, False)
         self._poll = select.poll()
         self._poll.register(fd, select.POLLIN)
+        self._poll.register(self._wake_r, select.POLLIN)
 
     @classmethod
     def open(cls, directory: str) -> DirectoryEvents | None:
@@ -112,7 +118,11 @@ class DirectoryEvents:
         """Events within ``timeout`` seconds ([] if none came); None once the directory
         is gone or the kernel dropped events (the caller should look at the file itself).
         """
-        if not self._poll.poll(max(0, int(timeout * 1000 + 0.999))):
+        ready = {fd for fd, _ in self._poll.poll(max(0, int(timeout * 1000 + 0.999)))}
+        if self._wake_r in ready:
+            with contextlib.suppress(BlockingIOError):
+                os.read(self._wake_r, 64)
+        if self.fd not in ready:
             return []
         try:
             data = os.read(self.fd, 64 * 1024)
@@ -133,7 +143,15 @@ class DirectoryEvents:
             events.append(FileEvent(os.fsdecode(raw.rstrip(b"\0")), mask))
         return events
 
+    def interrupt(self) -> None:
+        """Make a read() waiting on another thread return now (with [])."""
+        with self._lock, contextlib.suppress(OSError):
+            if self.fd >= 0:  # never write to a closed, perhaps reused, descriptor
+                os.write(self._wake_w, b"!")
+
     def close(self) -> None:
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
+        with self._lock:
+            if self.fd >= 0:
+                for fd in (self.fd, self._wake_r, self._wake_w):
+                    os.close(fd)
+                self.fd = -1

@@ -138,6 +138,7 @@ class FileWatcher:
         self._empty_since: float | None = None  # when the file was first seen empty
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._events: IN.DirectoryEvents | None = None
 
     def _read(self) -> str | None:
         try:
@@ -151,6 +152,7 @@ class FileWatcher:
         if self.use_inotify:
             events = IN.DirectoryEvents.open(os.path.dirname(os.path.abspath(self.path)))
         self.mode = "inotify" if events is not None else "poll"
+        self._events = events
         self._thread = threading.Thread(
             target=self._run, args=(events,), name="livecode-watch", daemon=True
         )
@@ -159,8 +161,11 @@ class FileWatcher:
 
     def stop(self) -> None:
         self._stop.set()
+        events = self._events
+        if events is not None:
+            events.interrupt()
         if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(2 * max(self.interval, RECHECK_SECONDS) + 1.0)
+            self._thread.join(2 * self.interval + 1.0)
 
     # --- deciding ------------------------------------------------------------------------
 
@@ -214,8 +219,8 @@ class FileWatcher:
             while not self._stop.wait(self.interval):
                 self._guarded(self.poll)
         finally:
-            if events is not None:
-                events.close()
+            for opened in {id(e): e for e in (events, self._events) if e is not None}.values():
+                opened.close()
 
     def _guarded(self, step: Callable[[], object]) -> None:
         try:
@@ -245,7 +250,7 @@ class FileWatcher:
                     self.mode = "poll"
                     return
                 events.close()
-                events = fresh
+                events = self._events = fresh
                 opened, dirty_at = 0, None
                 continue
             ready = False

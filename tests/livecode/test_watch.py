@@ -292,3 +292,23 @@ def test_an_emptied_file_that_stays_empty_empties_the_network(tmp_path, mode):
         assert seen.wait_for(1) == [""]
     finally:
         watcher.stop()
+
+
+@pytest.mark.parametrize("save", SAVES, ids=lambda f: f.__name__)
+def test_with_inotify_a_save_is_applied_at_the_writers_close_not_by_a_timer(
+    tmp_path, monkeypatch, save
+):
+    from livecode.repl import watch
+
+    monkeypatch.setattr(watch, "QUIET_SECONDS", 3600.0)  # no fallback timer can fire
+    monkeypatch.setattr(watch, "RECHECK_SECONDS", 3600.0)
+    path = tmp_path / "set.neu"
+    path.write_text("a = neuron(60)\n")
+    seen = _Seen()
+    watcher = FileWatcher(str(path), seen, use_inotify=True).start()
+    try:
+        assert watcher.mode == "inotify"
+        save(path, "a = neuron(61)\n")
+        assert seen.wait_for(1) == ["a = neuron(61)\n"]
+    finally:
+        watcher.stop()
