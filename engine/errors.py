@@ -14,6 +14,7 @@ __all__ = [
     "UnknownNeuron",
     "EngineDown",
     "MidiUnavailable",
+    "PortNotFound",
     "RecordError",
     "OscError",
 ]
@@ -44,6 +45,15 @@ class EngineDown(EngineError, RuntimeError):
 
 class MidiUnavailable(EngineError, RuntimeError):
     """No MIDI system could be opened."""
+
+
+class PortNotFound(MidiUnavailable, LookupError):
+    """A MIDI system is up, but no port there matches the name asked for (``--port``)."""
+
+    def __init__(self, api: str, port: str, kind: str, available: list[str]) -> None:
+        self.api, self.port, self.kind, self.available = api, port, kind, list(available)
+        there = ", ".join(repr(n) for n in self.available) or "none"
+        super().__init__(f"{api}: no {kind} port matches {port!r}; the {kind} ports there: {there}")
 
 
 class RecordError(EngineError, OSError):

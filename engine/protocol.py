@@ -135,6 +135,7 @@ __all__ = [
     "Ack",
     "Status",
     "Notice",
+    "PORT_NOT_FOUND",
 ]
 
 
@@ -166,9 +167,14 @@ class Status:
     data: dict
 
 
+# Notice.code of "the MIDI port asked for (--port) is not there": a headless run stops.
+PORT_NOT_FOUND = "port-not-found"
+
+
 @dataclass(frozen=True)
 class Notice:
     """A line the engine wants the performer to read (MIDI port state, refusals from OSC...)."""
 
     text: str
     level: str = "info"  # "info", "warning", "error"
+    code: str = ""  # what a program may act on: PORT_NOT_FOUND

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from engine.protocol import Ack, Batch, Notice
+from engine.protocol import PORT_NOT_FOUND, Ack, Batch, Notice
 from engine.runtime.process import EngineHandle, EngineOptions
 
 __all__ = ["run_until_done", "STOP_SIGNALS"]
@@ -24,23 +24,28 @@ def run_until_done(
     companion: Callable[[EngineHandle], Any] | None = None,
     initial: Batch | None = None,
 ) -> int:
-    """Run the engine until its ``seconds`` are up or a stop signal; 1 if a batch was refused.
+    """Run the engine until its ``seconds`` are up or a stop signal; 1 if a batch was refused
+    or the MIDI port asked for is not there (the run then stops at once).
 
     ``companion(handle)`` may return something with ``start()``/``stop()`` (a file
     watcher) that runs alongside the engine; ``initial`` is applied at logical time 0.
     """
     failures: list[str] = []
+    stop = threading.Event()
 
     def on_message(msg: object) -> None:
         if isinstance(msg, Notice):
             say(msg.text)
+            if msg.code == PORT_NOT_FOUND:  # nothing would be heard: say so, and stop
+                failures.append(msg.text)
+                say("stopping: nothing would be heard")
+                stop.set()
         elif isinstance(msg, Ack) and not msg.ok:
             failures.append(msg.error)
             say(f"refused: {msg.error}")
 
     handle = EngineHandle(options, on_message, initial=initial)
     extra = companion(handle) if companion is not None else None
-    stop = threading.Event()
     old = {s: signal.signal(s, lambda signum, frame: stop.set()) for s in STOP_SIGNALS}
     try:
         handle.start()

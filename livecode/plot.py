@@ -1,10 +1,12 @@
 """``livecode plot``: a picture of a performance, a session file or a recording, as a PNG.
 
-Two panels share the time axis, in beats: on top a spike raster, one row per neuron (a
-tick per firing, in its channel's colour), with the connections drawn as arcs between
-the rows on the left (green pulls, red pushes, thickness by weight, dashed for ``cont``);
-below, a piano roll of the notes as played. For a recording, each block of code typed is
-a thin grey line across both panels.
+A page a performer would print. On the left, the network as a graph: a node per neuron,
+an arrow per connection labelled with its weight (blue arrows excite, red bar-ended lines
+inhibit, dotted ones are ``cont``). On the right, sharing one time axis in beats with
+bars of four numbered along the top: a spike raster (a row per neuron), the drums
+(channel 10) on lanes of their own named after the General MIDI kit and the neurons
+that play them, and the pitched parts on a piano roll with note names. For a recording,
+each block of code typed is a thin grey line across the time panels.
 
 Needs the optional extra ``livecode[plot]`` (matplotlib). Nothing is imported or opened
 until :func:`plot` runs, and it draws off-screen (Agg): no window, no display needed.
@@ -14,10 +16,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from engine.protocol import Event
+from livecode.plot_parts import (
+    COLOURS,
+    DRUM_CHANNEL,
+    Wire,
+    draw_drums,
+    draw_graph,
+    draw_grid,
+    draw_roll,
+)
 
-__all__ = ["plot", "plot_session", "plot_recording", "PlotError"]
+__all__ = ["plot", "plot_session", "plot_recording", "PlotError", "Picture", "Wire"]
 
 
 class PlotError(RuntimeError):
@@ -45,7 +57,7 @@ def plot_session(session: str, seconds: float, out: str, seed: int = 0) -> str:
     events, _bpm = render_events(batch, seconds, seed)
     mirror = _mirror_of(batch, seed)
     names = list(mirror.neurons)
-    conns = [(s, d, _strongest(c.w), c.kind) for (s, d), c in mirror.connections.items()]
+    conns = [_wire(s, d, c.w, c.delay, c.kind) for (s, d), c in mirror.connections.items()]
     plot(events, names, conns, out, title=f"{os.path.basename(session)}, {seconds:g} s", marks=[])
     return f"wrote {out} ({len(events)} MIDI messages, {len(names)} neurons)"
 
@@ -59,11 +71,14 @@ def _mirror_of(batch, seed: int):  # type: ignore[no-untyped-def]
     return mirror
 
 
-def _strongest(w: object) -> float:
-    """The weight drawn for a connection: its strongest tap's."""
+def _wire(src: str, dst: str, w: object, delay: object, kind: str) -> Wire:
+    """A connection as drawn: with several taps, its strongest tap (weight and delay)."""
     if isinstance(w, (list, tuple)):
-        return float(max(w, key=abs))
-    return float(w)  # type: ignore[arg-type]
+        delays = delay if isinstance(delay, (list, tuple)) else [delay] * len(w)
+        w, delay = max(zip(w, delays, strict=True), key=lambda tap: abs(tap[0]))
+    elif isinstance(delay, (list, tuple)):
+        delay = delay[0]
+    return Wire(src, dst, float(w), float(delay), kind)  # type: ignore[arg-type]
 
 
 def plot_recording(path: str, out: str) -> str:
@@ -80,7 +95,8 @@ def plot_recording(path: str, out: str) -> str:
     names += [ev.neuron for ev in events if ev.neuron and ev.neuron not in names]
     names = list(dict.fromkeys(names + list(end["neurons"])))
     conns = [
-        (c["src"], c["dst"], _strongest(c["w"]), c.get("kind", "pulse")) for c in end["connections"]
+        _wire(c["src"], c["dst"], c["w"], c.get("delay", 0.0), c.get("kind", "pulse"))
+        for c in end["connections"]
     ]
     marks = _block_beats(rec, events)
     plot(events, names, conns, out, title=os.path.basename(path), marks=marks)
@@ -100,71 +116,66 @@ def _block_beats(rec, events: list[Event]) -> list[float]:  # type: ignore[no-un
     return out
 
 
-_COLOURS = (
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#17becf",
-    "#bcbd22",
-    "#7f7f7f",
-    "#aec7e8",
-    "#ffbb78",
-    "#98df8a",
-    "#ff9896",
-)
+@dataclass
+class Picture:
+    """What a plot shows, for tests and for the line ``plot`` prints."""
+
+    figure_size: tuple[float, float] = (0.0, 0.0)  # inches
+    graph_width: float = 0.0  # the graph's share of the page's width
+    wires: list[dict] = field(default_factory=list)
+    drum_lanes: list[str] = field(default_factory=list)
+    roll_notes: list[int] = field(default_factory=list)
+    bars: int = 0
 
 
 def plot(
     events: Sequence[Event],
     names: list[str],
-    conns: list[tuple[str, str, float, str]],
+    conns: Sequence[Wire | tuple],
     out: str,
     title: str = "",
     marks: Sequence[float] = (),
-) -> None:
-    """Draw ``events`` (raster and piano roll, beats on x) and ``conns`` to the PNG ``out``."""
-    import numpy as np
-    from matplotlib.collections import LineCollection, PolyCollection
-    from matplotlib.patches import FancyArrowPatch
+) -> Picture:
+    """Draw the network ``conns`` and ``events`` (beats on x) into the PNG ``out``."""
+    from matplotlib.collections import LineCollection
 
     Figure, FigureCanvasAgg = _matplotlib()
     if not out.lower().endswith(".png"):
         raise PlotError(f"output must end in .png, got {out!r}")
+    wires = [c if isinstance(c, Wire) else Wire(*c) for c in conns]
     rows = {name: i for i, name in enumerate(names)}
-    colour_of = {name: _COLOURS[i % len(_COLOURS)] for i, name in enumerate(names)}
+    colour_of = {name: COLOURS[i % len(COLOURS)] for i, name in enumerate(names)}
     ons = [ev for ev in events if ev.type == "note_on"]
-    end_beat = max((ev.beat for ev in events), default=1.0) or 1.0
+    has_drums = any(ev.ch == DRUM_CHANNEL for ev in ons)
+    has_pitched = any(ev.ch != DRUM_CHANNEL for ev in ons) or not ons
+    start_beat = min((ev.beat for ev in events), default=0.0)
+    end_beat = max((ev.beat for ev in events), default=4.0) or 4.0
     n = max(1, len(names))
-    raster_h = min(30.0, max(1.6, 0.28 * n))
-    fig = Figure(figsize=(14, raster_h + 4.2), dpi=100)
+    heights = [min(9.0, max(1.4, 0.22 * n))]
+    if has_drums:
+        heights.append(min(5.0, max(1.2, 0.3 * len({ev.note for ev in ons if ev.ch == 10}))))
+    if has_pitched:
+        heights.append(3.6)
+    size = (17.0, max(7.5, sum(heights) + 1.6))
+    fig = Figure(figsize=size, dpi=100)
     FigureCanvasAgg(fig)
     grid = fig.add_gridspec(
-        2,
-        2,
-        width_ratios=(1.6, 14),
-        height_ratios=(raster_h, 3.6),
-        wspace=0.16,
-        hspace=0.12,
-        left=0.01,
-        right=0.985,
-        top=0.95,
-        bottom=0.07,
-    )
-    conn_ax = fig.add_subplot(grid[0, 0])
-    raster = fig.add_subplot(grid[0, 1])
-    roll = fig.add_subplot(grid[1, 1], sharex=raster)
+        len(heights), 2, width_ratios=(6, 11), height_ratios=heights,
+        wspace=0.16, hspace=0.28, left=0.01, right=0.985, top=0.86, bottom=0.07,
+    )  # fmt: skip
+    picture = Picture(figure_size=size)
+    graph_ax = fig.add_subplot(grid[:, 0])
+    picture.wires = draw_graph(graph_ax, names, wires, colour_of)
+    box = graph_ax.get_position()
+    picture.graph_width = box.width
     if title:
-        fig.suptitle(title, fontsize=11)
+        fig.suptitle(title, fontsize=12, x=0.01, y=0.985, ha="left")
 
+    raster = fig.add_subplot(grid[0, 1])
+    axes = [raster]
     counts: dict[str, int] = {}
     for ev in ons:
         counts[ev.neuron] = counts.get(ev.neuron, 0) + 1
-
-    # raster: one tick per firing, coloured by neuron
     segs = [
         ((ev.beat, rows[ev.neuron] - 0.38), (ev.beat, rows[ev.neuron] + 0.38))
         for ev in ons
@@ -174,71 +185,25 @@ def plot(
     raster.add_collection(LineCollection(segs, colors=colours, linewidths=1.2))
     raster.set_ylim(n - 0.5, -0.5)
     raster.set_yticks(range(len(names)))
-    raster.set_yticklabels([f"{name} ({counts.get(name, 0)})" for name in names], fontsize=8)
-    raster.set_xlim(0 if not events else min(ev.beat for ev in events), end_beat)
-    raster.set_title("spikes per neuron (firings in brackets)", fontsize=9, loc="left")
-    raster.tick_params(labelbottom=False)
-    raster.grid(axis="x", alpha=0.25)
-
-    # connections: arcs between the rows, on the left
-    conn_ax.set_ylim(n - 0.5, -0.5)
-    conn_ax.set_xlim(0, 1)
-    conn_ax.set_yticks([])
-    conn_ax.set_xticks([])
-    for side in ("top", "right", "bottom", "left"):
-        conn_ax.spines[side].set_visible(False)
-    drawn = 0
-    for src, dst, w, kind in conns:
-        if src not in rows or dst not in rows:
-            continue
-        a, b = rows[src], rows[dst]
-        colour = "#2ca02c" if w >= 0 else "#d62728"
-        if abs(a - b) > 0:
-            rad = 0.5 if a < b else -0.5  # bulge to the left, away from the raster
-        width = 0.6 + min(3.0, abs(w) * 3)
-        if a == b:
-            conn_ax.plot([0.9], [a], marker="o", mfc="none", color=colour, ms=8)
-        else:
-            conn_ax.add_patch(
-                FancyArrowPatch(
-                    (0.98, a),
-                    (0.98, b),
-                    arrowstyle="-|>",
-                    mutation_scale=7,
-                    color=colour,
-                    lw=width,
-                    linestyle="--" if kind == "cont" else "-",
-                    connectionstyle=f"arc3,rad={rad}",
-                    alpha=0.7,
-                )
-            )
-        drawn += 1
-    conn_ax.set_title(f"{drawn} conn.", fontsize=8, loc="left")
-
-    # piano roll: a bar per note, from note-on to its note-off
-    bars, bar_colours = [], []
-    start: dict[tuple[int, int], Event] = {}
-    for ev in events:
-        key = (ev.ch, ev.note)
-        if ev.type == "note_on":
-            start[key] = ev
-        elif ev.type == "note_off" and key in start:
-            on = start.pop(key)
-            x0, x1, y = on.beat, max(ev.beat, on.beat + 0.02), on.note
-            bars.append(((x0, y - 0.4), (x1, y - 0.4), (x1, y + 0.4), (x0, y + 0.4)))
-            bar_colours.append(colour_of.get(on.neuron, "#555555"))
-    for on in start.values():  # still sounding at the end
-        x0, y = on.beat, on.note
-        bars.append(((x0, y - 0.4), (end_beat, y - 0.4), (end_beat, y + 0.4), (x0, y + 0.4)))
-        bar_colours.append(colour_of.get(on.neuron, "#555555"))
-    roll.add_collection(PolyCollection(bars, facecolors=bar_colours, edgecolors="none"))
-    notes = np.array([ev.note for ev in ons]) if ons else np.array([60])
-    roll.set_ylim(notes.min() - 2, notes.max() + 2)
-    roll.set_ylabel("MIDI note", fontsize=8)
-    roll.set_xlabel("beats", fontsize=9)
-    roll.set_title("piano roll (colour: neuron)", fontsize=9, loc="left")
-    roll.grid(alpha=0.25)
+    raster.set_yticklabels([f"{name} ({counts.get(name, 0)})" for name in names], fontsize=7)
+    raster.set_xlim(start_beat, end_beat)
+    raster.set_title("firings per neuron (count in brackets)", fontsize=9, loc="left", pad=18)
+    row = 1
+    if has_drums:
+        drums = fig.add_subplot(grid[row, 1], sharex=raster)
+        picture.drum_lanes = draw_drums(drums, ons, colour_of)
+        axes.append(drums)
+        row += 1
+    if has_pitched:
+        roll = fig.add_subplot(grid[row, 1], sharex=raster)
+        picture.roll_notes = draw_roll(roll, events, end_beat, colour_of)
+        axes.append(roll)
+    for ax in axes[:-1]:
+        ax.tick_params(labelbottom=False)
+    axes[-1].set_xlabel("beats", fontsize=9)
+    picture.bars = draw_grid(axes, start_beat, end_beat, raster)
     for beat in marks:
-        for ax in (raster, roll):
-            ax.axvline(beat, color="#999999", lw=0.6, alpha=0.6)
+        for ax in axes:
+            ax.axvline(beat, color="#777777", lw=0.7, alpha=0.7, ls="--")
     fig.savefig(out, format="png")
+    return picture

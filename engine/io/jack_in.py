@@ -9,7 +9,7 @@ other for a second. JACK-Client releases the GIL in its calls. The process callb
 
 from __future__ import annotations
 
-from engine.io.midi_base import MidiInPort, MidiUnavailable, quiet_stderr
+from engine.io.midi_base import MidiInPort, MidiUnavailable, PortNotFound, quiet_stderr
 
 __all__ = ["JackIn"]
 
@@ -39,8 +39,9 @@ class JackIn(MidiInPort):
                 if port.lower() in p.name.lower()
             ]
             if not sources:
+                there = [p.name for p in self.client.get_ports(is_midi=True, is_output=True)]
                 self.close()
-                raise MidiUnavailable(f"no jack MIDI output port matches {port!r}")
+                raise PortNotFound("jack", port, "MIDI output", there)
             self.client.connect(sources[0], self.port)
             self.name = sources[0]
 

@@ -19,7 +19,13 @@ from collections import deque
 import jack
 import mido
 
-from engine.io.midi_base import SETTLE_SECONDS, MidiOut, MidiUnavailable, quiet_stderr
+from engine.io.midi_base import (
+    SETTLE_SECONDS,
+    MidiOut,
+    MidiUnavailable,
+    PortNotFound,
+    quiet_stderr,
+)
 from engine.runtime.clock import Clock
 
 __all__ = ["JackOut", "JackClock", "open_jack_out"]
@@ -72,8 +78,9 @@ class JackOut(MidiOut):
                 if port.lower() in p.name.lower()
             ]
             if not targets:
+                there = [p.name for p in self.client.get_ports(is_midi=True, is_input=True)]
                 self.client.close()
-                raise MidiUnavailable(f"no jack MIDI input port matches {port!r}")
+                raise PortNotFound("jack", port, "MIDI input", there)
             try:
                 if not self.port.is_connected_to(targets[0]):  # a reconnect may have done it
                     self.client.connect(self.port, targets[0])

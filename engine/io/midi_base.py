@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 
 import mido
 
-from engine.errors import MidiUnavailable
+from engine.errors import MidiUnavailable, PortNotFound
 from engine.runtime.clock import Clock
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "MidiInPort",
     "Sink",
     "MidiUnavailable",
+    "PortNotFound",
     "quiet_stderr",
     "SETTLE_SECONDS",
 ]
@@ -95,7 +96,12 @@ class MidiOut:
 
 
 class NullOut(MidiOut):
-    """Silent output: used when no MIDI system exists or with ``--midi-api none``."""
+    """Silent output: used when no MIDI system exists or with ``--midi-api none``.
+
+    ``missing_port`` is the ``--port`` name no running MIDI system had (else None).
+    """
+
+    missing_port: str | None = None
 
     def send(self, msg: mido.Message) -> None:
         pass  # nothing to send to: the engine already said so once

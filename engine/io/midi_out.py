@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from engine.io.midi_base import MidiOut, MidiUnavailable, NullOut
+from engine.io.midi_base import MidiOut, MidiUnavailable, NullOut, PortNotFound
 from engine.io.rtmidi_ports import API_NAMES, RtMidiOut, compiled_apis, list_ports
 
 __all__ = [
@@ -22,12 +22,19 @@ __all__ = [
     "API_NAMES",
     "MidiUnavailable",
     "NO_MIDI_HINT",
+    "NO_PORT_HINT",
+    "PortNotFound",
 ]
 
 NO_MIDI_HINT = (
     "no MIDI system found ({why}); playing silent. Start a JACK server "
-    "(jackd -d dummy, or your audio setup), load snd-seq for ALSA, "
-    "or pass --midi-api none to silence this line."
+    "(jackd -d dummy, or your audio setup) or load snd-seq for ALSA, then start livecode "
+    "again (a server started later is not picked up; save() first); "
+    "--midi-api none silences this line."
+)
+NO_PORT_HINT = (
+    "MIDI out: no port matches {port!r} ({why}); playing silent. Start the synth, or "
+    "choose one of those ports (`livecode ports` lists them), and start livecode again."
 )
 
 
@@ -62,6 +69,7 @@ def open_midi_out(
         return NullOut(), "MIDI off (--midi-api none)"
     apis = compiled_apis() if api == "auto" else (api,)
     reasons = []
+    missing: list[PortNotFound] = []  # systems that are up, without the port asked for
     for name in apis:
         try:
             found = (
@@ -70,6 +78,8 @@ def open_midi_out(
             if found is not None:
                 return found
             out = RtMidiOut(name, virtual, port)
+        except PortNotFound as exc:
+            missing.append(exc)
         except MidiUnavailable as exc:
             reasons.append(str(exc))
         except (ImportError, OSError, RuntimeError, ValueError, KeyError) as exc:
@@ -77,4 +87,8 @@ def open_midi_out(
         else:
             kind = "virtual port" if port is None else "port"
             return out, f"MIDI out: {kind} {out.name!r} on {name}"
+    if missing:  # a system is up: the port is what is missing, not MIDI
+        null = NullOut()
+        null.missing_port = port
+        return null, NO_PORT_HINT.format(port=port, why="; ".join(map(str, missing)))
     return NullOut(), NO_MIDI_HINT.format(why="; ".join(reasons) or "no API")

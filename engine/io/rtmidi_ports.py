@@ -18,7 +18,7 @@ from engine.io.midi_base import (
     SETTLE_SECONDS,
     MidiInPort,
     MidiOut,
-    MidiUnavailable,
+    PortNotFound,
     quiet_stderr,
 )
 
@@ -124,10 +124,7 @@ def open_rtmidi_port(rt: Any, api: str, client: str, port: str | None, side: str
     matches = [i for i, n in enumerate(names) if port.lower() in n.lower()]
     if not matches:
         rt.delete()
-        kind = "input" if side == "in" else "output"
-        raise MidiUnavailable(
-            f"no {api} {kind} port matches {port!r}; ports: {', '.join(names) or 'none'}"
-        )
+        raise PortNotFound(api, port, "input" if side == "in" else "output", names)
     rt.open_port(matches[0], name=side)
     return str(names[matches[0]])
 

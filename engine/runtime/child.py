@@ -11,7 +11,7 @@ from __future__ import annotations
 import signal
 from typing import TYPE_CHECKING, Any
 
-from engine.protocol import Notice
+from engine.protocol import PORT_NOT_FOUND, Notice
 from engine.runtime.options import EngineOptions, EngineStart
 
 if TYPE_CHECKING:
@@ -47,7 +47,10 @@ def engine_main(
         options.midi_api, options.virtual, options.port, options.latency, start.reconnect
     )
     level = "warning" if isinstance(midi, NullOut) and options.midi_api != "none" else "info"
-    conn.send(Notice(description, level))
+    if isinstance(midi, NullOut) and midi.missing_port is not None:
+        conn.send(Notice(description, "error", PORT_NOT_FOUND))
+    else:
+        conn.send(Notice(description, level))
     for data in start.silence:  # what a dead engine left sounding, before anything plays
         midi.send_bytes(list(data))
     net = Network(seed=options.seed, tempo=options.tempo)

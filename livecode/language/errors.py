@@ -12,7 +12,6 @@ column, the source line) and renders like a compiler message::
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 
@@ -35,6 +34,7 @@ __all__ = [
     "Interrupted",
     "suggest",
     "printable",
+    "edit_distance",
 ]
 
 # C0 and C1 controls, DEL, and the bidirectional overrides that reorder what is shown:
@@ -59,12 +59,53 @@ def printable(text: str, keep_newlines: bool = True) -> str:
 NOT_APPLIED = "nothing of the block was applied"
 
 
+def edit_distance(a: str, b: str) -> int:
+    """Edits (insert, delete, substitute, swap two neighbours) that turn ``a`` into ``b``."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
 def suggest(word: str, candidates: Iterable[str]) -> str | None:
-    """The candidate closest to ``word`` (difflib), or None when nothing is close."""
-    # short names (n1, n2) differ by one character in two, so they need a lower bar
-    cutoff = 0.5 if len(word) <= 3 else 0.6
-    found = difflib.get_close_matches(word, list(candidates), n=1, cutoff=cutoff)
-    return found[0] if found else None
+    """The candidate closest to ``word``, or None when nothing is close.
+
+    Closest = fewest edits (a swap of two letters is one), then the longest shared
+    start: ``rat`` gives ``rate``, not ``dur``. A candidate counts as close within one
+    edit in three letters (at least one), or when one name starts with the other.
+    """
+    low = word.lower()
+    best: tuple[int, int, int] | None = None
+    found = None
+    for order, cand in enumerate(dict.fromkeys(candidates)):
+        c = cand.lower()
+        if c == low:
+            return cand
+        dist = edit_distance(low, c)
+        prefix = _common_prefix(low, c)
+        starts = len(low) >= 2 and (c.startswith(low) or low.startswith(c))
+        if dist > max(1, len(low) // 3) and not starts:
+            continue
+        key = (min(dist, 1) if starts else dist, -prefix, order)
+        if best is None or key < best:
+            best, found = key, cand
+    return found
 
 
 class LivecodeError(Exception):

@@ -207,7 +207,10 @@ class Evaluator(Statements, NetworkOps):
             return self.variables[name]
         if name in self.functions:
             return self.functions[name]
+        if name in self.mirror.neurons:  # a member's own name (`hats_0`): as in ls() and OSC
+            return NeuronRef(name)
         known = [n for s in self.scopes for n in s] + list(self.variables) + list(self.functions)
+        known += list(self.mirror.neurons)
         raise self.make_error(
             UndefinedName, f"`{name}` is not defined", node, suggestion=suggest(name, known)
         )

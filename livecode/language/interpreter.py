@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from livecode.language.commands import FUNCTIONS
 from livecode.language.errors import InternalError, Interrupted, LivecodeError, printable
 from livecode.language.evaluator import Evaluator
+from livecode.language.hints import block_notes
 from livecode.language.mirror import Mirror
 from livecode.language.values import Limits, NeuronRef
 
@@ -91,7 +92,8 @@ class Interpreter:
             err.filename = filename
             raise err from None
         self._variables, self.mirror = ev.variables, ev.mirror
-        return Result(tuple(ev.ops), [printable(line) for line in ev.output], ev.actions)
+        notes = block_notes(ev.ops, ev.mirror)
+        return Result(tuple(ev.ops), [printable(line) for line in ev.output + notes], ev.actions)
 
     @property
     def variables(self) -> dict:

@@ -77,12 +77,10 @@ _ALIASES = {
 
 
 def suggest_param(name: str, extra: tuple = ()) -> str | None:
-    """The parameter ``name`` probably meant: a close spelling, or the full word's short name."""
-    word = name.lower()
-    for full, short in _ALIASES.items():
-        if suggest(word, [full]) or word.startswith(short):
-            return short
-    return suggest(name, [*P.PARAMS, *extra])
+    """The parameter ``name`` probably meant: the closest spelling of a parameter or of
+    a full word with a short name (``treshold`` gives ``thr``)."""
+    found = suggest(name, [*P.PARAMS, *extra, *_ALIASES])
+    return _ALIASES.get(found, found) if found else None
 
 
 def validate(param: str, value: object) -> object:

@@ -16,6 +16,10 @@ MAX_SESSION_BYTES = 4 * 1024 * 1024
 class SessionFileError(LivecodeError, OSError):
     """A session file could not be read."""
 
+    def headline(self) -> str:
+        # the message names the file already; "<repl>: cannot read x.neu" would name two
+        return super().headline() if self.line else self.message
+
 
 class FileReader:
     """The interpreter's ``read_file``: paths relative to ``base_dir``, size-limited.
@@ -28,6 +32,9 @@ class FileReader:
 
     def _open(self, path: str):
         full = path if os.path.isabs(path) else os.path.join(self.base_dir, path)
+        if not os.path.exists(full):
+            where = "" if os.path.isabs(path) else f" in {self.base_dir}"
+            raise SessionFileError(f"cannot read {path}: no such file{where}")
         if not os.path.isfile(full):  # a FIFO or /dev/zero would block or never end
             raise SessionFileError(f"cannot read {path}: not a regular file")
         return full
@@ -37,8 +44,10 @@ class FileReader:
         try:
             with open(full, encoding="utf-8") as f:
                 text = f.read(MAX_SESSION_BYTES + 1)  # bounded even if the file grows
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SessionFileError(f"cannot read {path}: {exc}") from exc
+        except OSError as exc:
+            raise SessionFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise SessionFileError(f"cannot read {path}: not UTF-8 text ({exc.reason})") from exc
         if len(text) > MAX_SESSION_BYTES:
             raise SessionFileError(f"{path}: session files are at most 4 MiB")
         return text

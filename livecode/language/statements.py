@@ -165,16 +165,26 @@ class Statements:
             raise self.locate(e, node.target, attr=True) from None
 
     def s_for(self, node: ast.For) -> None:
-        for item in self.iterate(self.evaluate(node.iter), node.iter):
-            self.assign(node.target, item)
-            try:
-                self.exec_body(node.body)
-            except _Break:
-                break
-            except _Continue:
-                continue
-        else:
-            self.exec_body(node.orelse)
+        # The loop's variables belong to the loop, as in a comprehension: afterwards they
+        # are what they were before, so save() never writes a leftover `i = 3`.
+        names = [n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)]
+        scope = self.scopes[-1] if self.scopes else self.variables
+        saved = {name: scope[name] for name in names if name in scope}
+        try:
+            for item in self.iterate(self.evaluate(node.iter), node.iter):
+                self.assign(node.target, item)
+                try:
+                    self.exec_body(node.body)
+                except _Break:
+                    break
+                except _Continue:
+                    continue
+            else:
+                self.exec_body(node.orelse)
+        finally:
+            for name in names:
+                scope.pop(name, None)
+            scope.update(saved)
 
     def s_break(self, node: ast.Break) -> None:
         raise _Break
@@ -189,6 +199,9 @@ class Statements:
         for target in node.targets:
             assert isinstance(target, ast.Name)  # the whitelist refused the rest
             value = self.lookup(target.id, target)
+            if target.id not in self.variables and isinstance(value, NeuronRef):
+                self.remove([value.name])  # a list member by its own name: `del hats_0`
+                continue
             if target.id not in self.variables:
                 raise self.make_error(
                     Refused,

@@ -13,14 +13,18 @@ of the network never drifts from the engine's.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import stat
 import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from engine.protocol import Batch, Panic
+from engine.protocol import Batch, Panic, ProtocolError, validate_param
 from engine.runtime.process import EngineDown
 from livecode.language.errors import LivecodeError, internal_message
 from livecode.language.interpreter import Interpreter
@@ -34,11 +38,39 @@ __all__ = ["LiveSession", "ACK_TIMEOUT"]
 ACK_TIMEOUT = 2.0
 
 
+@dataclass(frozen=True)
+class _Existing:
+    text: str | None  # None: not readable as text
+    mode: int
+
+
+def _existing(path: str) -> _Existing | None:
+    """The file save() is about to replace, or None if there is none."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            text: str | None = f.read()
+    except (OSError, UnicodeDecodeError):
+        text = None
+    return _Existing(text, stat.S_IMODE(st.st_mode))
+
+
+def _new_file_mode() -> int:
+    """0666 less the umask: what a new file from an editor gets (mkstemp's is 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 class LiveSession:
     """Runs blocks and file saves against ``engine`` (an ``EngineHandle`` or a fake).
 
     ``say(text)`` shows a line to the performer; ``refused(text)`` shows an error and
-    remembers it for the toolbar (defaults to ``say``).
+    remembers it for the toolbar (defaults to ``say``); ``accepted()`` is called when a
+    block or a file save went through (the toolbar forgets the last refusal).
     """
 
     def __init__(
@@ -47,11 +79,13 @@ class LiveSession:
         engine: Any,
         say: Callable[[str], None],
         refused: Callable[[str], None] | None = None,
+        accepted: Callable[[], None] | None = None,
     ) -> None:
         self.interpreter = interpreter
         self.engine = engine
         self.say = say
         self.refused = refused or say
+        self.accepted = accepted or (lambda: None)
         self.ack_seconds: list[float] = []  # Enter to acknowledgement, for measurements
         self._lock = threading.Lock()  # the REPL and the file watcher both run blocks
         self.recording: str | None = None  # the file the engine records into
@@ -98,6 +132,7 @@ class LiveSession:
             if result.ops and not self._send(Batch(result.ops, "repl", text), before):
                 return False
             step.applied = bool(result.ops)
+        self.accepted()
         if result.ops:
             self.ack_seconds.append(time.perf_counter() - start)
         step.now("while showing the block's output")
@@ -232,7 +267,11 @@ class LiveSession:
             mine = mirror.neurons.get(name)
             if mine is None:
                 continue
-            for param, value in engine_side.get("params", {}).items():
+            for param, raw in engine_side.get("params", {}).items():
+                try:  # the snapshot's note list is a list; the picture's is a tuple
+                    value = validate_param(param, raw)
+                except (ProtocolError, TypeError, ValueError):
+                    continue
                 if param in mine and mine[param] != value and (name, param) not in mirror.follows:
                     mine[param] = value
         if snap.get("tempo"):
@@ -253,28 +292,46 @@ class LiveSession:
     # --- session files -------------------------------------------------------------------
 
     def save(self, path: str) -> bool:
-        """Write the network as language text to ``path`` (relative to the working dir)."""
+        """Write the network as language text to ``path`` (relative to the working dir).
+
+        An existing file with other text is kept as ``path~`` and the message says so;
+        the file keeps its permissions (a new one gets the umask's, as editors do).
+        """
         full = os.path.abspath(os.path.expanduser(path))
         with self._lock:
             self._catch_up()
             mirror, variables = self.interpreter.state()
             text = session_text(mirror, variables)
         try:
+            old = _existing(full)
+            backup = None
+            if old is not None and old.text != text:
+                backup = full + "~"
+                shutil.copy2(full, backup)
             # Write a new file and rename it over the old one: an editor or a --watch on
             # the same file never reads half a session.
             fd, tmp = tempfile.mkstemp(
                 prefix=".livecode-", suffix=".neu", dir=os.path.dirname(full)
             )
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, full)
+            try:
+                os.fchmod(fd, old.mode if old is not None else _new_file_mode())
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    f.write(text)
+                os.replace(tmp, full)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
         except OSError as exc:
             self.refused(f"cannot save {path}: {exc.strerror or exc}")
             return False
-        self.say(
+        said = (
             f"saved {len(mirror.neurons)} neurons and {len(mirror.connections)} "
             f"connections to {path}"
         )
+        if backup is not None:
+            said += f" (it replaced an older {path}, kept as {path}~)"
+        self.say(said)
         return True
 
     def load_initial(self, path: str) -> Batch | None:
@@ -339,6 +396,7 @@ class LiveSession:
                 return False
             self.interpreter.adopt(mirror, {**before[1], **fresh.variables})
             step.applied = bool(ops)
+        self.accepted()
         self.say(f"{path} applied ({len(ops)} change{'' if len(ops) == 1 else 's'})")
         return True
 

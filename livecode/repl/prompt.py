@@ -194,7 +194,7 @@ def run_repl(args: argparse.Namespace, options: EngineOptions) -> int:
     interp = Interpreter(
         read_file=file_reader(os.getcwd()), activations=monitor.activations, drawn=monitor.drawn
     )
-    live = LiveSession(interp, None, _say, refused=monitor.refused)
+    live = LiveSession(interp, None, _say, refused=monitor.refused, accepted=monitor.accepted)
     if options.record:
         live.recording_from_start(options.record)
     watcher = None

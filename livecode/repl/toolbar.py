@@ -95,6 +95,10 @@ class Monitor:
         if show:
             self.say(text)
 
+    def accepted(self) -> None:
+        """A later block or save went through: the last refusal is old news."""
+        self.last_refusal = ""
+
     def activations(self) -> dict:
         """The live activations of the last status (for ``ls()``)."""
         return dict(self.status.get("activations", {}))

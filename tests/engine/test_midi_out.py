@@ -22,6 +22,7 @@ def test_no_midi_system_gives_one_line_with_what_to_do(monkeypatch):
     out, line = open_midi_out("jack")
     assert isinstance(out, NullOut)
     assert "\n" not in line and "silent" in line and "jackd" in line
+    assert "start livecode again" in line  # a server started later is not picked up
 
 
 def test_recording_out_keeps_messages():
@@ -61,3 +62,28 @@ def test_jack_defaults_to_the_sample_accurate_port(midi_receiver):
 def test_ports_lists_the_receiver(midi_receiver):
     found = list_ports()
     assert "lcrecv:in" in " ".join(found["jack"]["outputs"])
+
+
+def test_a_port_that_is_not_there_is_named_with_the_ports_there_are(midi_receiver):
+    for latency in (None, 0):  # the sample-accurate port and rtmidi's JACK backend
+        out, line = open_midi_out("jack", virtual="lcsend", port="fluidsynth", latency=latency)
+        assert isinstance(out, NullOut) and out.missing_port == "fluidsynth"
+        assert "no port matches 'fluidsynth'" in line and "lcrecv:in" in line, line
+        assert "no MIDI system" not in line and "\n" not in line
+
+
+def test_play_with_a_port_that_is_not_there_says_so_and_fails(midi_receiver, tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "livecode.cli", "play", "demo", "--midi-api", "jack"]
+        + ["--port", "fluidsynth", "--osc-port", "0", "--seconds", "60"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 1
+    assert "no port matches 'fluidsynth'" in done.stderr and "lcrecv:in" in done.stderr
+    assert "no MIDI system" not in done.stderr

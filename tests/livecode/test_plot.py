@@ -49,3 +49,29 @@ def test_plot_refuses_bad_requests(tmp_path, capsys):
     assert "--seconds" in capsys.readouterr().err
     assert main(["plot", DEMO, "--seconds", "1", "-o", str(tmp_path / "x.jpg")]) == 2
     assert not (tmp_path / "x.jpg").exists()
+
+
+def test_the_picture_is_one_a_performer_would_print(tmp_path):
+    from engine.render import render_events
+    from livecode.language.sessionfile import load_session
+    from livecode.plot import Wire, plot
+    from livecode.plot_parts import EXCITE, INHIBIT
+
+    interp, batch = load_session(DEMO)
+    events, _ = render_events(batch, 30.0)
+    mirror = interp.mirror
+    wires = [Wire(s, d, w, delay, kind) for (s, d), (w, delay, kind) in mirror.connections.items()]
+    pic = plot(events, list(mirror.neurons), wires, str(tmp_path / "demo.png"))
+    # the network is a graph with room of its own, not a 40-pixel column
+    assert pic.graph_width * pic.figure_size[0] >= 4.0  # inches
+    colour = {(w["src"], w["dst"]): w["colour"] for w in pic.wires}
+    assert len(colour) == len(mirror.connections)
+    assert colour[("kick", "ghost")] == INHIBIT and colour[("echo", "lead")] == INHIBIT
+    assert colour[("bass", "lead")] == EXCITE
+    # drums on lanes of their own, named after the kit and the neurons that play them
+    assert "Bass Drum  (kick)" in pic.drum_lanes and "Acoustic Snare  (snare)" in pic.drum_lanes
+    assert any(lane.startswith("Closed Hi-Hat") for lane in pic.drum_lanes)
+    # the piano roll holds only the pitched parts: no hi-hat (42) or ghost (40) there
+    assert 42 not in pic.roll_notes and 40 not in pic.roll_notes
+    assert {60, 67} <= set(pic.roll_notes)  # the lead is there
+    assert pic.bars >= 14  # 30 s at 112 bpm: 56 beats, 14 bars marked

@@ -198,6 +198,8 @@ def test_repl_watch_follows_the_file_from_a_broken_start(tmp_path):
     try:
         pty.expect(r"live\.neu not loaded")  # the error was shown; the network starts empty
         pty.line("x = neuron(40, rate=4)")
+        pty.line("ls()")  # x is in the network before the save (the watcher is quick)
+        pty.expect(r"x\s+40")
         session.write_text("a = neuron(60, rate=4)\nb = neuron(62, rate=4)\na >> b @ 0.2\n")
         pty.expect(r"live\.neu applied")
         pty.line("ls()")

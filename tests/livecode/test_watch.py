@@ -6,8 +6,11 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+
+import pytest
 
 from engine import protocol as P
 from livecode.language.interpreter import Interpreter
@@ -196,3 +199,140 @@ def test_parameter_processes_follow_the_file():
     for op in ops:
         after.apply(op)
     assert after == target
+
+
+# --- how the watcher hears a save (issue 16) ------------------------------------------
+
+
+class _Seen:
+    """What a watcher called back with, and a way to wait for it."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.errors: list[str] = []
+        self._cond = threading.Condition()
+
+    def __call__(self, text: str) -> None:
+        with self._cond:
+            self.texts.append(text)
+            self._cond.notify_all()
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[str]:
+        with self._cond:
+            self._cond.wait_for(lambda: len(self.texts) >= count, timeout)
+        assert len(self.texts) >= count, f"saw {self.texts}, waited for {count}"
+        return self.texts
+
+
+def _save_rename(path: Path, text: str) -> None:
+    tmp = path.with_name(".set.neu.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _save_in_place(path: Path, text: str) -> None:
+    with open(path, "w") as f:  # truncates, then writes
+        f.write(text)
+
+
+def _save_like_vim(path: Path, text: str) -> None:
+    probe = path.with_name("4913")  # vim checks it may create files here
+    probe.write_text("")
+    probe.unlink()
+    backup = path.with_name(path.name + "~")
+    os.replace(path, backup)
+    with open(path, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    backup.unlink()
+
+
+SAVES = [_save_rename, _save_in_place, _save_like_vim]
+MODES = ["inotify", "poll"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("save", SAVES, ids=lambda f: f.__name__)
+def test_every_save_style_is_heard_once_with_its_whole_text(tmp_path, mode, save):
+    path = tmp_path / "set.neu"
+    path.write_text("a = neuron(60)\n")
+    seen = _Seen()
+    watcher = FileWatcher(str(path), seen, use_inotify=mode == "inotify").start()
+    try:
+        assert watcher.mode == mode
+        for i in range(3):
+            save(path, f"a = neuron({61 + i})\n")
+            assert seen.wait_for(i + 1)[i] == f"a = neuron({61 + i})\n"
+    finally:
+        watcher.stop()
+    assert seen.texts == [f"a = neuron({61 + i})\n" for i in range(3)]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_writer_that_truncates_and_pauses_never_empties_the_network(tmp_path, mode):
+    path = tmp_path / "set.neu"
+    path.write_text("a = neuron(60)\nb = neuron(62)\n")
+    seen = _Seen()
+    watcher = FileWatcher(str(path), seen, use_inotify=mode == "inotify").start()
+    try:
+        with open(path, "w") as f:
+            f.flush()
+            time.sleep(0.3)  # the writer's pause, longer than any settling time
+            f.write("a = neuron(61)\nb = neuron(62)\n")
+        seen.wait_for(1)
+    finally:
+        watcher.stop()
+    assert seen.texts == ["a = neuron(61)\nb = neuron(62)\n"]
+
+
+def test_a_file_still_being_written_is_not_applied_half_written(tmp_path):
+    path = tmp_path / "set.neu"
+    path.write_text("a = neuron(60)\nb = neuron(62)\n")
+    seen = _Seen()
+    watcher = FileWatcher(str(path), seen).start()
+    try:
+        assert watcher.mode == "inotify"
+        with open(path, "w") as f:
+            f.write("a = neuron(61)\n")
+            f.flush()
+            time.sleep(1.2)  # longer than the quiet time: the writer still has it open
+            f.write("b = neuron(62)\n")
+        seen.wait_for(1)
+    finally:
+        watcher.stop()
+    assert seen.texts == ["a = neuron(61)\nb = neuron(62)\n"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_emptied_file_that_stays_empty_empties_the_network(tmp_path, mode):
+    path = tmp_path / "set.neu"
+    path.write_text("a = neuron(60)\n")
+    seen = _Seen()
+    watcher = FileWatcher(str(path), seen, use_inotify=mode == "inotify", empty_hold=0.3)
+    watcher.start()
+    try:
+        _save_in_place(path, "")
+        assert seen.wait_for(1) == [""]
+    finally:
+        watcher.stop()
+
+
+@pytest.mark.parametrize("save", SAVES, ids=lambda f: f.__name__)
+def test_with_inotify_a_save_is_applied_at_the_writers_close_not_by_a_timer(
+    tmp_path, monkeypatch, save
+):
+    from livecode.repl import watch
+
+    monkeypatch.setattr(watch, "QUIET_SECONDS", 3600.0)  # no fallback timer can fire
+    monkeypatch.setattr(watch, "RECHECK_SECONDS", 3600.0)
+    path = tmp_path / "set.neu"
+    path.write_text("a = neuron(60)\n")
+    seen = _Seen()
+    watcher = FileWatcher(str(path), seen, use_inotify=True).start()
+    try:
+        assert watcher.mode == "inotify"
+        save(path, "a = neuron(61)\n")
+        assert seen.wait_for(1) == ["a = neuron(61)\n"]
+    finally:
+        watcher.stop()
