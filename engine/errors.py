@@ -14,6 +14,7 @@ __all__ = [
     "UnknownNeuron",
     "EngineDown",
     "MidiUnavailable",
+    "AudioUnavailable",
     "RecordError",
     "OscError",
 ]
@@ -44,6 +45,10 @@ class EngineDown(EngineError, RuntimeError):
 
 class MidiUnavailable(EngineError, RuntimeError):
     """No MIDI system could be opened."""
+
+
+class AudioUnavailable(EngineError, RuntimeError):
+    """An audio output could not be opened (no JACK server, no sound device, a bad file)."""
 
 
 class RecordError(EngineError, OSError):

@@ -41,7 +41,7 @@ def _die_with_parent() -> None:
 class JackServer:
     """A ``jackd -d dummy`` server with a unique name, for one test."""
 
-    def __init__(self, rate: int = 48000, period: int = 64) -> None:
+    def __init__(self, rate: int = 48000, period: int = 64, realtime: bool = False) -> None:
         self.name = f"lctest-{uuid.uuid4().hex[:8]}"
         self.rate = rate
         self.period = period
@@ -51,7 +51,7 @@ class JackServer:
                 "jackd",
                 "-n",
                 self.name,
-                "--no-realtime",
+                "-R" if realtime else "--no-realtime",
                 "-d",
                 "dummy",
                 "-r",
@@ -147,6 +147,20 @@ def jack_server(monkeypatch):
     """A running JACK dummy server; JACK clients of this test and its children use it."""
     _need_jack()
     server = JackServer()
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", server.name)
+    monkeypatch.setenv("JACK_NO_START_SERVER", "1")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def rt_jack_server(monkeypatch):
+    """A realtime JACK dummy server (``jackd -R``, period 256), as a performer runs one:
+    for audio tests, where a stalled cycle loses sound whatever the engine does."""
+    _need_jack()
+    server = JackServer(period=256, realtime=True)
     monkeypatch.setenv("JACK_DEFAULT_SERVER", server.name)
     monkeypatch.setenv("JACK_NO_START_SERVER", "1")
     try:

@@ -38,6 +38,8 @@ class EngineOptions:
     record: str | None = None  # record into this SQLite file from the start
     replay: str | None = None  # replay this recording into the engine (engine.record.recording)
     speed: float = 1.0  # replay speed
+    audio: str = "none"  # --audio: auto, jack, device, wav:FILE, none (the CLI's default: auto)
+    soundfont: str | None = None  # --soundfont: handed to engine.audio.factory.open_synth
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,133 @@
+"""Live audio on a real JACK server (dummy driver): onsets on the model's frames, silence
+after stop, panic and SIGKILL, and what happens with no server."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import numpy as np
+import pytest
+
+from engine.protocol import Batch
+from engine.record.recording import read_jsonl
+from engine.runtime.options import EngineOptions
+from livecode.language.sessionfile import load_session
+from tests.engine.audio_rig import AudioRecorder, EngineRun, wait_for
+from tests.engine.fakes import ClickSynth, HoldSynth
+
+pytestmark = pytest.mark.jack
+
+# Three voices that never fire on the same frame, one of them leaky (its times are not
+# on any grid), all short notes.
+ONSET_SESSION = """
+tempo(137)
+a = neuron(60, rate=4, dur=0.05)
+b = neuron(64, rate=3, phase=0.1, dur=0.05)
+c = neuron(67, rate=5, leak=0.7, phase=0.3, dur=0.05)
+"""
+# Two long notes at once, then nothing for 20 beats: a panic (which leaves the network
+# running) is then followed by silence too.
+HOLD_SESSION = """
+pad = neuron(48, rate=0.05, phase=0.99, dur=64)
+lead = neuron(72, rate=0.05, phase=0.98, dur=64, ch=2)
+"""
+
+
+def session(tmp_path, text: str) -> Batch:
+    path = tmp_path / "s.neu"
+    path.write_text(text)
+    return load_session(str(path))[1]
+
+
+@pytest.fixture
+def recorder(rt_jack_server):
+    rec = AudioRecorder()
+    try:
+        yield rec
+    finally:
+        rec.close()
+
+
+def run_engine(tmp_path, text: str, synth, **options) -> EngineRun:
+    options.setdefault("midi_api", "none")
+    run = EngineRun(
+        EngineOptions(osc_port=0, audio="jack", **options),
+        session(tmp_path, text),
+        synth,
+    )
+    run.start()
+    return run
+
+
+def audio_up(run: EngineRun) -> bool:
+    status = run.last_status()
+    return bool(status and status.get("audio"))
+
+
+@pytest.mark.parametrize("midi_api", ["none", "jack"])
+def test_onsets_fall_on_the_models_frames(rt_jack_server, recorder, tmp_path, midi_api):
+    events = tmp_path / "events.jsonl"
+    run = run_engine(
+        tmp_path, ONSET_SESSION, ClickSynth, seconds=8.0, events=str(events), midi_api=midi_api
+    )
+    try:
+        assert wait_for(lambda: audio_up(run), 15), run.notices()
+        recorder.connect_from("livecode-audio")
+        run.process.join(30)
+        assert run.process.exitcode == 0, run.notices()
+    finally:
+        run.stop()
+    first, audio = recorder.frames()
+    got = np.flatnonzero(audio[:, 0] > 0) + first
+    notes = [e for e in read_jsonl(str(events)) if e["type"] == "note_on"]
+    frame0 = run.last_status()["audio"]["frame0"]
+    expected = np.array([frame0 + round(e["t"] * recorder.rate) for e in notes])
+    # The recorder was connected after the first notes: compare from the first onset on.
+    expected = expected[expected >= got[0]]
+    assert len(expected) > 100 and len(got) == len(expected), (len(got), len(expected))
+    errors = np.abs(np.diff(got) - np.diff(expected))
+    assert np.mean(errors <= 1) >= 0.99, np.sort(errors)[-10:]
+    assert errors.max() <= recorder.period
+    # And on the very frames, not just the intervals: logical time is JACK's frame clock.
+    assert np.mean(got == expected) >= 0.99
+
+
+def silent_after(recorder: AudioRecorder, frame: int, within: float) -> bool:
+    """True if the recording is all zeros from ``within`` seconds after ``frame`` on, and
+    at least a period of it has been recorded."""
+    first, audio = recorder.frames()
+    start = frame + round(within * recorder.rate) - first
+    tail = audio[max(start, 0) :]
+    return len(tail) >= recorder.period and not np.any(tail)
+
+
+def sounding(recorder: AudioRecorder) -> bool:
+    _, audio = recorder.frames()
+    return bool(np.any(audio[-recorder.period :]))
+
+
+@pytest.mark.parametrize("how", ["stop", "panic", "quit", "sigkill"])
+def test_silent_within_half_a_second(rt_jack_server, recorder, tmp_path, how):
+    from engine.protocol import Panic, Stop
+
+    run = run_engine(tmp_path, HOLD_SESSION, HoldSynth)
+    try:
+        assert wait_for(lambda: audio_up(run), 15), run.notices()
+        recorder.connect_from("livecode-audio")
+        assert wait_for(lambda: len((run.last_status() or {}).get("sounding", ())) == 2, 10)
+        assert wait_for(lambda: sounding(recorder), 10)  # both notes held from here
+        at = recorder.now_frame()
+        if how == "stop":
+            run.send(Batch((Stop(),)))
+        elif how == "panic":
+            run.send(Batch((Panic(),)))
+        elif how == "quit":
+            run.send("quit")
+        else:
+            os.kill(run.process.pid, signal.SIGKILL)
+        assert wait_for(lambda: silent_after(recorder, at, 0.5), 10)
+        if how in ("stop", "panic"):
+            assert run.process.is_alive()
+    finally:
+        run.stop()
