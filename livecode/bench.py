@@ -129,9 +129,18 @@ def _jack_errors(probe: _JackProbe, logged: list[dict], frame0: int | None) -> d
 
 
 def run_bench(
-    seconds: float = 10.0, midi_api: str = "none", latency: float | None = None, osc: bool = True
+    seconds: float = 10.0,
+    midi_api: str = "none",
+    latency: float | None = None,
+    osc: bool = True,
+    audio: str = "none",
+    soundfont: str | None = None,
 ) -> dict:
-    """Run the scenario and return the report (see ``livecode bench --json``)."""
+    """Run the scenario and return the report (see ``livecode bench --json``).
+
+    With ``audio`` (``--audio``), the engine also plays its synth there: the report adds
+    the output's counters (xruns over the run, late messages, synth errors) and, on JACK,
+    the time from starting ``livecode play demo`` to its first sound."""
     _, batch = load_session(str(session_path(BENCH_SESSION)))
     render_x = _render_speed(batch)
     probe_neuron = DefineNeuron(PROBE, {"note": 1, "rate": 0.0, "dur": 0.01, "ch": 16})
@@ -156,6 +165,8 @@ def run_bench(
             latency=latency,
             virtual="livecode-bench",
             port=probe.port.name if probe else None,
+            audio=audio,
+            soundfont=soundfont,
         )
         started = time.perf_counter()
         handle = EngineHandle(options, on_message, restart=False, initial=batch)
@@ -183,6 +194,7 @@ def run_bench(
             time.sleep(max(0.0, PATCH_EVERY - (time.perf_counter() - t_send)))
         cpu = (_cpu_seconds(pid) - cpu_before) / (time.perf_counter() - wall_before)
         frame0 = statuses[-1].get("frame0")
+        audio_status = statuses[-1].get("audio")
         handle.stop()
         logged = read_jsonl(events)
     osc_ms = _osc_latencies(osc_load, logged, epoch) if osc_load else None
@@ -203,7 +215,51 @@ def run_bench(
         "first_note_s": round(epoch + first - started, 4),
         "events": len(lateness),
         "jack": _jack_errors(probe, logged, frame0) if probe else None,
+        "audio": audio_status,
+        "first_sound_s": _first_sound(soundfont) if audio == "jack" else None,
     }
+
+
+def _first_sound(soundfont: str | None, timeout: float = 20.0) -> float | None:
+    """Seconds from starting ``livecode play demo --audio jack`` (a new process, as the
+    performer types it) to the first non-zero sample on its JACK audio ports."""
+    import subprocess
+
+    import jack
+
+    client = jack.Client("livecode-bench-ears", no_start_server=True)
+    ears = [client.inports.register(side) for side in ("left", "right")]
+    heard: list[float] = []
+
+    def process(frames: int) -> None:
+        if not heard and any(p.get_array().any() for p in ears):
+            heard.append(time.perf_counter())
+
+    client.set_process_callback(process)
+    client.activate()
+    name = "livecode-first"
+    command = [sys.executable, "-m", "livecode.cli", "play", "demo", "--seconds", "4"]
+    command += ["--midi-api", "none", "--osc-port", "0", "--audio", "jack", "--virtual", name]
+    command += ["--soundfont", soundfont] if soundfont else []
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        connected = False
+        while not heard and time.perf_counter() - started < timeout and proc.poll() is None:
+            if not connected:
+                try:  # as soon as its ports exist (the probe, not an auto-connection)
+                    for side, port in zip(("left", "right"), ears, strict=True):
+                        client.connect(f"{name}-audio:{side}", port)
+                    connected = True
+                except jack.JackError:
+                    pass
+            time.sleep(0.001)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        client.deactivate()
+        client.close()
+    return round(heard[0] - started, 4) if heard else None
 
 
 PROBE = "probe"  # a silent-rate neuron that only OSC fires: its note-ons time the OSC path
@@ -258,6 +314,18 @@ def format_report(report: dict) -> str:
         f"offline render          {report['render_x_realtime']:.0f}x real time",
         f"first note              {report['first_note_s']:.3f} s after start",
     ]
+    audio = report.get("audio")
+    if audio:
+        lines.append(
+            f"audio                   {audio['audio']} ({audio['synth']}, {audio['period']} "
+            f"frames at {audio['rate']} Hz): {audio['xruns']} xruns, {audio['late']} late, "
+            f"{audio['errors']} synth errors"
+        )
+    if report.get("first_sound_s") is not None:
+        lines.append(
+            f"first sound             {report['first_sound_s']:.3f} s after "
+            "starting livecode play demo"
+        )
     if report["jack"]:
         lines.append(
             f"JACK frame error        {ms(report['jack']['error_ms'])}  "
@@ -267,9 +335,15 @@ def format_report(report: dict) -> str:
 
 
 def main(
-    seconds: float, as_json: bool, midi_api: str, latency: float | None, osc: bool = True
+    seconds: float,
+    as_json: bool,
+    midi_api: str,
+    latency: float | None,
+    osc: bool = True,
+    audio: str = "none",
+    soundfont: str | None = None,
 ) -> int:
-    report = run_bench(seconds, midi_api, latency, osc)
+    report = run_bench(seconds, midi_api, latency, osc, audio, soundfont)
     print(json.dumps(report) if as_json else format_report(report))
     sys.stdout.flush()
     return 0

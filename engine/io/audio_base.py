@@ -59,6 +59,7 @@ class FrameMap:
     rate: int
     lag: float
     slew: float = 0.05  # frames per block
+    gain: float = 0.05  # of the error corrected per block: 100 ppm drift leaves 0.5 frame
     jump: float = 0.05  # seconds
     base: float = math.nan
     corrections: int = 0  # hard re-anchors after a stall
@@ -70,7 +71,7 @@ class FrameMap:
             self.base = target
             return
         limit = self.slew / self.rate
-        self.base += max(-limit, min(limit, 0.01 * (target - self.base)))
+        self.base += max(-limit, min(limit, self.gain * (target - self.base)))
 
     def frame_of(self, t: float) -> int:
         return round((t - self.base) * self.rate)
@@ -79,7 +80,8 @@ class FrameMap:
 class AudioOut:
     """A live audio output playing the network through its synth.
 
-    ``send_at`` and ``send_now`` are called from the engine loop; everything else that
+    ``send_at`` and ``send_now`` are called from the engine loop, in time order (as the
+    loop plays); everything else that
     renders runs on the output's audio thread. Counters: ``late`` messages rendered after
     their frame (they arrived after their block), ``xruns`` blocks the device or server
     reported missed, ``errors`` blocks the synth failed (rendered as silence).

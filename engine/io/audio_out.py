@@ -16,7 +16,15 @@ from engine.io.audio_base import AudioOut, AudioUnavailable, SynthFactory
 from engine.io.midi_base import MidiOut
 from engine.runtime.clock import Clock
 
-__all__ = ["open_audio_out", "MidiAndAudio", "AudioChoice", "AUDIO_CHOICES", "parse_audio"]
+__all__ = [
+    "open_audio_out",
+    "MidiAndAudio",
+    "AudioChoice",
+    "AUDIO_CHOICES",
+    "parse_audio",
+    "prepare_audio",
+    "list_audio",
+]
 
 AUDIO_CHOICES = ("auto", "jack", "device", "wav:FILE", "none")
 NO_AUDIO_HINT = (
@@ -34,6 +42,48 @@ def parse_audio(spec: str) -> tuple[str, str | None]:
     if spec in ("auto", "jack", "device", "none"):
         return spec, None
     raise ValueError(f"--audio must be one of {', '.join(AUDIO_CHOICES)}, got {spec!r}")
+
+
+def prepare_audio(spec: str) -> str:
+    """``--audio`` checked before the engine starts: a WAV file must be new (a gig's audio
+    is never overwritten) and writable; returned with the file's absolute path."""
+    import os
+
+    kind, path = parse_audio(spec)
+    if kind != "wav" or path is None:
+        return spec
+    full = os.path.abspath(os.path.expanduser(path))
+    if os.path.exists(full) and os.path.getsize(full) > 0:
+        raise ValueError(f"{path} already exists; write the audio to a new file")
+    if not os.path.isdir(os.path.dirname(full)):
+        raise ValueError(f"cannot write {path}: no directory {os.path.dirname(full)}")
+    return f"wav:{full}"
+
+
+def list_audio() -> dict[str, list[str] | str]:
+    """Where audio can go (``livecode ports``): JACK playback ports, sound devices."""
+    found: dict[str, list[str] | str] = {}
+    try:
+        import jack
+
+        from engine.io.midi_base import quiet_stderr
+
+        with quiet_stderr():
+            client = jack.Client("livecode-ports", no_start_server=True)
+        try:
+            found["jack"] = [
+                p.name for p in client.get_ports(is_audio=True, is_input=True, is_physical=True)
+            ]
+        finally:
+            client.close()
+    except (ImportError, OSError) as exc:
+        found["jack"] = f"unavailable ({exc})"
+    except Exception as exc:  # noqa: BLE001 - jack.JackError: no server
+        found["jack"] = f"no server ({exc})"
+    from engine.io.device_audio import list_devices
+
+    found["device"] = list_devices()
+    return found
 
 
 @dataclass

@@ -62,7 +62,7 @@ class DeviceAudioOut(AudioOut):
             try:
                 info = sd.query_devices(device, "output")
             except (ValueError, sd.PortAudioError) as exc:
-                raise AudioUnavailable(f"no sound device ({exc})") from exc
+                raise AudioUnavailable(f"no sound device found ({exc})") from exc
             self.rate = rate
             self.period = BLOCK
             super().__init__(synth_factory(rate))

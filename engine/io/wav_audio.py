@@ -99,13 +99,14 @@ class WavAudioOut(AudioOut):
             if clock is None:
                 time.sleep(0.001)
                 continue
-            ready = min(clock.now() - LAG, self._until)  # render frames up to this time
+            until = self._until
+            ready = min(clock.now() - LAG, until)  # render frames up to this time
             end = math.floor(ready * self.rate)
             while self._next + BLOCK <= end:
                 start = self._next
                 self._blocks.put(self.render_block(start, BLOCK, self._frame_of))
                 self._next = start + BLOCK
-            if self._until != math.inf and self._next + BLOCK > end:
+            if ready == until:  # closing, and the release tails are rendered
                 break
             time.sleep(BLOCK / self.rate / 2)
         self._blocks.put(None)

@@ -31,6 +31,8 @@ __all__ = [
     "EngineDown",
     "MAX_QUICK_DEATHS",
     "list_ports",
+    "list_audio",
+    "prepare_audio",
 ]
 
 
@@ -39,6 +41,20 @@ def list_ports() -> dict[str, dict[str, list[str]] | str]:
     from engine.io.rtmidi_ports import list_ports as find
 
     return find()
+
+
+def list_audio() -> dict[str, list[str] | str]:
+    """Where audio can go: JACK playback ports and sound devices (``livecode ports``)."""
+    from engine.io.audio_out import list_audio as find
+
+    return find()
+
+
+def prepare_audio(spec: str) -> str:
+    """``--audio`` checked on the performer's side before an engine starts (ValueError)."""
+    from engine.io.audio_out import prepare_audio as check
+
+    return check(spec)
 
 
 # Engines in a row that may die before their first status before the handle gives up

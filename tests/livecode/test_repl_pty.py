@@ -37,6 +37,8 @@ class Pty:
                 "livecode.cli",
                 "--midi-api",
                 "none",
+                "--audio",
+                "none",
                 "--osc-port",
                 "0",
                 "--events",
