@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import mido
 
+from engine.audio.synth import Synth
 from engine.io.audio_base import AudioOut, AudioUnavailable, SynthFactory
 from engine.io.midi_base import MidiOut
 from engine.runtime.clock import Clock
@@ -121,20 +122,44 @@ def _open_one(
 
 def open_audio_out(
     spec: str,
-    synth_factory: SynthFactory,
+    synth_factory: SynthFactory | None,
     latency: float | None = None,
     client_name: str = "livecode-audio",
     append: bool = False,
+    own_process: bool = False,
+    soundfont: str | None = None,
 ) -> AudioChoice:
     """Open the output ``spec`` (``--audio``'s value) names; never raises for a missing one.
 
     ``auto`` tries JACK (if a server runs), then the sound device; with neither it says
     so once and the engine plays MIDI only. ``append``: a restarted engine carries on a
-    WAV file. ``synth_factory(rate)`` is called once the output knows its rate.
+    WAV file. ``synth_factory(rate)`` is called once the output knows its rate (None:
+    :func:`engine.audio.factory.open_synth` with ``soundfont``). ``own_process``: the
+    output and its synth run in a process of their own (:mod:`engine.io.audio_process`),
+    as the engine runs them.
     """
     kind, path = parse_audio(spec)
     if kind == "none":
         return AudioChoice(None, [("info", "audio off (--audio none)")])
+    if own_process:
+        from engine.io.audio_process import AudioProcess
+
+        try:
+            proc = AudioProcess(spec, synth_factory, latency, client_name, append, soundfont)
+        except AudioUnavailable as exc:
+            said = getattr(exc, "lines", None)
+            return AudioChoice(None, said or [("warning", NO_AUDIO_HINT.format(why=exc))])
+        return AudioChoice(proc, proc.lines)
+    lines: list[tuple[str, str]] = []
+    if synth_factory is None:
+
+        def synth_factory(rate: int) -> Synth:
+            from engine.audio.factory import open_synth
+
+            synth, line = open_synth(soundfont, rate)
+            lines.append(("info", line))
+            return synth
+
     kinds = ("jack", "device") if kind == "auto" else (kind,)
     reasons = []
     for each in kinds:
@@ -144,7 +169,7 @@ def open_audio_out(
             reasons.append(f"{each}: {exc}")
             continue
         text = f"audio out: {out.kind} {out.name} ({out.synth.name}, {out.rate} Hz"
-        return AudioChoice(out, [("info", text + f", {out.period}-frame blocks)")])
+        return AudioChoice(out, [*lines, ("info", text + f", {out.period}-frame blocks)")])
     return AudioChoice(None, [("warning", NO_AUDIO_HINT.format(why="; ".join(reasons)))])
 
 

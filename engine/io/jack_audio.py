@@ -16,12 +16,18 @@ from typing import cast
 
 import jack
 
-from engine.io.audio_base import RELEASE_WAIT, AudioOut, AudioUnavailable, SynthFactory
+from engine.io.audio_base import (
+    RELEASE_WAIT,
+    AudioOut,
+    AudioUnavailable,
+    FrameMap,
+    SynthFactory,
+)
 from engine.io.jack_out import JackClock, JackOut, _raise_priority
 from engine.io.midi_base import quiet_stderr
 from engine.runtime.clock import Clock
 
-__all__ = ["JackAudioOut", "jack_playback_ports"]
+__all__ = ["JackAudioOut", "JackFrameClock", "jack_playback_ports"]
 
 
 class JackAudioOut(AudioOut):
@@ -47,6 +53,7 @@ class JackAudioOut(AudioOut):
         self.latency = 2 * self.period / self.rate if not latency else latency
         self.frame0 = 0  # set by the JackClock the engine plays on
         self.cycle: tuple[int, float] | None = None  # (start frame, perf_counter) of the last
+        self.map: FrameMap | None = None  # paced: when the engine's clock is not JACK's
         self._prioritised = False
         self.ports = [self.client.outports.register(side) for side in ("left", "right")]
         self.client.set_process_callback(self._process)
@@ -78,9 +85,14 @@ class JackAudioOut(AudioOut):
             _raise_priority()
         start = self.client.last_frame_time
         self.cycle = (start, time.perf_counter())
-        frame0 = self._frames_from.frame0  # type: ignore[attr-defined]
-        rate = self.rate
-        block = self.render_block(start, frames, lambda t: frame0 + round(t * rate))
+        fmap, clock = self.map, self._clock
+        if fmap is not None and clock is not None:
+            fmap.place(start, clock.now())
+            block = self.render_block(start, frames, fmap.frame_of)
+        else:
+            frame0 = self._frames_from.frame0  # type: ignore[attr-defined]
+            rate = self.rate
+            block = self.render_block(start, frames, lambda t: frame0 + round(t * rate))
         self.ports[0].get_array()[:] = block[:, 0]
         self.ports[1].get_array()[:] = block[:, 1]
 
@@ -88,6 +100,14 @@ class JackAudioOut(AudioOut):
         """Logical time on this client's frame clock (also fixes :attr:`frame0`)."""
         # JackClock reads client, rate, period, cycle and frame0: this output has them all.
         return JackClock(cast(JackOut, self), epoch)
+
+    def attach(self, clock: Clock, frames_from: object | None = None) -> None:
+        """On a JACK frame clock (this client's, or a JACK MIDI port's), play at exact
+        frames; on any other clock (the system's), paced by a :class:`FrameMap`."""
+        super().attach(clock, frames_from)
+        own = isinstance(clock, JackClock) and clock.out is cast(JackOut, self)
+        paced = frames_from is None and not own
+        self.map = FrameMap(self.rate, lag=2 * self.period / self.rate + 0.002) if paced else None
 
     def connections(self) -> list[str]:
         return [p.name for port in self.ports for p in self.client.get_all_connections(port)]
@@ -100,6 +120,37 @@ class JackAudioOut(AudioOut):
         self.client.deactivate()
         self.client.close()
         super().close()
+
+
+class JackFrameClock:
+    """A JACK client without ports in the engine process, whose only work is to note each
+    cycle's start: the engine's clock when the audio plays on JACK in its own process and
+    no JACK MIDI port gives the clock. It reads as a :class:`JackOut` to :class:`JackClock`
+    (``client``, ``rate``, ``period``, ``cycle``, ``frame0``)."""
+
+    def __init__(self, client_name: str) -> None:
+        with quiet_stderr():
+            try:
+                self.client = jack.Client(client_name, no_start_server=True)
+            except jack.JackError as exc:
+                raise AudioUnavailable(f"no JACK server ({exc})") from exc
+        self.rate = self.client.samplerate
+        self.period = self.client.blocksize
+        self.frame0 = 0
+        self.cycle: tuple[int, float] | None = None
+        self.client.set_process_callback(self._process)
+        sys.setswitchinterval(min(sys.getswitchinterval(), self.period / self.rate / 4))
+        self.client.activate()
+
+    def _process(self, frames: int) -> None:
+        self.cycle = (self.client.last_frame_time, time.perf_counter())
+
+    def clock(self, epoch: float | None) -> JackClock:
+        return JackClock(cast(JackOut, self), epoch)
+
+    def close(self) -> None:
+        self.client.deactivate()
+        self.client.close()
 
 
 def jack_playback_ports(client: jack.Client) -> list[str]:

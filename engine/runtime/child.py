@@ -109,19 +109,14 @@ def _open_audio(
         return None
     from engine.io.audio_out import open_audio_out
 
-    def default_synth(rate: int) -> Synth:
-        from engine.audio.factory import open_synth
-
-        synth, line = open_synth(options.soundfont, rate)
-        conn.send(Notice(line))
-        return synth
-
     choice = open_audio_out(
         options.audio,
-        synth_factory or default_synth,
+        synth_factory,
         options.latency,
         f"{options.virtual}-audio",
         append=start.resumed,
+        own_process=True,  # the synth never competes with this loop (engine.io.audio_process)
+        soundfont=options.soundfont,
     )
     for level, text in choice.lines:
         conn.send(Notice(text, level))
