@@ -181,6 +181,9 @@ def run_bench(
             handle.stop()
             raise RuntimeError("the engine process ended before the bench began")
         epoch = statuses[0]["epoch"]
+        audio_pid = (statuses[-1].get("audio") or {}).get("pid")
+        audio_before = _cpu_seconds(audio_pid) if audio_pid else 0.0
+        xruns_before = (statuses[-1].get("audio") or {}).get("xruns", 0)
         cpu_before, wall_before = _cpu_seconds(pid), time.perf_counter()
         sent_at: dict[int, float] = {}
         osc_load = _start_osc_load(osc_port, seconds) if osc_port else None
@@ -192,9 +195,14 @@ def run_bench(
             t_send = time.perf_counter()
             sent_at[handle.send(patch)] = t_send
             time.sleep(max(0.0, PATCH_EVERY - (time.perf_counter() - t_send)))
-        cpu = (_cpu_seconds(pid) - cpu_before) / (time.perf_counter() - wall_before)
+        took = time.perf_counter() - wall_before
+        cpu = (_cpu_seconds(pid) - cpu_before) / took
+        audio_cpu = (_cpu_seconds(audio_pid) - audio_before) / took if audio_pid else None
         frame0 = statuses[-1].get("frame0")
         audio_status = statuses[-1].get("audio")
+        if audio_status:  # over the measured run only: starting clients may cost an xrun
+            audio_status = dict(audio_status, xruns=audio_status["xruns"] - xruns_before)
+            audio_status["cpu_pct"] = round(audio_cpu * 100, 2) if audio_cpu is not None else None
         handle.stop()
         logged = read_jsonl(events)
     osc_ms = _osc_latencies(osc_load, logged, epoch) if osc_load else None
@@ -318,8 +326,9 @@ def format_report(report: dict) -> str:
     if audio:
         lines.append(
             f"audio                   {audio['audio']} ({audio['synth']}, {audio['period']} "
-            f"frames at {audio['rate']} Hz): {audio['xruns']} xruns, {audio['late']} late, "
-            f"{audio['errors']} synth errors"
+            f"frames at {audio['rate']} Hz): {audio['xruns']} xruns in the run, "
+            f"{audio['late']} late, {audio['errors']} synth errors, "
+            f"audio process CPU {audio.get('cpu_pct')} % of one core"
         )
     if report.get("first_sound_s") is not None:
         lines.append(
