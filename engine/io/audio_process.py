@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import fcntl
+import gc
 import math
 import os
 import pickle
@@ -78,6 +79,11 @@ def audio_main(
     """The audio process: open the output, feed it from the pipe, report its status."""
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the engine decides when to stop
+    # Realtime for this thread and the reader it starts (below the audio callback's 30):
+    # a thread preempted by the machine's load while it holds the GIL would make the
+    # audio callback wait for it, and the server count an xrun.
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(20))  # type: ignore[attr-defined]
     from engine.io.audio_out import open_audio_out
 
     choice = open_audio_out(
@@ -95,7 +101,13 @@ def audio_main(
     done = threading.Event()
     reader = threading.Thread(target=_feed, args=(records, out, done), daemon=True)
     reader.start()
+    # No automatic collection inside the audio callback (a full one takes milliseconds):
+    # young garbage is collected here, between status reports, off the audio thread.
+    gc.collect()
+    gc.freeze()
+    gc.disable()
     while not done.wait(STATUS_EVERY):
+        gc.collect(0)
         try:
             conn.send(out.status())
         except (OSError, EOFError):
