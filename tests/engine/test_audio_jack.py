@@ -131,3 +131,35 @@ def test_silent_within_half_a_second(rt_jack_server, recorder, tmp_path, how):
             assert run.process.is_alive()
     finally:
         run.stop()
+
+
+def test_a_restarted_engine_brings_the_sound_back(rt_jack_server, recorder, tmp_path):
+    from engine.runtime.process import EngineHandle
+
+    handle = EngineHandle(
+        EngineOptions(midi_api="none", osc_port=0, audio="jack", status_interval=0.05),
+        initial=session(tmp_path, "a = neuron(48, rate=4, dur=0.2)\n"),
+    )
+    handle.start()
+    try:
+        status = lambda: handle.last_status or {}  # noqa: E731
+        assert wait_for(lambda: bool(status().get("audio")), 15)
+        recorder.connect_from("livecode-audio")
+        assert wait_for(lambda: sounding(recorder), 10)
+        first_pid = handle.pid
+        os.kill(first_pid, signal.SIGKILL)
+        at = recorder.now_frame()
+        assert wait_for(lambda: silent_after(recorder, at, 0.5), 10)  # it died with it
+        assert wait_for(lambda: handle.pid not in (None, first_pid), 10)
+
+        def reconnected() -> bool:  # the new engine's ports, as a patchbay would
+            try:
+                recorder.connect_from("livecode-audio")
+            except Exception:  # noqa: BLE001 - jack.JackError until they exist
+                return False
+            return True
+
+        assert wait_for(reconnected, 10)
+        assert wait_for(lambda: sounding(recorder), 10)
+    finally:
+        handle.stop()
