@@ -7,7 +7,9 @@ following the device's sample clock without drift). The stream closes with the p
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from engine.io.audio_base import RELEASE_WAIT, AudioOut, AudioUnavailable, FrameMap, SynthFactory
@@ -32,11 +34,31 @@ def _sounddevice() -> Any:
     return sounddevice
 
 
+@contextlib.contextmanager
+def _portaudio() -> Iterator[Any]:
+    """sounddevice with PortAudio initialised for the block, and terminated after it.
+
+    PortAudio's JACK host API asserts (and aborts the process) if it is terminated at
+    exit after the JACK server it connected to went away; terminated here, while the
+    server is still up, nothing is left for exit."""
+    sd = _sounddevice()
+    if not sd._initialized:
+        with quiet_stderr():
+            sd._initialize()
+    try:
+        yield sd
+    finally:
+        while sd._initialized:
+            try:
+                sd._terminate()
+            except sd.PortAudioError:
+                break
+
+
 def list_devices() -> list[str] | str:
     """Output devices PortAudio sees, default first; a string says why there are none."""
     try:
-        sd = _sounddevice()
-        with quiet_stderr():
+        with _portaudio() as sd, quiet_stderr():
             devices = sd.query_devices()
             default = sd.default.device[1]
     except AudioUnavailable as exc:
@@ -57,7 +79,17 @@ class DeviceAudioOut(AudioOut):
     def __init__(
         self, synth_factory: SynthFactory, device: str | int | None = None, rate: int = 48000
     ) -> None:
-        sd = _sounddevice()
+        self._portaudio = _portaudio()
+        sd = self._portaudio.__enter__()
+        try:
+            self._open(sd, synth_factory, device, rate)
+        except BaseException:
+            self._portaudio.__exit__(None, None, None)
+            raise
+
+    def _open(
+        self, sd: Any, synth_factory: SynthFactory, device: str | int | None, rate: int
+    ) -> None:
         with quiet_stderr():
             try:
                 info = sd.query_devices(device, "output")
@@ -102,4 +134,5 @@ class DeviceAudioOut(AudioOut):
         time.sleep(RELEASE_WAIT + self.map.lag)
         self.stream.stop()
         self.stream.close()
+        self._portaudio.__exit__(None, None, None)
         super().close()

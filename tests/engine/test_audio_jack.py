@@ -163,3 +163,25 @@ def test_a_restarted_engine_brings_the_sound_back(rt_jack_server, recorder, tmp_
         assert wait_for(lambda: sounding(recorder), 10)
     finally:
         handle.stop()
+
+
+def test_no_sound_device_one_line_and_midi_keeps_playing(midi_receiver):
+    import subprocess
+    import sys
+
+    from engine.io.device_audio import list_devices
+
+    if not isinstance(list_devices(), str) and list_devices():
+        pytest.skip("this machine has a sound device")
+    result = subprocess.run(
+        [sys.executable, "-m", "livecode.cli", "play", "demo", "--seconds", "2"]
+        + ["--midi-api", "jack", "--port", "lcrecv", "--audio", "device", "--osc-port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr  # MIDI could play
+    lines = [line for line in result.stderr.splitlines() if "no audio output" in line]
+    assert len(lines) == 1 and "device" in lines[0] and "MIDI only" in lines[0]
+    assert "Traceback" not in result.stderr
+    assert wait_for(lambda: len(midi_receiver.received()) > 10, 5)
