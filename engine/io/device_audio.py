@@ -55,18 +55,30 @@ def _portaudio() -> Iterator[Any]:
                 break
 
 
+def _sound_cards(sd: Any) -> list[int]:
+    """Stereo outputs that are not PortAudio's JACK host API: ``--audio jack`` plays on
+    JACK with its exact frame clock; a second, PortAudio JACK client would only double it."""
+    apis = sd.query_hostapis()
+    return [
+        i
+        for i, d in enumerate(sd.query_devices())
+        if d["max_output_channels"] >= 2 and "JACK" not in apis[d["hostapi"]]["name"]
+    ]
+
+
 def list_devices() -> list[str] | str:
     """Output devices PortAudio sees, default first; a string says why there are none."""
     try:
         with _portaudio() as sd, quiet_stderr():
             devices = sd.query_devices()
             default = sd.default.device[1]
+            usable = _sound_cards(sd)
     except AudioUnavailable as exc:
         return str(exc)
     outs = [
         f"{d['name']}{' (default)' if i == default else ''}"
         for i, d in enumerate(devices)
-        if d["max_output_channels"] >= 2
+        if i in usable
     ]
     return sorted(outs, key=lambda name: not name.endswith("(default)"))
 
@@ -92,6 +104,12 @@ class DeviceAudioOut(AudioOut):
     ) -> None:
         with quiet_stderr():
             try:
+                cards = _sound_cards(sd)
+                if device is None:  # the default output, unless it is JACK's: the first card
+                    default = sd.default.device[1]
+                    device = default if default in cards else (cards[0] if cards else None)
+                if device is None:
+                    raise ValueError("no output device but JACK's (use --audio jack)")
                 info = sd.query_devices(device, "output")
             except (ValueError, sd.PortAudioError) as exc:
                 raise AudioUnavailable(f"no sound device found ({exc})") from exc
