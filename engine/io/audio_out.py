@@ -102,6 +102,7 @@ def _open_one(
     latency: float | None,
     client_name: str,
     append: bool,
+    reconnect: tuple[str, ...] = (),
 ) -> AudioOut:
     if kind == "jack":
         try:
@@ -110,7 +111,7 @@ def _open_one(
             raise AudioUnavailable(
                 f"JACK-Client unusable ({exc}; pip install 'livecode[jack]')"
             ) from exc
-        return JackAudioOut(synth_factory, client_name, latency)
+        return JackAudioOut(synth_factory, client_name, latency, reconnect=reconnect)
     if kind == "device":
         from engine.io.device_audio import DeviceAudioOut
 
@@ -128,12 +129,14 @@ def open_audio_out(
     append: bool = False,
     own_process: bool = False,
     soundfont: str | None = None,
+    reconnect: tuple[str, ...] = (),
 ) -> AudioChoice:
     """Open the output ``spec`` (``--audio``'s value) names; never raises for a missing one.
 
     ``auto`` tries JACK (if a server runs), then the sound device; with neither it says
     so once and the engine plays MIDI only. ``append``: a restarted engine carries on a
-    WAV file. ``synth_factory(rate)`` is called once the output knows its rate (None:
+    WAV file; ``reconnect``: JACK ports ``"left>target"``/``"right>target"`` a dead engine's
+    audio fed. ``synth_factory(rate)`` is called once the output knows its rate (None:
     :func:`engine.audio.factory.open_synth` with ``soundfont``). ``own_process``: the
     output and its synth run in a process of their own (:mod:`engine.io.audio_process`),
     as the engine runs them.
@@ -145,7 +148,9 @@ def open_audio_out(
         from engine.io.audio_process import AudioProcess
 
         try:
-            proc = AudioProcess(spec, synth_factory, latency, client_name, append, soundfont)
+            proc = AudioProcess(
+                spec, synth_factory, latency, client_name, append, soundfont, reconnect
+            )
         except AudioUnavailable as exc:
             said = getattr(exc, "lines", None)
             return AudioChoice(None, said or [("warning", NO_AUDIO_HINT.format(why=exc))])
@@ -164,7 +169,7 @@ def open_audio_out(
     reasons = []
     for each in kinds:
         try:
-            out = _open_one(each, path, synth_factory, latency, client_name, append)
+            out = _open_one(each, path, synth_factory, latency, client_name, append, reconnect)
         except AudioUnavailable as exc:
             reasons.append(f"{each}: {exc}")
             continue

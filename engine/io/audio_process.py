@@ -93,6 +93,7 @@ def audio_main(
         options.get("client_name", "livecode-audio"),
         append=options.get("append", False),
         soundfont=options.get("soundfont"),
+        reconnect=tuple(options.get("reconnect", ())),
     )
     out = choice.out
     conn.send((choice.lines, out.status() if out is not None else None))
@@ -157,6 +158,7 @@ class AudioProcess(AudioOut):
         client_name: str = "livecode-audio",
         append: bool = False,
         soundfont: str | None = None,
+        reconnect: tuple[str, ...] = (),
     ) -> None:
         # A plain child process, not multiprocessing's: the engine process is a daemon,
         # and those may not have children of their own.
@@ -167,6 +169,7 @@ class AudioProcess(AudioOut):
             "client_name": client_name,
             "append": append,
             "soundfont": soundfont,
+            "reconnect": reconnect,
         }
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
         self.process = subprocess.Popen(

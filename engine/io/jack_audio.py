@@ -41,6 +41,7 @@ class JackAudioOut(AudioOut):
         client_name: str = "livecode-audio",
         latency: float | None = None,
         connect: bool = True,
+        reconnect: tuple[str, ...] = (),
     ) -> None:
         with quiet_stderr():
             try:
@@ -64,6 +65,14 @@ class JackAudioOut(AudioOut):
         self.name = f"{self.client.name}:left,right"
         if connect:
             self._connect_playback()
+        for pair in reconnect:  # a restarted engine takes back its predecessor's cables
+            side, _, target = pair.partition(">")
+            port = self.ports[0] if side == "left" else self.ports[1]
+            try:
+                if not port.is_connected_to(target):
+                    self.client.connect(port, target)
+            except jack.JackError:
+                pass  # that port is gone; the others are still worth reaching
 
     def _connect_playback(self) -> None:
         targets = jack_playback_ports(self.client)
@@ -110,7 +119,15 @@ class JackAudioOut(AudioOut):
         self.map = FrameMap(self.rate, lag=2 * self.period / self.rate + 0.002) if paced else None
 
     def connections(self) -> list[str]:
-        return [p.name for port in self.ports for p in self.client.get_all_connections(port)]
+        """Where the ports go, as ``"left>target"`` (so a new engine can reconnect them)."""
+        return [
+            f"{side}>{p.name}"
+            for side, port in zip(("left", "right"), self.ports, strict=True)
+            for p in self.client.get_all_connections(port)
+        ]
+
+    def status(self) -> dict:
+        return {**super().status(), "connections": self.connections()}
 
     def close(self) -> None:
         deadline = time.monotonic() + 1.0

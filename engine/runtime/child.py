@@ -115,6 +115,7 @@ def _open_audio(
         options.latency,
         f"{options.virtual}-audio",
         append=start.resumed,
+        reconnect=start.audio_reconnect,
         own_process=True,  # the synth never competes with this loop (engine.io.audio_process)
         soundfont=options.soundfont,
     )

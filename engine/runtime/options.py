@@ -52,6 +52,7 @@ class EngineStart:
     append_events: bool = False  # carry on the events file of the engine before
     silence: tuple[tuple[int, int, int], ...] = ()  # a dead engine's notes, sent first thing
     reconnect: tuple[str, ...] = ()  # ports a dead engine's JACK output was connected to
+    audio_reconnect: tuple[str, ...] = ()  # ports a dead engine's JACK audio fed (left, right)
     record: str | None = None  # the file being recorded into now (record() changes it)
 
     @property

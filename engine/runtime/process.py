@@ -89,6 +89,7 @@ class EngineHandle:
         self._append_events = False
         self._silence: tuple[tuple[int, int, int], ...] = ()
         self._reconnect: tuple[str, ...] = ()
+        self._audio_reconnect: tuple[str, ...] = ()
         self._recording = options.record
         self._callback_faults: set[tuple[str, str, str]] = set()  # reported once each
         self.callback_errors = 0  # exceptions raised by on_message, all counted
@@ -138,6 +139,7 @@ class EngineHandle:
             append_events=self._append_events,
             silence=self._silence,
             reconnect=self._reconnect,
+            audio_reconnect=self._audio_reconnect,
             record=self._recording,
         )
 
@@ -282,6 +284,9 @@ class EngineHandle:
         self._silence = tuple(dict.fromkeys(pending + self._silence_messages()))
         if self.last_status and self.last_status.get("midi_connections"):
             self._reconnect = tuple(self.last_status["midi_connections"])
+        audio = (self.last_status or {}).get("audio") or {}
+        if audio.get("connections"):  # a restarted engine's sound goes where it went
+            self._audio_reconnect = tuple(audio["connections"])
         self._clear_sounding()
         self._deliver(
             Notice(f"engine died (exit code {code}); restarting, silencing its notes", "error")
