@@ -26,8 +26,18 @@ class AudioRecorder:
         self.period = self.client.blocksize
         self._blocks: list[tuple[int, np.ndarray]] = []
         self._lock = threading.Lock()
+        self.xrun_frames: list[int] = []  # JACK's estimate of the frame at each xrun
         self.client.set_process_callback(self._process)
+        self.client.set_xrun_callback(lambda delay: self.xrun_frames.append(self.client.frame_time))
         self.client.activate()
+
+    def near_xrun(self, frames: np.ndarray, periods: int = 4) -> np.ndarray:
+        """True for each frame within ``periods`` periods of an xrun the server reported: a
+        cycle lost there is the machine's, not the engine's."""
+        near = np.zeros(len(frames), dtype=bool)
+        for x in list(self.xrun_frames):
+            near |= np.abs(frames - x) <= periods * self.period
+        return near
 
     def _process(self, frames: int) -> None:
         block = np.stack([p.get_array().copy() for p in self.ports], axis=1)
@@ -50,6 +60,19 @@ class AudioRecorder:
         for start, block in blocks:
             out[start - first : start - first + len(block)] = block
         return first, out
+
+    def recorded(self) -> tuple[int, np.ndarray]:
+        """(JACK frame of the first sample, True for each frame a cycle was recorded for):
+        a cycle this client missed (the test process was late) is no one else's fault."""
+        with self._lock:
+            blocks = [(start, len(block)) for start, block in self._blocks]
+        if not blocks:
+            return 0, np.zeros(0, dtype=bool)
+        first = blocks[0][0]
+        mask = np.zeros(blocks[-1][0] + blocks[-1][1] - first, dtype=bool)
+        for start, n in blocks:
+            mask[start - first : start - first + n] = True
+        return first, mask
 
     def now_frame(self) -> int:
         with self._lock:

