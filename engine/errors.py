@@ -15,6 +15,7 @@ __all__ = [
     "EngineDown",
     "MidiUnavailable",
     "PortNotFound",
+    "AudioUnavailable",
     "RecordError",
     "OscError",
 ]
@@ -54,6 +55,10 @@ class PortNotFound(MidiUnavailable, LookupError):
         self.api, self.port, self.kind, self.available = api, port, kind, list(available)
         there = ", ".join(repr(n) for n in self.available) or "none"
         super().__init__(f"{api}: no {kind} port matches {port!r}; the {kind} ports there: {there}")
+
+
+class AudioUnavailable(EngineError, RuntimeError):
+    """An audio output could not be opened (no JACK server, no sound device, a bad file)."""
 
 
 class RecordError(EngineError, OSError):

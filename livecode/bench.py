@@ -191,12 +191,16 @@ def run_bench(
     latency: float | None = None,
     osc: bool = True,
     hostile: bool = False,
+    audio: str = "none",
+    soundfont: str | None = None,
 ) -> dict:
     """Run the scenario and return the report (see ``livecode bench --json``).
 
     ``hostile``: the OSC load is a garbage flood at ``HOSTILE_RATE`` instead (no OSC
     latency then: dropped datagrams leave nothing to time); the report adds the drops.
-    """
+    With ``audio`` (``--audio``), the engine also plays its synth there: the report adds
+    the output's counters (xruns over the run, late messages, synth errors) and, on JACK,
+    the time from starting ``livecode play demo`` to its first sound."""
     _, batch = load_session(str(session_path(BENCH_SESSION)))
     render_x = _render_speed(batch)
     probe_neuron = DefineNeuron(PROBE, {"note": 1, "rate": 0.0, "dur": 0.01, "ch": 16})
@@ -221,6 +225,8 @@ def run_bench(
             latency=latency,
             virtual="livecode-bench",
             port=probe.port.name if probe else None,
+            audio=audio,
+            soundfont=soundfont,
         )
         started = time.perf_counter()
         handle = EngineHandle(options, on_message, restart=False, initial=batch)
@@ -235,6 +241,9 @@ def run_bench(
             handle.stop()
             raise RuntimeError("the engine process ended before the bench began")
         epoch = statuses[0]["epoch"]
+        audio_pid = (statuses[-1].get("audio") or {}).get("pid")
+        audio_before = _cpu_seconds(audio_pid) if audio_pid else 0.0
+        xruns_before = (statuses[-1].get("audio") or {}).get("xruns", 0)
         cpu_before, wall_before = _cpu_seconds(pid), time.perf_counter()
         sent_at: dict[int, float] = {}
         osc_load = _start_osc_load(osc_port, seconds, hostile) if osc_port else None
@@ -246,9 +255,15 @@ def run_bench(
             t_send = time.perf_counter()
             sent_at[handle.send(patch)] = t_send
             time.sleep(max(0.0, PATCH_EVERY - (time.perf_counter() - t_send)))
-        cpu = (_cpu_seconds(pid) - cpu_before) / (time.perf_counter() - wall_before)
+        took = time.perf_counter() - wall_before
+        cpu = (_cpu_seconds(pid) - cpu_before) / took
+        audio_cpu = (_cpu_seconds(audio_pid) - audio_before) / took if audio_pid else None
         frame0 = statuses[-1].get("frame0")
         osc_status = statuses[-1].get("osc") or {}
+        audio_status = statuses[-1].get("audio")
+        if audio_status:  # over the measured run only: starting clients may cost an xrun
+            audio_status = dict(audio_status, xruns=audio_status["xruns"] - xruns_before)
+            audio_status["cpu_pct"] = round(audio_cpu * 100, 2) if audio_cpu is not None else None
         handle.stop()
         logged = read_jsonl(events)
     osc_ms = _osc_latencies(osc_load, logged, epoch, hostile) if osc_load else None
@@ -270,11 +285,55 @@ def run_bench(
         "events": len(lateness),
         "jack": _jack_errors(probe, logged, frame0) if probe else None,
         "process_us_per_firing": process_costs(),
+        "audio": audio_status,
+        "first_sound_s": _first_sound(soundfont) if audio == "jack" else None,
     }
     if hostile:
         report["osc_received"] = osc_status.get("received")
         report["osc_dropped"] = {k: v for k, v in (osc_status.get("dropped") or {}).items() if v}
     return report
+
+
+def _first_sound(soundfont: str | None, timeout: float = 20.0) -> float | None:
+    """Seconds from starting ``livecode play demo --audio jack`` (a new process, as the
+    performer types it) to the first non-zero sample on its JACK audio ports."""
+    import subprocess
+
+    import jack
+
+    client = jack.Client("livecode-bench-ears", no_start_server=True)
+    ears = [client.inports.register(side) for side in ("left", "right")]
+    heard: list[float] = []
+
+    def process(frames: int) -> None:
+        if not heard and any(p.get_array().any() for p in ears):
+            heard.append(time.perf_counter())
+
+    client.set_process_callback(process)
+    client.activate()
+    name = "livecode-first"
+    command = [sys.executable, "-m", "livecode.cli", "play", "demo", "--seconds", "4"]
+    command += ["--midi-api", "none", "--osc-port", "0", "--audio", "jack", "--virtual", name]
+    command += ["--soundfont", soundfont] if soundfont else []
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        connected = False
+        while not heard and time.perf_counter() - started < timeout and proc.poll() is None:
+            if not connected:
+                try:  # as soon as its ports exist (the probe, not an auto-connection)
+                    for side, port in zip(("left", "right"), ears, strict=True):
+                        client.connect(f"{name}-audio:{side}", port)
+                    connected = True
+                except jack.JackError:
+                    pass
+            time.sleep(0.001)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        client.deactivate()
+        client.close()
+    return round(heard[0] - started, 4) if heard else None
 
 
 PROBE = "probe"  # a silent-rate neuron that only OSC fires: its note-ons time the OSC path
@@ -342,6 +401,19 @@ def format_report(report: dict) -> str:
     if report.get("osc_dropped"):
         drops = ", ".join(f"{k} {v}" for k, v in sorted(report["osc_dropped"].items()))
         lines.append(f"OSC received / dropped  {report['osc_received']} / {drops}")
+    audio = report.get("audio")
+    if audio:
+        lines.append(
+            f"audio                   {audio['audio']} ({audio['synth']}, {audio['period']} "
+            f"frames at {audio['rate']} Hz): {audio['xruns']} xruns in the run, "
+            f"{audio['late']} late, {audio['errors']} synth errors, "
+            f"audio process CPU {audio.get('cpu_pct')} % of one core"
+        )
+    if report.get("first_sound_s") is not None:
+        lines.append(
+            f"first sound             {report['first_sound_s']:.3f} s after "
+            "starting livecode play demo"
+        )
     if report["jack"]:
         lines.append(
             f"JACK frame error        {ms(report['jack']['error_ms'])}  "
@@ -357,8 +429,10 @@ def main(
     latency: float | None,
     osc: bool = True,
     hostile: bool = False,
+    audio: str = "none",
+    soundfont: str | None = None,
 ) -> int:
-    report = run_bench(seconds, midi_api, latency, osc, hostile)
+    report = run_bench(seconds, midi_api, latency, osc, hostile, audio, soundfont)
     print(json.dumps(report) if as_json else format_report(report))
     sys.stdout.flush()
     return 0

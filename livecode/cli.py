@@ -7,7 +7,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from engine.runtime.process import EngineHandle, EngineOptions
+from engine.runtime.process import EngineHandle, EngineOptions, prepare_audio
 from livecode.cli_audio import SOUNDFONT_HELP, add_audio_file_options, audio_summary
 from livecode.headless import run_until_done
 from livecode.language.errors import LivecodeError
@@ -66,10 +66,22 @@ def _add_realtime_options(p: argparse.ArgumentParser) -> None:
         help="JACK: run this far ahead and write each note at its exact frame "
         "(default: 2 JACK periods; 0 sends through rtmidi at once)",
     )
+    _add_audio_options(g)
     g.add_argument("--tempo", type=float, metavar="BPM")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--events", metavar="FILE.jsonl", help="log every MIDI message sent")
     g.add_argument("--record", metavar="FILE.sqlite", help="record the performance")
+
+
+def _add_audio_options(g: argparse._ActionsContainer, default: str = "auto") -> None:
+    g.add_argument(
+        "--audio",
+        default=default,
+        metavar="{auto,jack,device,wav:FILE,none}",
+        help="play the built-in synth: JACK audio ports, the sound device, a new WAV file "
+        f"written live, or none (default {default}; auto: JACK if a server runs, else the "
+        "device, else MIDI only)",
+    )
     g.add_argument("--soundfont", metavar="FILE", help=SOUNDFONT_HELP)
 
 
@@ -126,12 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="instead: the synths' CPU per block, the demo's WAV render speed, memory",
     )
-    bench.add_argument("--soundfont", metavar="FILE", help=SOUNDFONT_HELP)
     bench.add_argument(
         "--osc-hostile",
         action="store_true",
         help="make the OSC load a garbage flood (3,000 hostile datagrams a second)",
     )
+    _add_audio_options(bench, default="none")
     from livecode.replay import add_commands
 
     add_commands(sub, _add_realtime_options)
@@ -160,6 +172,8 @@ def _options(args: argparse.Namespace, seconds: float | None = None) -> EngineOp
         midi_in=tuple(args.midi_in),
         clock_out=args.clock_out,
         record=_record_path(args.record),
+        audio=prepare_audio(args.audio),
+        soundfont=args.soundfont,
     )
 
 
@@ -222,7 +236,7 @@ def cmd_play(args: argparse.Namespace) -> int:
 
 
 def cmd_ports(args: argparse.Namespace) -> int:
-    from engine.runtime.process import list_ports
+    from engine.runtime.process import list_audio, list_ports
 
     for api, found in list_ports().items():
         if isinstance(found, str):
@@ -232,6 +246,9 @@ def cmd_ports(args: argparse.Namespace) -> int:
         for kind in ("outputs", "inputs"):
             names = found[kind]
             print(f"  {kind}: {', '.join(names) if names else '(none)'}")
+    for kind, where in list_audio().items():  # --audio jack, --audio device
+        shown = where if isinstance(where, str) else ", ".join(where) or "(none)"
+        print(f"audio {kind}: {shown}")
     return 0
 
 
@@ -280,6 +297,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.latency,
                 osc=not args.no_osc,
                 hostile=args.osc_hostile,
+                audio=prepare_audio(args.audio),
+                soundfont=args.soundfont,
             )
         if args.command == "repl":
             from livecode.repl.prompt import run_repl

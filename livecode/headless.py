@@ -10,12 +10,24 @@ from typing import Any
 from engine.protocol import PORT_NOT_FOUND, Ack, Batch, Notice
 from engine.runtime.process import EngineHandle, EngineOptions
 
-__all__ = ["run_until_done", "STOP_SIGNALS"]
+__all__ = ["run_until_done", "STOP_SIGNALS", "NOTHING_PLAYED", "played_somewhere"]
+
+NOTHING_PLAYED = 3  # exit code: no MIDI port and no audio output could open
 
 # Ctrl-C, a kill, and a closed terminal all end a run with every note off.
 STOP_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
+
+
+def played_somewhere(options: EngineOptions, status: dict | None) -> bool:
+    """True if the engine had an output to play into (a MIDI port or an audio output), or
+    the performer turned both off on purpose (``--midi-api none --audio none``)."""
+    if options.midi_api == "none" and options.audio == "none":
+        return True
+    if status is None:
+        return True  # ended before its first status: nothing to judge by
+    return not str(status.get("midi", "none:")).startswith("none:") or bool(status.get("audio"))
 
 
 def run_until_done(
@@ -25,7 +37,8 @@ def run_until_done(
     initial: Batch | None = None,
 ) -> int:
     """Run the engine until its ``seconds`` are up or a stop signal; 1 if a batch was refused
-    or the MIDI port asked for is not there (the run then stops at once).
+    or the MIDI port asked for is not there (the run then stops at once),
+    :data:`NOTHING_PLAYED` if no output could play (see :func:`played_somewhere`).
 
     ``companion(handle)`` may return something with ``start()``/``stop()`` (a file
     watcher) that runs alongside the engine; ``initial`` is applied at logical time 0.
@@ -59,4 +72,7 @@ def run_until_done(
         handle.stop()
         for s, h in old.items():
             signal.signal(s, h)
+    if not played_somewhere(options, handle.last_status):
+        say("nothing could play: neither MIDI nor audio opened (see the lines above)")
+        return NOTHING_PLAYED
     return 1 if failures else 0

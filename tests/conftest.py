@@ -41,7 +41,7 @@ def _die_with_parent() -> None:
 class JackServer:
     """A ``jackd -d dummy`` server with a unique name, for one test."""
 
-    def __init__(self, rate: int = 48000, period: int = 64) -> None:
+    def __init__(self, rate: int = 48000, period: int = 64, realtime: bool = False) -> None:
         self.name = f"lctest-{uuid.uuid4().hex[:8]}"
         self.rate = rate
         self.period = period
@@ -51,7 +51,7 @@ class JackServer:
                 "jackd",
                 "-n",
                 self.name,
-                "--no-realtime",
+                "-R" if realtime else "--no-realtime",
                 "-d",
                 "dummy",
                 "-r",
@@ -84,11 +84,31 @@ class JackServer:
     def stop(self) -> None:
         self.proc.terminate()
         try:
-            self.proc.wait(5)
+            self.proc.wait(15)  # on a loaded machine jackd waits 5 s per stuck client
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+            _free_registry_slot(self.name, self.proc.pid)
         self.log.close()
+
+
+def _free_registry_slot(name: str, pid: int) -> None:
+    """Free a killed server's slot in JACK's shared registry, as jackd does itself only
+    for a new server of the same name: JACK allows 8 servers, and every one killed
+    without unregistering (SIGKILL) would hold a slot until the machine reboots."""
+    import struct
+
+    entry, first, slots = 264, 24, 8  # jack_shm_server_t {pid_t; char name[257]}, JACK 2
+    try:
+        with open("/dev/shm/jack-shm-registry", "r+b") as f:
+            for i in range(slots):
+                f.seek(first + i * entry)
+                raw = f.read(entry)
+                if struct.unpack_from("<i", raw)[0] == pid and f":{name}:".encode() in raw:
+                    f.seek(first + i * entry)
+                    f.write(bytes(entry))
+    except (OSError, struct.error):
+        pass  # not JACK 2's registry here: nothing to free
 
 
 class MidiReceiver:
@@ -147,6 +167,20 @@ def jack_server(monkeypatch):
     """A running JACK dummy server; JACK clients of this test and its children use it."""
     _need_jack()
     server = JackServer()
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", server.name)
+    monkeypatch.setenv("JACK_NO_START_SERVER", "1")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def rt_jack_server(monkeypatch):
+    """A realtime JACK dummy server (``jackd -R``, period 256), as a performer runs one:
+    for audio tests, where a stalled cycle loses sound whatever the engine does."""
+    _need_jack()
+    server = JackServer(period=256, realtime=True)
     monkeypatch.setenv("JACK_DEFAULT_SERVER", server.name)
     monkeypatch.setenv("JACK_NO_START_SERVER", "1")
     try:

@@ -9,12 +9,15 @@ process) and must not load MIDI or JACK libraries for it.
 from __future__ import annotations
 
 import signal
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from engine.protocol import PORT_NOT_FOUND, Notice
 from engine.runtime.options import EngineOptions, EngineStart
 
 if TYPE_CHECKING:
+    from engine.audio.synth import Synth
+    from engine.io.audio_base import AudioOut
     from engine.io.midi_in import MidiInput
     from engine.record.recorder import RecordSwitch
     from engine.record.recording import Recording
@@ -28,9 +31,16 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
 
 
 def engine_main(
-    conn: Pipe, options: EngineOptions, start: EngineStart, sounding: Any = None
+    conn: Pipe,
+    options: EngineOptions,
+    start: EngineStart,
+    sounding: Any = None,
+    synth_factory: Callable[[int], Synth] | None = None,
 ) -> None:
-    """Entry point of the engine process: run until told to quit, then go silent."""
+    """Entry point of the engine process: run until told to quit, then go silent.
+
+    ``synth_factory(rate)`` makes the audio output's synth (default: the one
+    :func:`engine.audio.factory.open_synth` finds; tests hand in their own)."""
     # Ctrl-C in the terminal reaches the whole process group; the parent decides.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
@@ -53,6 +63,11 @@ def engine_main(
         conn.send(Notice(description, level))
     for data in start.silence:  # what a dead engine left sounding, before anything plays
         midi.send_bytes(list(data))
+    audio = _open_audio(options, start, conn, synth_factory)
+    if audio is not None:
+        from engine.io.audio_out import MidiAndAudio
+
+        midi = MidiAndAudio(midi, audio)
     net = Network(seed=options.seed, tempo=options.tempo)
     replay, epoch = _load_replay(options, start.epoch)
     log = (
@@ -64,6 +79,7 @@ def engine_main(
     # Logical time 0 is now, once the port is open, unless we carry on a dead engine's time.
     clock = midi.clock(epoch)  # the port says which clock it plays on (JACK: its frames)
     engine = Engine(conn, midi, net, clock, log, sounding, options.status_interval, options.seconds)
+    engine.add_status("audio", lambda: audio.status() if audio is not None else None)
     if options.osc_port:
         _serve_osc(engine, options, conn)
     if start.restore is not None:
@@ -89,6 +105,32 @@ def engine_main(
         recording.stop()  # after the engine's silence: the recording ends with it
         if midi_in is not None:
             midi_in.close()
+
+
+def _open_audio(
+    options: EngineOptions,
+    start: EngineStart,
+    conn: Pipe,
+    synth_factory: Callable[[int], Synth] | None,
+) -> AudioOut | None:
+    """The audio output ``--audio`` asks for, playing a synth; None (and why) if none."""
+    if options.audio == "none":
+        return None
+    from engine.io.audio_out import open_audio_out
+
+    choice = open_audio_out(
+        options.audio,
+        synth_factory,
+        options.latency,
+        f"{options.virtual}-audio",
+        append=start.resumed,
+        reconnect=start.audio_reconnect,
+        own_process=True,  # the synth never competes with this loop (engine.io.audio_process)
+        soundfont=options.soundfont,
+    )
+    for level, text in choice.lines:
+        conn.send(Notice(text, level))
+    return choice.out
 
 
 def _load_replay(

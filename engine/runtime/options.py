@@ -38,6 +38,8 @@ class EngineOptions:
     record: str | None = None  # record into this SQLite file from the start
     replay: str | None = None  # replay this recording into the engine (engine.record.recording)
     speed: float = 1.0  # replay speed
+    audio: str = "none"  # --audio: auto, jack, device, wav:FILE, none (the CLI's default: auto)
+    soundfont: str | None = None  # --soundfont: handed to engine.audio.factory.open_synth
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class EngineStart:
     append_events: bool = False  # carry on the events file of the engine before
     silence: tuple[tuple[int, int, int], ...] = ()  # a dead engine's notes, sent first thing
     reconnect: tuple[str, ...] = ()  # ports a dead engine's JACK output was connected to
+    audio_reconnect: tuple[str, ...] = ()  # ports a dead engine's JACK audio fed (left, right)
     record: str | None = None  # the file being recorded into now (record() changes it)
 
     @property

@@ -30,6 +30,8 @@ __all__ = [
     "EngineDown",
     "MAX_QUICK_DEATHS",
     "list_ports",
+    "list_audio",
+    "prepare_audio",
 ]
 
 
@@ -38,6 +40,20 @@ def list_ports() -> dict[str, dict[str, list[str]] | str]:
     from engine.io.rtmidi_ports import list_ports as find
 
     return find()
+
+
+def list_audio() -> dict[str, list[str] | str]:
+    """Where audio can go: JACK playback ports and sound devices (``livecode ports``)."""
+    from engine.io.audio_out import list_audio as find
+
+    return find()
+
+
+def prepare_audio(spec: str) -> str:
+    """``--audio`` checked on the performer's side before an engine starts (ValueError)."""
+    from engine.io.audio_out import prepare_audio as check
+
+    return check(spec)
 
 
 # Engines in a row that may die before their first status before the handle gives up
@@ -72,6 +88,7 @@ class EngineHandle:
         self._append_events = False
         self._silence: tuple[tuple[int, int, int], ...] = ()
         self._reconnect: tuple[str, ...] = ()
+        self._audio_reconnect: tuple[str, ...] = ()
         self._recording = options.record
         self._faults = FaultLog()  # exceptions raised by on_message
         self.last_status: dict | None = None
@@ -120,6 +137,7 @@ class EngineHandle:
             append_events=self._append_events,
             silence=self._silence,
             reconnect=self._reconnect,
+            audio_reconnect=self._audio_reconnect,
             record=self._recording,
         )
 
@@ -263,6 +281,9 @@ class EngineHandle:
         self._silence = tuple(dict.fromkeys(pending + self._silence_messages()))
         if self.last_status and self.last_status.get("midi_connections"):
             self._reconnect = tuple(self.last_status["midi_connections"])
+        audio = (self.last_status or {}).get("audio") or {}
+        if audio.get("connections"):  # a restarted engine's sound goes where it went
+            self._audio_reconnect = tuple(audio["connections"])
         self._clear_sounding()
         self._deliver(
             Notice(f"engine died (exit code {code}); restarting, silencing its notes", "error")

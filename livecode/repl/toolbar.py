@@ -133,6 +133,7 @@ class Monitor:
         parts = [
             self.engine_state(),
             f"midi {s.get('midi', '?')}",
+            self.audio_part(),
             f"osc :{self.osc_port}" if self.osc_port else "osc off",
         ]
         if s:
@@ -145,6 +146,17 @@ class Monitor:
         if self.last_refusal:
             parts.append(f"refused: {self.last_refusal[:60]}")
         return " | ".join(parts)
+
+    def audio_part(self) -> str:
+        """Where the built-in synth plays (``jack:livecode-audio``), and its trouble if any."""
+        audio = self.status.get("audio") if self.status else None
+        if not audio:
+            return "audio off" if self.status else "audio ?"
+        where = str(audio.get("audio", "?")).split(" -> ")[0].split(":left")[0]
+        trouble = [f"{audio[k]} {k}" for k in ("xruns", "dropped", "errors") if audio.get(k)]
+        if audio.get("alive") is False:
+            trouble.append("DOWN")
+        return f"audio {where}" + (f" ({', '.join(trouble)})" if trouble else "")
 
     def activity_line(self) -> str:
         names = self.active()

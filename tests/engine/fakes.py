@@ -7,12 +7,23 @@ import time
 from collections import deque
 
 import mido
+import numpy as np
 from pythonosc.osc_message import OscMessage
 
+from engine.audio.synth import Synth
+from engine.io.audio_base import AudioOut
 from engine.io.midi_base import MidiInPort, MidiOut
 from engine.io.osc_base import Datagram, OscIn, OscOut
 
-__all__ = ["RecordingOut", "FakeIn", "FakeOscIn", "RecordingOscOut"]
+__all__ = [
+    "RecordingOut",
+    "FakeIn",
+    "FakeOscIn",
+    "RecordingOscOut",
+    "ClickSynth",
+    "HoldSynth",
+    "PulledAudioOut",
+]
 
 
 class RecordingOut(MidiOut):
@@ -85,3 +96,67 @@ class RecordingOscOut(OscOut):
     def _send(self, dgram: bytes) -> None:
         msg = OscMessage(dgram)
         self.messages.append((msg.address, list(msg.params)))
+
+
+class ClickSynth(Synth):
+    """One sample at ``vel / 127`` on the frame of each note-on, silence elsewhere: the
+    onsets in a recording are exactly the frames the synth applied its note-ons at."""
+
+    name = "click (test)"
+
+    def __init__(self, rate: int = 48000) -> None:
+        self.rate = rate
+        self._click = 0.0
+
+    def message(self, data) -> None:
+        if len(data) == 3 and data[0] & 0xF0 == 0x90 and data[2] > 0:
+            self._click += data[2] / 127
+
+    def render(self, frames: int) -> np.ndarray:
+        out = np.zeros((frames, 2), dtype=np.float32)
+        if frames and self._click:
+            out[0] = min(self._click, 1.0)
+            self._click = 0.0
+        return out
+
+
+class HoldSynth(Synth):
+    """A constant level while any note is held (no release): silence in a recording means
+    every note was released, nothing else."""
+
+    name = "hold (test)"
+
+    def __init__(self, rate: int = 48000) -> None:
+        self.rate = rate
+        self.held: set[tuple[int, int]] = set()
+
+    def message(self, data) -> None:
+        if len(data) != 3:
+            return
+        kind, ch = data[0] & 0xF0, data[0] & 0x0F
+        if kind == 0x90 and data[2] > 0:
+            self.held.add((ch, data[1]))
+        elif kind in (0x80, 0x90):
+            self.held.discard((ch, data[1]))
+        elif kind == 0xB0 and data[1] in (120, 123):
+            self.held = {key for key in self.held if key[0] != ch}
+
+    def render(self, frames: int) -> np.ndarray:
+        return np.full((frames, 2), 0.25 if self.held else 0.0, dtype=np.float32)
+
+
+class PulledAudioOut(AudioOut):
+    """An audio output a test pulls blocks from, frame-clocked at ``frame0 = 0``."""
+
+    kind = "fake"
+    name = "pulled"
+
+    def __init__(self, synth: Synth) -> None:
+        super().__init__(synth)
+        self.frame0 = 0
+        self.position = 0
+
+    def pull(self, frames: int) -> np.ndarray:
+        block = self.render_block(self.position, frames, lambda t: round(t * self.rate))
+        self.position += frames
+        return block

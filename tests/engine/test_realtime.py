@@ -75,6 +75,8 @@ def test_play_over_jack_matches_render(midi_receiver, tmp_path):
         "0",
         "--port",
         "lcrecv",
+        "--audio",
+        "none",
         "--osc-port",
         "0",
         "--events",
@@ -243,6 +245,8 @@ def test_no_midi_system_runs_silent_with_one_line(tmp_path):
             "1",
             "--midi-api",
             "jack",
+            "--audio",
+            "jack",
             "--osc-port",
             "0",
             "--events",
@@ -253,9 +257,12 @@ def test_no_midi_system_runs_silent_with_one_line(tmp_path):
             os.environ.pop("JACK_DEFAULT_SERVER")
         else:
             os.environ["JACK_DEFAULT_SERVER"] = env_server
-    assert result.returncode == 0, result.stderr
+    # Nothing could play (no MIDI system, no JACK server for the audio either):
+    # one line for each, and an exit code that says so.
+    assert result.returncode == 3, result.stderr
     lines = [line for line in result.stderr.splitlines() if "no MIDI system" in line]
     assert len(lines) == 1 and "silent" in lines[0]
+    assert sum("no audio output" in line for line in result.stderr.splitlines()) == 1
     assert "Traceback" not in result.stderr
     # It still played, silently: the events were computed and logged.
     assert len(read_jsonl(str(tmp_path / "e.jsonl"))) > 0
@@ -286,6 +293,8 @@ def test_play_stops_on_signal_with_every_note_off(midi_receiver, sig):
             "jack",
             "--port",
             "lcrecv",
+            "--audio",
+            "none",
             "--osc-port",
             "0",
         ],

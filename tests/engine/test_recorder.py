@@ -234,6 +234,8 @@ def test_sigkill_of_the_whole_program_loses_at_most_250_ms(tmp_path):
             str(session),
             "--midi-api",
             "none",
+            "--audio",
+            "none",
             "--osc-port",
             "0",
             "--record",

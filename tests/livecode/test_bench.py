@@ -19,6 +19,8 @@ KEYS = {
     "events",
     "jack",
     "process_us_per_firing",
+    "audio",
+    "first_sound_s",
 }
 
 
@@ -55,7 +57,7 @@ def check_shape(report: dict) -> None:
         "jitter",
     }
     assert report["osc_ms"] is None or set(report["osc_ms"]) == {"p50", "p99"}
-    for value in numbers(report):
+    for value in numbers({k: v for k, v in report.items() if k != "audio"}):
         assert isinstance(value, (int, float)) and math.isfinite(value) and value >= 0, report
     # Three seconds of bench64 at 120 BPM is hundreds of messages.
     assert report["events"] > 300
@@ -68,6 +70,7 @@ def test_bench_json_without_midi():
     report = run_bench("--midi-api", "none")
     check_shape(report)
     assert report["jack"] is None
+    assert report["audio"] is None and report["first_sound_s"] is None  # --audio none
     assert report["osc_ms"] is not None  # the OSC load ran and its fires were timed
 
 
@@ -76,3 +79,13 @@ def test_bench_json_on_jack_fills_the_jack_key(jack_server):
     check_shape(report)
     assert report["jack"]["period_frames"] == jack_server.period
     assert set(report["jack"]["error_ms"]) == {"p50", "p99", "max"}
+
+
+def test_bench_json_with_jack_audio_reports_the_output_and_the_first_sound(jack_server):
+    report = run_bench("--midi-api", "jack", "--no-osc", "--audio", "jack")
+    check_shape(report)
+    audio = report["audio"]
+    assert audio["audio"].startswith("jack:livecode-bench-audio")
+    assert audio["xruns"] >= 0 and audio["late"] >= 0 and audio["cpu_pct"] > 0
+    assert audio["errors"] == 0 and audio["peak"] > 0  # the synth played
+    assert report["first_sound_s"] > 0  # `livecode play demo --audio jack` was heard

@@ -263,3 +263,16 @@ def test_the_toolbar_shows_engine_state_status_refusals_and_recent_firings():
     engine.down = False
     assert monitor.engine_state() == "engine up (restarted 1x)"
     assert "F12" in "".join(text for _, text in monitor.toolbar())
+
+
+def test_toolbar_shows_the_audio_output_and_its_trouble():
+    monitor = Monitor(lambda text: None, osc_port=0)
+    monitor.engine = FakeEngine()
+    monitor.on_message(P.Status({"midi": "none:none", "audio": None}))
+    assert "audio off" in monitor.toolbar_line()
+    audio = {"audio": "jack:livecode-audio:left,right -> system:playback_1", "xruns": 0}
+    monitor.on_message(P.Status({"midi": "none:none", "audio": audio}))
+    line = monitor.toolbar_line()
+    assert "audio jack:livecode-audio |" in line and "xruns" not in line
+    monitor.on_message(P.Status({"midi": "none:none", "audio": {**audio, "xruns": 2}}))
+    assert "audio jack:livecode-audio (2 xruns)" in monitor.toolbar_line()

@@ -37,6 +37,8 @@ class Pty:
                 module,
                 "--midi-api",
                 "none",
+                "--audio",
+                "none",
                 "--osc-port",
                 "0",
                 "--events",

@@ -132,6 +132,8 @@ def test_play_watch_applies_an_edit_refuses_a_broken_save_removes_a_deleted_neur
                 "--watch",
                 "--midi-api",
                 "none",
+                "--audio",
+                "none",
                 "--osc-port",
                 "0",
                 "--events",
