@@ -41,7 +41,7 @@ def _die_with_parent() -> None:
 class JackServer:
     """A ``jackd -d dummy`` server with a unique name, for one test."""
 
-    def __init__(self, rate: int = 48000, period: int = 64) -> None:
+    def __init__(self, rate: int = 48000, period: int = 64, realtime: bool = False) -> None:
         self.name = f"lctest-{uuid.uuid4().hex[:8]}"
         self.rate = rate
         self.period = period
@@ -51,7 +51,7 @@ class JackServer:
                 "jackd",
                 "-n",
                 self.name,
-                "--no-realtime",
+                "--realtime" if realtime else "--no-realtime",
                 "-d",
                 "dummy",
                 "-r",
@@ -153,6 +153,29 @@ def jack_server(monkeypatch):
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def rt_jack_server(monkeypatch):
+    """As ``jack_server``, with realtime priority (``jackd -R``; CI is root): for tests that
+    compare clocks, which a non-realtime dummy server's stalls would skew."""
+    _need_jack()
+    server = JackServer(realtime=True)
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", server.name)
+    monkeypatch.setenv("JACK_NO_START_SERVER", "1")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def rt_midi_receiver(rt_jack_server):
+    receiver = MidiReceiver(rt_jack_server)
+    try:
+        yield receiver
+    finally:
+        receiver.close()
 
 
 @pytest.fixture

@@ -199,7 +199,7 @@ def _open_link(engine: EngineHooks, spec: object, conn: Pipe) -> TempoSource:
         peer = open_link(engine.net.tempo)
     except LinkUnavailable as exc:
         raise RuntimeError(str(exc)) from None
-    source = LinkSource(peer, spec, engine.clock.now)  # type: ignore[arg-type]
+    source = LinkSource(peer, spec, engine.clock.wall)  # type: ignore[arg-type]
     shared = ", start/stop shared" if source.spec.startstop else ""
     conn.send(Notice(f"Link: in the session (quantum {source.spec.quantum:g}{shared})"))
     return source

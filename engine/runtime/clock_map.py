@@ -15,12 +15,15 @@ are the two conversions the tempo authority uses.
 
 from __future__ import annotations
 
+import statistics
+from collections import deque
 from collections.abc import Callable
 
 __all__ = ["ClockMap"]
 
-STEP = 0.002  # seconds: a larger jump of the offset is a new anchor, not jitter
-SMOOTH = 0.1  # weight of a new reading in the offset filter
+STEP = 1.0  # seconds: a larger jump of the offset is a new anchor, not jitter
+MEDIAN = 9  # readings the offset's target is the median of
+SLEW = 0.002  # seconds: the most the offset moves in one reading (20 % at one a 10 ms)
 
 
 class ClockMap:
@@ -32,6 +35,7 @@ class ClockMap:
         self.offset: float | None = None
         self.reads = 0
         self.spread = 0.0  # the bracket of the last accepted read: its uncertainty
+        self._recent: deque[float] = deque(maxlen=MEDIAN)
 
     def reanchor(self) -> float:
         """Take a paired reading and update the offset; return it."""
@@ -45,10 +49,14 @@ class ClockMap:
         assert best is not None
         self.spread, fresh = best
         self.reads += 1
-        if self.offset is None or abs(fresh - self.offset) > STEP:
+        self._recent.append(fresh)
+        target = statistics.median(self._recent)
+        if self.offset is None or abs(target - self.offset) > STEP:
+            self._recent.clear()
+            self._recent.append(fresh)
             self.offset = fresh
         else:
-            self.offset += SMOOTH * (fresh - self.offset)
+            self.offset += max(-SLEW, min(SLEW, target - self.offset))
         return self.offset
 
     def to_device(self, t: float) -> float:

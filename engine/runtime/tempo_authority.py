@@ -10,10 +10,13 @@ the authority
   the status, ``ls()``, ``save()`` and recordings see the tempo the music plays at;
 - steers the network onto the line (``Network.align``): the network's beat is the
   line's beat plus an offset ``D``, a whole number of quanta chosen when the authority
-  takes over, on ``start()``, and after a jump of the line (a song position). ``D`` is the
-  largest such offset that does not move the network forward by more than ``CATCH_UP``
-  beats, so taking over *holds* the network (at most one quantum) until its place in the
-  bar comes round in the session: phase is kept, nothing is skipped;
+  takes over and on ``start()``: the largest such offset that does not move the network
+  forward by more than ``CATCH_UP`` beats, so taking over *holds* the network (at most
+  one quantum) until its place in the bar comes round in the session: phase is kept,
+  nothing is skipped. When the source's own beat jumps (sessions merging, a peer's
+  re-start) the network keeps the nearest bar offset and *glides*: it runs a little
+  faster or slower (at most 25 %) until it is on the line again, never skipping or
+  doubling a note. Otherwise it follows the line exactly;
 - follows the source's transport (Link's start/stop when shared, MIDI Start/Stop/Continue)
   with ``Start``/``Stop`` batches, and tells the source the performer's ``tempo()``,
   ``start()`` and ``stop()`` (Link passes them to every peer; MIDI clock in cannot).
@@ -24,6 +27,8 @@ Switching back to the network's own tempo keeps the beat and the last tempo.
 from __future__ import annotations
 
 import math
+import time
+from collections import deque
 from collections.abc import Callable
 from typing import NamedTuple, Protocol
 
@@ -44,7 +49,9 @@ __all__ = [
 
 POLL = 0.01  # seconds between looks at the source (a Link query costs ~5 µs)
 CATCH_UP = 1 / 8  # beats: come in this late rather than wait a whole quantum
-MAX_STEP = 1 / 8  # beats: a larger gap between the line and the network is a jump: re-phase
+MAX_STEP = 1 / 8  # beats: a source's beat that moved this far from its course jumped
+SNAP = 0.002  # beats: an error this small is corrected at once (1 ms at 120 BPM)
+GLIDE_BEATS = 2.0  # a larger one fades over this many beats (at least 4x the error)
 TEMPO_STEP = {"link": 1e-3, "clock_in": 0.05}  # BPM: a smaller change is not a new tempo
 
 
@@ -55,6 +62,7 @@ class Line(NamedTuple):
     beat: float
     spb: float
     phase: bool = True  # False: only the tempo is known (MIDI clock running, not started)
+    jumped: bool = False  # the source's beat jumped since the last line (a merged session)
 
 
 class TempoSource(Protocol):
@@ -98,6 +106,10 @@ class TempoAuthority:
         self.rephases = 0
         self.tempo_changes = 0
         self.error = 0.0  # network beat minus line beat after the last step, in beats
+        self.holding = False  # the network waits for the line (taking over, start())
+        self.gliding = False  # the network glides onto the line after a jump of it
+        self.jumps: deque[float] = deque(maxlen=8)  # the last jumps of the line, in beats
+        self.tempo_at: float | None = None  # logical time of the last tempo taken from the source
 
     def attach(self, engine: EngineHooks) -> None:
         self.engine = engine
@@ -169,30 +181,49 @@ class TempoAuthority:
             self.last_playing = wanted
             if not first and wanted != net.running:  # joining never stops anyone
                 self._apply(Start() if wanted else Stop(), t)
-                if wanted:
-                    self.offset = None
+            if wanted and not first:
+                self.offset = None  # come in on the source's bar
         line = source.line(t)
         if line is None:
             return
         bpm = 60.0 / line.spb
         if abs(bpm - net.tempo) > TEMPO_STEP[source.kind] and 1.0 <= bpm <= 999.0:
             self.tempo_changes += 1
-            step = 1e-3 if source.kind == "link" else 0.01
-            self._apply(Tempo(round(bpm / step) * step), t)
+            self._apply(Tempo(round(bpm, 3 if source.kind == "link" else 2)), t)
+            self.tempo_at = net.now
         if not (line.phase and net.running):
             if net.running:
                 net.align(net.beat, line.spb)  # tempo only: the exact spb, no phase yet
             return
         t = net.now
         here = line.beat + (t - line.t) / line.spb
-        if self.offset is not None and abs(here + self.offset - net.beat) > MAX_STEP:
-            self.offset = None  # the line jumped (a song position, a peer's re-start)
+        if line.jumped and self.offset is not None:
+            # the session's beat jumped (sessions merged, a peer re-started): keep the bar
+            # offset nearest to where the network is and glide onto it
+            q = self._quantum()
+            self.jumps.append(round(net.beat - here - self.offset, 4))
+            self.offset = q * round((net.beat - here) / q)
+            self.holding, self.gliding = False, True
         if self.offset is None:
-            q = self.spec.quantum if self.spec is not None else 4.0
+            # taking over, or start(): hold until the network's place in the bar comes round
+            q = self._quantum()
             self.offset = q * math.floor((net.beat - here + CATCH_UP) / q)
             self.rephases += 1
-        self.error = net.beat - (here + self.offset)
+            self.holding, self.gliding = True, False
+        self.error = error = net.beat - (here + self.offset)
+        if self.gliding and abs(error) > SNAP:
+            # ahead: a little slower, behind: a little faster, until on the line again
+            glide = max(GLIDE_BEATS, 4 * abs(error))
+            net.align(net.beat, line.spb * glide / (glide - error))
+            return
+        # on the line: follow it exactly (a clock that steps moves the notes with it, as it
+        # moves the frames they are written at); while holding, wait for it
+        self.holding = self.holding and error > SNAP
+        self.gliding = False
         net.align(here + self.offset, line.spb)
+
+    def _quantum(self) -> float:
+        return self.spec.quantum if self.spec is not None else 4.0
 
     def _apply(self, op: object, t: float) -> None:
         assert self.source is not None
@@ -204,6 +235,8 @@ class TempoAuthority:
             "rephases": self.rephases,
             "tempo_changes": self.tempo_changes,
             "error_beats": self.error,
+            "tempo_at": self.tempo_at,
+            "jumps": list(self.jumps),
         }
         if self.source is not None:
             base.update(self.source.status())
@@ -220,21 +253,36 @@ class LinkSource:
 
     kind = "link"
 
-    def __init__(self, peer: LinkPeer, spec: Link, logical: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        peer: LinkPeer,
+        spec: Link,
+        wall: Callable[[float], float],
+        perf: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        """``wall(t)``: the ``perf`` reading at logical ``t`` (``Clock.wall``)."""
         self.peer = peer
         self.spec = spec
-        self.map = ClockMap(lambda: peer.micros() / 1e6, logical)
+        self.wall = wall
+        # Link's clock against perf_counter: two system clocks, read side by side
+        self.map = ClockMap(lambda: peer.micros() / 1e6, perf)
         self.last: dict = {}
+        self._prev: tuple[int, float, float] | None = None  # (micros, beat, tempo)
         peer.enable(True, spec.startstop)
 
     def _micros(self, t: float) -> int:
-        return round(self.map.to_device(t) * 1e6)
+        return round(self.map.to_device(self.wall(t)) * 1e6)
 
     def line(self, t: float) -> Line:
         self.map.reanchor()
         view = self.peer.view(self._micros(t), self.spec.quantum)
         self.last = {"peers": view.peers, "session_tempo": view.tempo, "playing": view.playing}
-        return Line(t, view.beat, 60.0 / view.tempo)
+        jumped = False
+        if self._prev is not None:  # judged on Link's clock: a re-anchored mapping is no jump
+            us, beat, tempo = self._prev
+            jumped = abs(view.beat - beat - (view.micros - us) * tempo / 60e6) > MAX_STEP
+        self._prev = (view.micros, view.beat, view.tempo)
+        return Line(t, view.beat, 60.0 / view.tempo, jumped=jumped)
 
     def playing(self) -> bool | None:
         return self.last.get("playing") if self.spec.startstop else None
