@@ -201,19 +201,11 @@ def open_clock_port(
     frame into logical seconds (None if the engine's clock is not JACK's)."""
     if api == "jack":
         try:
-            from engine.io.jack_in import JackIn
-        except ImportError:
-            JackIn = None  # type: ignore[misc,assignment]  # noqa: N806
-        if JackIn is not None:
-
-            class JackClockIn(JackIn):
-                def _process(self, frames: int) -> None:
-                    base = self.client.last_frame_time
-                    for offset, data in self.port.incoming_midi_events():
-                        t = frame_time(base + offset)
-                        push(bytes(data), now() if t is None else t)
-
-            return JackClockIn(client, target)
+            import jack  # noqa: F401 - JACK-Client, the extra livecode[jack]
+        except (ImportError, OSError):
+            pass  # rtmidi's JACK backend below
+        else:
+            return JackClockIn(client, target, push, now, frame_time)
     if api in ("none",):
         raise MidiUnavailable("MIDI is off (--midi-api none)")
     from engine.io.rtmidi_ports import RtMidiIn
@@ -222,3 +214,53 @@ def open_clock_port(
     port._rt.ignore_types(sysex=True, timing=False, active_sense=True)
     port.sink = lambda index, data: push(bytes(data), now())
     return port
+
+
+class JackClockIn(MidiInPort):
+    """A JACK MIDI input connected to the output matching ``target``, each message stamped
+    with its exact frame. The source is looked up before the client is activated: a
+    missing one closes a client that never ran (closing an active client from the loop
+    thread could wait on its callback, which waits for the GIL)."""
+
+    def __init__(
+        self,
+        client: str,
+        target: str,
+        push: Callable[[bytes, float], None],
+        now: Callable[[], float],
+        frame_time: Callable[[int], float | None],
+    ) -> None:
+        super().__init__()
+        import jack
+
+        from engine.io.midi_base import quiet_stderr
+
+        with quiet_stderr():
+            try:
+                self.client = jack.Client(client, no_start_server=True)
+            except jack.JackError as exc:
+                raise MidiUnavailable(f"jack: {exc}") from exc
+        sources = [
+            p.name
+            for p in self.client.get_ports(is_midi=True, is_output=True)
+            if target.lower() in p.name.lower()
+        ]
+        if not sources:
+            self.client.close()
+            raise MidiUnavailable(f"no jack MIDI output port matches {target!r}")
+        self.push, self.now, self.frame_time = push, now, frame_time
+        self.port = self.client.midi_inports.register(client)
+        self.client.set_process_callback(self._process)
+        self.client.activate()
+        self.client.connect(sources[0], self.port)
+        self.name = sources[0]
+
+    def _process(self, frames: int) -> None:
+        base = self.client.last_frame_time
+        for offset, data in self.port.incoming_midi_events():
+            t = self.frame_time(base + offset)
+            self.push(bytes(data), self.now() if t is None else t)
+
+    def close(self) -> None:
+        self.client.deactivate()
+        self.client.close()

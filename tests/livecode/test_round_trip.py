@@ -54,7 +54,8 @@ c.vel = follow(keys, -10)
 clock(True)
 program(2, "Fingered Bass")
 volume(2, 90)
-pan(2, -0.5)""",
+pan(2, -0.5)
+clock_in("lc-no-such-clock", quantum=2)""",
     """disconnect(a, c)
 a.thr = osc("/1/fader1", 0.5, 2.0)
 b.rate = cc(74, 0.25, 8, curve="exp", ch=1)
@@ -66,7 +67,7 @@ tmp = neuron(50)
 del tmp
 mute(c); solo(a); fire(b); reset(a); a.rate = 3
 stop(); start(); panic()""",
-    "b.vel = 90",
+    "b.vel = 90\nlink(False)",
 ]
 FADER = 0.75  # /1/fader1: a.thr = 0.5 + 0.75 * 1.5
 GAP = 0.8  # logical seconds between BLOCKS[4] and BLOCKS[5]
