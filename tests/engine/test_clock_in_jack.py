@@ -110,7 +110,10 @@ def test_the_engine_follows_midi_clock_in_with_start_stop_and_song_position(
         assert wait_for(lambda: abs(statuses[-1]["tempo"] - 120.0) < 0.5, 5)
         clock_sender.before_next_pulse(b"\xfa")  # Start: the next pulse is beat 0
         assert wait_for(lambda: statuses[-1]["running"], 5)
-        assert wait_for(lambda: len(_ons(rt_midi_receiver)) >= 4, 10), (sync(), statuses[-1]["beat"])
+        assert wait_for(lambda: len(_ons(rt_midi_receiver)) >= 4, 10), (
+            sync(),
+            statuses[-1]["beat"],
+        )
         start = next(f for f, d in clock_sender.sent if d == b"\xfa")
         clock_sender.set_bpm(133.0)
         changed = clock_sender.pulses[-1]
