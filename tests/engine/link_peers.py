@@ -48,25 +48,33 @@ def _wait(predicate, timeout: float) -> bool:
 class Peer:
     """One engine, linked, with a neuron on every beat (its own note and channel)."""
 
-    def __init__(self, name: str, receiver: str, tempo: float, ch: int, note: int) -> None:
+    def __init__(
+        self,
+        name: str,
+        receiver: str,
+        tempo: float,
+        ch: int,
+        note: int,
+        api: str = "jack",
+        events: str | None = None,
+    ) -> None:
         self.name = name
         self.last: dict = {}
         self.lock = threading.Lock()
         options = EngineOptions(
-            midi_api="jack",
+            midi_api=api,
+            events=events,
             virtual=name,
             port=receiver,
             tempo=tempo,
             link=True,
             status_interval=0.02,
         )
-        self.handle = EngineHandle(options, self._on)
+        # the neuron is made at beat 0 (the session given at start): it fires on whole beats
+        beat = P.Batch((P.DefineNeuron("beat", {"note": note, "ch": ch, "rate": 1.0, "dur": 0.1}),))
+        self.handle = EngineHandle(options, self._on, initial=beat)
         self.handle.start()
-        ack = self.handle.request(
-            P.Batch((P.DefineNeuron("beat", {"note": note, "ch": ch, "rate": 1.0, "dur": 0.1}),)),
-            timeout=15,
-        )
-        assert ack.ok, ack.error
+        assert _wait(lambda: "sync" in self.status(), 15), "the engine did not start"
 
     def _on(self, msg: object) -> None:
         if isinstance(msg, Status):
@@ -89,6 +97,11 @@ def main() -> None:
     ap.add_argument("--steady", type=float, default=4.0)
     ap.add_argument("--json-out")
     ap.add_argument("--plain", action="store_true", help="one engine and a plain Link peer")
+    ap.add_argument(
+        "--events",
+        metavar="DIR",
+        help="no MIDI: each engine writes DIR/NAME.jsonl (for the README's figures)",
+    )
     args = ap.parse_args()
     out = plain(args) if args.plain else pair(args)
     text = json.dumps(out)
@@ -101,8 +114,10 @@ def main() -> None:
 def pair(args: argparse.Namespace) -> dict:
     """Two engines join, play, and one changes the tempo."""
     out: dict = {}
-    a = Peer("livecode-a", args.receiver, 120.0, 1, 60)
-    b = Peer("livecode-b", args.receiver, 100.0, 2, 62)
+    api = "none" if args.events else "jack"
+    ev = (lambda n: f"{args.events}/{n}.jsonl") if args.events else (lambda n: None)
+    a = Peer("livecode-a", args.receiver, 120.0, 1, 60, api, ev("a"))
+    b = Peer("livecode-b", args.receiver, 100.0, 2, 62, api, ev("b"))
     try:
         joined = _wait(
             lambda: (
@@ -119,10 +134,13 @@ def pair(args: argparse.Namespace) -> dict:
         # one engine's performer changes the tempo: the other follows
         ack = b.handle.request(P.Batch((P.Tempo(140.0),)), timeout=5)
         out["change_frame"] = _frame(b, ack.t)
+        out["change_perf"] = b.status()["epoch"] + ack.t
         followed = _wait(lambda: abs(a.status().get("tempo", 0) - 140.0) < 1e-6, 5)
         out["followed"] = followed
         at = a.sync().get("tempo_at")
         out["follow_frame"] = _frame(a, at) if at is not None else None
+        out["follow_perf"] = a.status()["epoch"] + at if at is not None else None
+        out["epochs"] = [a.status()["epoch"], b.status()["epoch"]]
         time.sleep(3.0)
         out["end_frame"] = _frame(a, a.status()["t"])
         out["sync_a"], out["sync_b"] = a.sync(), b.sync()
@@ -180,12 +198,12 @@ def _locked(*peers: Peer) -> bool:
     """Wait for the sessions to merge (Link measures for up to ~0.6 s), then for every
     engine to come out of its hold onto the session's bar (at most one quantum)."""
     time.sleep(1.0)
-    return _wait(lambda: all(abs(p.sync().get("error_beats", 1.0)) < 1e-3 for p in peers), 5)
+    return _wait(lambda: all(abs(p.sync().get("error_beats", 1.0)) < 1e-3 for p in peers), 10)
 
 
 def _frame(peer: Peer, t: float) -> int:
     s = peer.status()
-    return int(s["frame0"] + round(t * 48000))
+    return int((s["frame0"] or 0) + round(t * 48000))
 
 
 if __name__ == "__main__":
