@@ -57,7 +57,18 @@ def _add_realtime_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--clock-out",
         action="store_true",
-        help="send MIDI clock (24 per beat, start/stop) on the output port",
+        help="send MIDI clock (24 per beat, start/stop, song position) on the output port",
+    )
+    sync = g.add_mutually_exclusive_group()
+    sync.add_argument(
+        "--link",
+        action="store_true",
+        help="join an Ableton Link session: its tempo and beat lead (pip install 'livecode[link]')",
+    )
+    sync.add_argument(
+        "--clock-in",
+        metavar="PORT",
+        help="follow the MIDI clock arriving from this input port (substring match)",
     )
     g.add_argument(
         "--latency",
@@ -171,6 +182,8 @@ def _options(args: argparse.Namespace, seconds: float | None = None) -> EngineOp
         latency=args.latency,
         midi_in=tuple(args.midi_in),
         clock_out=args.clock_out,
+        link=args.link,
+        clock_in=args.clock_in,
         record=_record_path(args.record),
         audio=prepare_audio(args.audio),
         soundfont=args.soundfont,

@@ -177,6 +177,20 @@ def jack_server(monkeypatch):
 
 @pytest.fixture
 def rt_jack_server(monkeypatch):
+    """As ``jack_server``, with realtime priority (``jackd -R``; CI is root): for tests that
+    compare clocks, which a non-realtime dummy server's stalls would skew."""
+    _need_jack()
+    server = JackServer(realtime=True)
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", server.name)
+    monkeypatch.setenv("JACK_NO_START_SERVER", "1")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def rt_audio_jack_server(monkeypatch):
     """A realtime JACK dummy server (``jackd -R``, period 256), as a performer runs one:
     for audio tests, where a stalled cycle loses sound whatever the engine does."""
     _need_jack()
@@ -187,6 +201,15 @@ def rt_jack_server(monkeypatch):
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def rt_midi_receiver(rt_jack_server):
+    receiver = MidiReceiver(rt_jack_server)
+    try:
+        yield receiver
+    finally:
+        receiver.close()
 
 
 @pytest.fixture

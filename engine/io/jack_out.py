@@ -160,6 +160,9 @@ def _raise_priority() -> None:
         pass  # not allowed: a late cycle then repeats the port's previous buffer
 
 
+LAG_SAMPLES = 20  # cycles sampled by JackClock.wall (one a call): short, as the clocks drift
+
+
 class JackClock(Clock):
     """Logical time read off JACK's frame clock, carried on from ``epoch``.
 
@@ -174,6 +177,18 @@ class JackClock(Clock):
         self.period = out.period
         elapsed = time.perf_counter() - self.epoch
         out.frame0 = out.client.frame_time - round(elapsed * self.rate)
+        # perf_counter minus logical time at recent cycle starts, sampled by wall()
+        self._lags: deque[float] = deque(maxlen=LAG_SAMPLES)
+
+    def wall(self, t: float) -> float:
+        """The ``perf_counter`` reading at which logical ``t``'s frame is due: through the
+        earliest-woken of the recent cycles (a callback is woken late, never early)."""
+        cycle = self.out.cycle
+        if cycle is None:
+            return super().wall(t)
+        start, woke = cycle
+        self._lags.append(woke - (start - self.out.frame0) / self.rate)
+        return t + min(self._lags)
 
     def now(self) -> float:
         # The earliest frame a message can still be written at: the cycle after the one

@@ -278,6 +278,13 @@ class Network:
         self._b0, self._s0 = self.beat, self.now
         self._spb = 60.0 / self.state.tempo
 
+    def align(self, beat: float, spb: float) -> None:
+        """From now on follow an external beat line: ``beat`` now, ``spb`` seconds per beat
+        (a tempo authority: Link, MIDI clock in). Activations are kept, as by a tempo change;
+        a line behind the network's beat holds it until the line gets there, a line ahead
+        plays what falls in between at once (the authority keeps both steps small)."""
+        self._b0, self._s0, self._spb = beat, self.now, spb
+
     def halt(self, out: list[Event]) -> None:
         out.extend(self.release_all())
         self.running = False

@@ -82,6 +82,8 @@ __all__ = [
     "Follow",
     "NoteIn",
     "MidiClock",
+    "Link",
+    "ClockIn",
     "Program",
     "Mix",
     "VARY_PARAMS",
@@ -679,6 +681,70 @@ class MidiClock(Op):
 
     def apply(self, state: NetState) -> None:
         state.clock_out = self.on
+
+
+# --- the tempo authority ------------------------------------------------------------------
+
+
+def _quantum(value: object) -> float:
+    q = number("quantum", value)
+    if not 1.0 <= q <= 64.0:
+        raise ModelError(f"quantum must be in range 1..64 beats, got {value!r}")
+    return q
+
+
+@dataclass(frozen=True)
+class Link(Op):
+    """Follow an Ableton Link session (``on``), or the network's own tempo again.
+
+    While linked the session leads tempo and beat: the network's beats line up with the
+    session's modulo ``quantum`` (beats per bar); ``startstop`` also shares start and stop
+    with the peers that enable it. One tempo authority at a time: this ends clock in.
+    Part of the network (saved, restored).
+    """
+
+    on: bool = True
+    quantum: float = 4.0
+    startstop: bool = False
+
+    def check(self, names: Names) -> Link:
+        return Link(
+            _flag("on", self.on), _quantum(self.quantum), _flag("startstop", self.startstop)
+        )
+
+    def apply(self, state: NetState) -> None:
+        state.link = self if self.on else None
+        if self.on:
+            state.clock_in = None
+
+
+@dataclass(frozen=True)
+class ClockIn(Op):
+    """Follow MIDI clock (24 per beat, start/stop/continue, song position) arriving on the
+    input port matching ``port`` (substring); ``port`` empty: the network's own tempo again.
+
+    The beat lines up with the clock's song position modulo ``quantum`` beats. One tempo
+    authority at a time: this ends Link. Part of the network (saved, restored).
+    """
+
+    port: str = ""
+    quantum: float = 4.0
+
+    def check(self, names: Names) -> ClockIn:
+        if not isinstance(self.port, str) or len(self.port) > 256 or not self.port.isprintable():
+            raise ModelError(
+                f"a clock-in port is a name of up to 256 characters, got {self.port!r}"
+            )
+        return ClockIn(self.port, _quantum(self.quantum))
+
+    def apply(self, state: NetState) -> None:
+        state.clock_in = self if self.port else None
+        if self.port:
+            state.link = None
+
+    @property
+    def on(self) -> bool:
+        return bool(self.port)
 
 
 # --- sound --------------------------------------------------------------------------------

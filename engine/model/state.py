@@ -3,7 +3,8 @@ snapshots and ops.
 
 :class:`NetState` holds neurons' parameters, connections, tempo, solo set, running flag,
 controller mappings, input neurons, follow links, the clock-out flag and each channel's
-GM program, volume and pan. Ops change it
+GM program, volume and pan, and the tempo authority (Link or MIDI clock in, when not
+the network's own). Ops change it
 through their own ``apply`` (:mod:`engine.model.ops`); the engine's network keeps one, and
 so does the performer's side as its picture of the engine's network. Activations, sounding
 notes and what input neurons heard are the simulation's (:mod:`engine.model.network`).
@@ -23,9 +24,11 @@ from engine.model.ops import (
     FOLLOW_PARAMS,
     OPS,
     Clear,
+    ClockIn,
     Connect,
     DefineNeuron,
     Follow,
+    Link,
     Listen,
     Map,
     MidiClock,
@@ -83,6 +86,9 @@ class NetState:
     inputs: dict[str, Listen] = field(default_factory=dict)
     follows: dict[tuple[str, str], Follow] = field(default_factory=dict)
     clock_out: bool = False
+    # the tempo authority besides the network's own: at most one of the two is set
+    link: Link | None = None
+    clock_in: ClockIn | None = None
     programs: dict[int, int] = field(default_factory=dict)  # channel 1..16 -> GM program 1..128
     volumes: dict[int, int] = field(default_factory=dict)  # channel -> 0..127 (CC 7)
     pans: dict[int, float] = field(default_factory=dict)  # channel -> -1..1 (CC 10)
@@ -107,6 +113,8 @@ class NetState:
             inputs=dict(self.inputs),
             follows=dict(self.follows),
             clock_out=self.clock_out,
+            link=self.link,
+            clock_in=self.clock_in,
             programs=dict(self.programs),
             volumes=dict(self.volumes),
             pans=dict(self.pans),
@@ -184,6 +192,7 @@ class NetState:
         ops += list(self.sources.values())
         if self.clock_out:
             ops.append(MidiClock(True))
+        ops += [op for op in (self.link, self.clock_in) if op is not None]
         if not self.running:
             ops.append(Stop())
         return ops
@@ -223,6 +232,8 @@ class NetState:
                 for f in self.follows.values()
             ],
             "clock": self.clock_out,
+            "link": None if self.link is None else op_fields(self.link),
+            "clock_in": None if self.clock_in is None else op_fields(self.clock_in),
             # JSON keys are text
             "programs": {str(ch): p for ch, p in self.programs.items()},
             "volumes": {str(ch): v for ch, v in self.volumes.items()},
@@ -264,6 +275,10 @@ class NetState:
                 fo = Follow(f["name"], f["param"], f["src"], int(f["by"]))
                 st.follows[fo.key] = fo
         st.clock_out = bool(snap.get("clock", False))
+        if snap.get("link"):
+            Link(**snap["link"]).check(set()).apply(st)
+        if snap.get("clock_in"):
+            ClockIn(**snap["clock_in"]).check(set()).apply(st)
         for ch, p in snap.get("programs", {}).items():
             Program(int(ch), p).check(set()).apply(st)  # ValueError if out of range
         for ch, v in snap.get("volumes", {}).items():

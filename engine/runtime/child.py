@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from engine.record.recorder import RecordSwitch
     from engine.record.recording import Recording
     from engine.runtime.hooks import EngineHooks, Pipe
+    from engine.runtime.tempo_authority import TempoAuthority, TempoSource
 
 __all__ = ["engine_main"]
 
@@ -90,6 +91,7 @@ def engine_main(
 
             engine.apply(Batch(channels, source="restore"))
     midi_in = _serve_midi(engine, options, start, conn)
+    tempo = _serve_tempo(engine, options, start, conn)
     recording = _serve_record(engine, start, conn)
     if replay is not None:
         from engine.record.recording import serve_replay
@@ -103,6 +105,7 @@ def engine_main(
         engine.run()
     finally:
         recording.stop()  # after the engine's silence: the recording ends with it
+        tempo.close()  # leave the Link session, close the clock-in port
         if midi_in is not None:
             midi_in.close()
 
@@ -207,3 +210,71 @@ def _serve_midi(
         engine.net.apply(MidiClock(True))
     ClockOut().attach(engine, announce=not start.resumed)
     return server
+
+
+def _serve_tempo(
+    engine: EngineHooks, options: EngineOptions, start: EngineStart, conn: Pipe
+) -> TempoAuthority:
+    """The tempo authority: the network's own, Link (``--link``) or MIDI clock in."""
+    from engine.protocol import ClockIn, Link
+    from engine.runtime.tempo_authority import TempoAuthority
+
+    if not start.resumed:  # a restored network says itself
+        if options.link:
+            engine.net.apply(Link(True))
+        if options.clock_in:
+            engine.net.apply(ClockIn(options.clock_in))
+
+    def open_source(spec: object) -> TempoSource:
+        if isinstance(spec, Link):
+            return _open_link(engine, spec, conn)
+        assert isinstance(spec, ClockIn)
+        return _open_clock_in(engine, options, spec, authority, conn)
+
+    authority = TempoAuthority(open_source, conn.send)
+    authority.attach(engine)
+    return authority
+
+
+def _open_link(engine: EngineHooks, spec: object, conn: Pipe) -> TempoSource:
+    from engine.io.link import LinkUnavailable, open_link
+    from engine.runtime.tempo_authority import LinkSource
+
+    try:
+        peer = open_link(engine.net.tempo)
+    except LinkUnavailable as exc:
+        raise RuntimeError(str(exc)) from None
+    source = LinkSource(peer, spec, engine.clock.wall)  # type: ignore[arg-type]
+    shared = ", start/stop shared" if source.spec.startstop else ""
+    conn.send(Notice(f"Link: in the session (quantum {source.spec.quantum:g}{shared})"))
+    return source
+
+
+def _open_clock_in(
+    engine: EngineHooks, options: EngineOptions, spec: object, authority: Any, conn: Pipe
+) -> TempoSource:
+    from engine.io.midi_base import MidiUnavailable
+    from engine.io.midi_clock_in import ClockInSource, open_clock_port
+
+    source = ClockInSource(spec, engine, authority.follow_now)  # type: ignore[arg-type]
+    midi = engine.midi
+    rate = getattr(midi, "rate", None)
+
+    def frame_time(frame: int) -> float | None:
+        frame0 = midi.frame0
+        return None if frame0 is None or not rate else (frame - frame0) / rate
+
+    try:
+        source.port = open_clock_port(
+            midi.api,
+            f"{options.virtual}-clock",
+            source.spec.port,
+            source.push,
+            engine.clock.now,
+            frame_time,
+        )
+    except (MidiUnavailable, ImportError, OSError, RuntimeError, ValueError) as exc:
+        source.close()
+        raise RuntimeError(f"MIDI clock in: {str(exc).strip() or type(exc).__name__}") from None
+    conn.send(Notice(f"MIDI clock in: following {source.port.name!r}"))
+    return source

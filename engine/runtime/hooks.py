@@ -46,6 +46,9 @@ class EngineHooks(Protocol):
     def add_input(self, readable: Any, handler: Callable[[], None]) -> None:
         """Wake the loop when ``readable`` has data; call ``handler``."""
 
+    def remove_input(self, readable: Any) -> None:
+        """Stop waiting on ``readable``."""
+
     def on_message(self, kind: type, handler: Callable[[Any], None]) -> None:
         """Call ``handler(msg)`` for every pipe message of type ``kind``."""
 

@@ -112,6 +112,13 @@ class Engine:
         """Wake the loop when ``readable`` (a socket, pipe or fd) has data; call ``handler``."""
         self._selector.register(readable, selectors.EVENT_READ, handler)
 
+    def remove_input(self, readable: Any) -> None:
+        """Stop waiting on ``readable`` (a server that closes its socket)."""
+        try:
+            self._selector.unregister(readable)
+        except (KeyError, ValueError):
+            pass  # not registered, or closed already
+
     def on_message(self, kind: type, handler: Callable[[Any], None]) -> None:
         """Call ``handler(msg)`` for every message of type ``kind`` from the pipe (controls
         such as ``protocol.Record``), on the loop thread."""

@@ -5,7 +5,9 @@ of beat ``k/24`` on the network's current tempo segment (``Network.sec_at``), so
 change moves only the pulses still to come, as it moves the notes. Pulses go to the output
 port with ``send_at`` like notes (sample-accurate on JACK). ``0xFA`` (start) is sent when
 the clock is turned on while the network runs, or the network starts while the clock is
-on; ``0xFC`` (stop) when either stops. A restarted engine carries on its pulses without
+on; ``0xFC`` (stop) when either stops. Past the song's first beat, the start is a Song
+Position Pointer (``0xF2``, the position in sixteenths) and a continue (``0xFB``), and the
+pulses begin on that sixteenth, so a follower comes in at the network's place. A restarted engine carries on its pulses without
 a new start, so a drum machine that was following keeps its place.
 """
 
@@ -16,10 +18,12 @@ import math
 from engine.protocol import Ack, Batch
 from engine.runtime.hooks import EngineHooks
 
-__all__ = ["ClockOut", "PPQN", "TICK", "START", "STOP"]
+__all__ = ["ClockOut", "PPQN", "TICK", "START", "STOP", "CONTINUE", "SONG_POSITION"]
 
 PPQN = 24
-TICK, START, STOP = 0xF8, 0xFA, 0xFC
+TICK, START, CONTINUE, STOP, SONG_POSITION = 0xF8, 0xFA, 0xFB, 0xFC, 0xF2
+SIXTEENTH = PPQN // 4  # pulses per Song Position step
+SPP_WRAP = 1 << 14  # the pointer is 14 bits of sixteenths (1024 bars of 4/4)
 _EPS = 1e-9
 
 
@@ -70,10 +74,16 @@ class ClockOut:
             return
         self.active = active
         if active:
-            # the first pulse at or after the start message
-            self.k = math.ceil(max(net.beat, net.beat_at(t)) * PPQN - 1e-6)
+            # the first pulse at or after the start message, on a sixteenth
+            k = math.ceil(max(net.beat, net.beat_at(t)) * PPQN - 1e-6)
+            self.k = -(-k // SIXTEENTH) * SIXTEENTH
             if announce:
-                self.engine.midi.send_at([START], t)
+                position = (self.k // SIXTEENTH) % SPP_WRAP
+                if position:
+                    self.engine.midi.send_at([SONG_POSITION, position & 0x7F, position >> 7], t)
+                    self.engine.midi.send_at([CONTINUE], t)
+                else:
+                    self.engine.midi.send_at([START], t)
                 self.starts += 1
         else:
             self.engine.midi.send_at([STOP], t)

@@ -35,6 +35,8 @@ class EngineOptions:
     latency: float | None = None  # JACK: seconds ahead of the clock (None: 2 periods; 0: rtmidi)
     midi_in: tuple[str, ...] = ()  # existing input ports to listen to (substring match)
     clock_out: bool = False  # send MIDI clock from the start (the language's clock(True))
+    link: bool = False  # join an Ableton Link session from the start (the language's link())
+    clock_in: str | None = None  # follow MIDI clock from this input port (clock_in(PORT))
     record: str | None = None  # record into this SQLite file from the start
     replay: str | None = None  # replay this recording into the engine (engine.record.recording)
     speed: float = 1.0  # replay speed

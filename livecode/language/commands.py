@@ -430,6 +430,60 @@ def _clock(ctx, args, kwargs):
     return None
 
 
+def _quantum_arg(name: str, quantum: object, kwargs: dict, index: int) -> float:
+    try:
+        q = check_number(quantum, f"{name}()'s quantum")
+        if not 1 <= q <= 64:
+            raise BadValue(f"{name}()'s quantum must be in range 1..64 beats, got {show(quantum)}")
+    except LivecodeError as e:
+        raise with_arg(e, "quantum" if "quantum" in kwargs else index) from None
+    return float(q)
+
+
+@fn(
+    "link",
+    "link(on=True, quantum=4, startstop=False)",
+    "join an Ableton Link session: its tempo and beat lead, tempo() changes it for everyone, "
+    "start() comes in on the session's bar (quantum beats); startstop=True shares start/stop; "
+    "link(False) leaves",
+)
+def _link(ctx, args, kwargs):
+    on, quantum, startstop = bind_args(
+        "link", [("on", True), ("quantum", 4), ("startstop", False)], args, kwargs
+    )
+    if not isinstance(on, bool):
+        raise with_arg(BadType(f"link() takes True or False, got {type_name(on)}"), 0)
+    q = _quantum_arg("link", quantum, kwargs, 1)
+    if not isinstance(startstop, bool):
+        raise with_arg(
+            BadType(f"link()'s startstop is True or False, got {type_name(startstop)}"),
+            "startstop" if "startstop" in kwargs else 2,
+        )
+    ctx.emit(P.Link(on, q, startstop))
+    return None
+
+
+@fn(
+    "clock_in",
+    "clock_in(port=None, quantum=4)",
+    'follow the MIDI clock (tempo, start/stop, song position) from an input port: clock_in("TR-8"); '
+    "clock_in(False) stops following; clock_in() reads the port",
+)
+def _clock_in(ctx, args, kwargs):
+    port, quantum = bind_args("clock_in", [("port", None), ("quantum", 4)], args, kwargs)
+    if port is None:
+        return ctx.mirror.clock_in.port if ctx.mirror.clock_in is not None else None
+    if port is False:
+        ctx.emit(P.ClockIn(""))
+        return None
+    if not isinstance(port, str) or not port.strip():
+        raise with_arg(
+            BadType(f"clock_in() needs a port name (a str) or False, got {type_name(port)}"), 0
+        )
+    ctx.emit(P.ClockIn(port.strip(), _quantum_arg("clock_in", quantum, kwargs, 1)))
+    return None
+
+
 @fn(
     "program",
     "program(ch, program=None)",
@@ -615,6 +669,8 @@ COMMANDS: dict[str, LangFunction] = {
         _listen,
         _follow,
         _clock,
+        _link,
+        _clock_in,
         _program,
         _volume,
         _pan,

@@ -81,6 +81,8 @@ _RESERVED = frozenset(
         "walk",
         "choose",
         "markov",
+        "link",
+        "clock_in",
     }
 )
 
@@ -169,6 +171,9 @@ def session_text(mirror: Mirror, variables: dict | None = None) -> str:
         lines.append(f"{ref.get(name, name)}.{param} = {drawn_call(op)}")
     if mirror.clock_out:
         lines.append("clock(True)")
+    sync = authority_call(mirror)
+    if sync:
+        lines.append(sync)
     if not mirror.running:
         lines.append("stop()")
     lines += _variables(mirror, variables or {}, groups, ref)
@@ -313,6 +318,7 @@ def listing(mirror: Mirror, activations: dict | None = None, drawn: dict | None 
         lines += [f"  {source_call(m)} -> {_drives(m)}" for m in midi]
     if mirror.clock_out:
         lines.append("midi clock out: on")
+    lines.append(f"tempo authority: {authority_text(mirror)}")
     channels = sorted({*mirror.programs, *mirror.volumes, *mirror.pans})
     if channels:
         lines.append("channels:")
@@ -340,6 +346,31 @@ def drawn_call(op: P.Vary) -> str:
         return f"markov({op.src}, order={op.order}, memory={op.memory})"
     seq = [ctx[-1] for ctx, row in op.table for _next, _count in row]  # not the table: a sketch
     return f"markov({_literal(seq or list(op.start))}, order={op.order})"
+
+
+def authority_call(mirror: Mirror) -> str:
+    """The call that makes the tempo authority what it is ("" for the network's own)."""
+    if mirror.link is not None:
+        lk = mirror.link
+        extra = (f", quantum={lk.quantum:g}" if lk.quantum != 4 else "") + (
+            ", startstop=True" if lk.startstop else ""
+        )
+        return f"link(True{extra})"
+    if mirror.clock_in is not None:
+        ci = mirror.clock_in
+        extra = f", quantum={ci.quantum:g}" if ci.quantum != 4 else ""
+        return f"clock_in({ci.port!r}{extra})"
+    return ""
+
+
+def authority_text(mirror: Mirror) -> str:
+    """Who leads the tempo, for ls()."""
+    if mirror.link is not None:
+        shared = ", start/stop shared" if mirror.link.startstop else ""
+        return f"Ableton Link (quantum {mirror.link.quantum:g}{shared})"
+    if mirror.clock_in is not None:
+        return f"MIDI clock in from {mirror.clock_in.port!r} (quantum {mirror.clock_in.quantum:g})"
+    return "the network's own"
 
 
 def _drives(m: P.Map) -> str:

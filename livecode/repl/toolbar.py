@@ -139,6 +139,7 @@ class Monitor:
         if s:
             parts += [
                 f"{s.get('tempo', 0):g} bpm" + ("" if s.get("running", True) else " (stopped)"),
+                *sync_part(s.get("sync")),
                 f"{s.get('neurons', 0)} neurons",
                 f"{s.get('events_per_s', 0.0):.0f} ev/s",
                 f"late {s.get('late_ms_max', 0.0):.1f} ms",
@@ -178,3 +179,18 @@ class Monitor:
             self.faults("in the toolbar", exc, "the engine plays on")
             lines = [("class:toolbar", "toolbar unavailable: internal error (said above)\n")]
         return [*lines, ("class:toolbar.keys", keys)]
+
+
+def sync_part(sync: object) -> list[str]:
+    """Who leads the tempo, for the toolbar: "link 2 peers 120.0", "clock in 133.1 bpm"."""
+    if not isinstance(sync, dict) or sync.get("authority", "own") == "own":
+        return []
+    if sync["authority"] == "link":
+        peers = sync.get("peers", 0)
+        tempo = sync.get("session_tempo")
+        shown = f" {tempo:.1f}" if isinstance(tempo, (int, float)) else ""
+        return [f"link {peers} peer{'s' if peers != 1 else ''}{shown}"]
+    tempo = sync.get("clock_tempo")
+    if not isinstance(tempo, (int, float)):
+        return ["clock in: waiting"]
+    return [f"clock in {tempo:.1f} bpm, jitter {sync.get('jitter_ms', 0.0):.2f} ms"]

@@ -123,6 +123,10 @@ def _midi_ops(current: Mirror, target: Mirror, ops: list) -> list:
     ]  # redefining ends them; the same op again keeps a running one as it is
     if target.clock_out != current.clock_out:
         out.append(P.MidiClock(target.clock_out))
+    # the tempo authority as the file says, like tempo: only where the file sets one
+    for op in (target.link, target.clock_in):
+        if op is not None and op != (current.link or current.clock_in):
+            out.append(op)
     return out
 
 

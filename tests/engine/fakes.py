@@ -12,6 +12,7 @@ from pythonosc.osc_message import OscMessage
 
 from engine.audio.synth import Synth
 from engine.io.audio_base import AudioOut
+from engine.io.link import LinkPeer, SessionView
 from engine.io.midi_base import MidiInPort, MidiOut
 from engine.io.osc_base import Datagram, OscIn, OscOut
 
@@ -23,6 +24,8 @@ __all__ = [
     "ClickSynth",
     "HoldSynth",
     "PulledAudioOut",
+    "FakeSession",
+    "FakeLink",
 ]
 
 
@@ -160,3 +163,59 @@ class PulledAudioOut(AudioOut):
         block = self.render_block(self.position, frames, lambda t: round(t * self.rate))
         self.position += frames
         return block
+
+
+class FakeSession:
+    """A Link session's shared timeline: ``beat = beat0 + (us - us0) * tempo / 60e6``,
+    on a clock the test moves (``now`` seconds; Link's microseconds are ``now + offset``)."""
+
+    def __init__(self, tempo: float = 120.0, offset: float = 0.145) -> None:
+        self.now = 0.0
+        self.offset = offset  # Link's clock against the engine's logical seconds
+        self.tempo, self.us0, self.beat0 = tempo, 0, 0.0
+        self.playing = False
+        self.peers: list[FakeLink] = []
+
+    def beat_at(self, us: int) -> float:
+        return self.beat0 + (us - self.us0) * self.tempo / 60e6
+
+    def set_tempo(self, bpm: float, us: int) -> None:
+        """A change that keeps the beat at ``us`` (as Link's does)."""
+        self.beat0, self.us0, self.tempo = self.beat_at(us), us, bpm
+
+
+class FakeLink(LinkPeer):
+    """A peer of a :class:`FakeSession`; keeps what it was asked to do."""
+
+    name = "fake-link"
+
+    def __init__(self, session: FakeSession) -> None:
+        self.session = session
+        self.on = self.startstop = False
+        self.tempos: list[float] = []
+        self.playing_sent: list[bool] = []
+
+    def enable(self, on: bool, startstop: bool) -> None:
+        self.on, self.startstop = on, startstop
+        if on and self not in self.session.peers:
+            self.session.peers.append(self)
+
+    def micros(self) -> int:
+        return round((self.session.now + self.session.offset) * 1e6)
+
+    def view(self, micros: int, quantum: float) -> SessionView:
+        s = self.session
+        return SessionView(micros, s.beat_at(micros), s.tempo, s.playing, len(s.peers) - 1)
+
+    def set_tempo(self, bpm: float, micros: int) -> None:
+        self.tempos.append(bpm)
+        self.session.set_tempo(bpm, micros)
+
+    def set_playing(self, playing: bool, micros: int) -> None:
+        self.playing_sent.append(playing)
+        self.session.playing = playing
+
+    def close(self) -> None:
+        self.on = False
+        if self in self.session.peers:
+            self.session.peers.remove(self)

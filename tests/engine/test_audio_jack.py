@@ -41,7 +41,7 @@ def session(tmp_path, text: str) -> Batch:
 
 
 @pytest.fixture
-def recorder(rt_jack_server):
+def recorder(rt_audio_jack_server):
     rec = AudioRecorder()
     try:
         yield rec
@@ -66,7 +66,7 @@ def audio_up(run: EngineRun) -> bool:
 
 
 @pytest.mark.parametrize("midi_api", ["none", "jack"])
-def test_onsets_fall_on_the_models_frames(rt_jack_server, recorder, tmp_path, midi_api):
+def test_onsets_fall_on_the_models_frames(rt_audio_jack_server, recorder, tmp_path, midi_api):
     events = tmp_path / "events.jsonl"
     run = run_engine(
         tmp_path, ONSET_SESSION, ClickSynth, seconds=8.0, events=str(events), midi_api=midi_api
@@ -129,7 +129,7 @@ def sounding(recorder: AudioRecorder) -> bool:
 
 
 @pytest.mark.parametrize("how", ["stop", "panic", "quit", "sigkill"])
-def test_silent_within_half_a_second(rt_jack_server, recorder, tmp_path, how):
+def test_silent_within_half_a_second(rt_audio_jack_server, recorder, tmp_path, how):
     from engine.protocol import Panic, Stop
 
     run = run_engine(tmp_path, HOLD_SESSION, HoldSynth)
@@ -154,7 +154,7 @@ def test_silent_within_half_a_second(rt_jack_server, recorder, tmp_path, how):
         run.stop()
 
 
-def test_a_restarted_engine_brings_the_sound_back(rt_jack_server, recorder, tmp_path):
+def test_a_restarted_engine_brings_the_sound_back(rt_audio_jack_server, recorder, tmp_path):
     from engine.runtime.process import EngineHandle
 
     handle = EngineHandle(

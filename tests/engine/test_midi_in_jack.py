@@ -227,7 +227,12 @@ def test_clock_out_follows_the_tempo_with_start_and_stop(midi_receiver, tmp_path
     # the first start goes out as the engine's port is connected, and may be too early
     # for the receiver: the engine's count says it was sent
     assert statuses[-1]["clock_out"]["starts"] == 2 and statuses[-1]["clock_out"]["stops"] == 1
-    assert kinds.count(0xFC) == 1 and 0xFA in kinds[kinds.index(0xFC) :]
+    # after the stop, the start says where: a Song Position Pointer and a continue
+    assert kinds.count(0xFC) == 1 and kinds[kinds.index(0xFC) :][1:3] == [0xF2, 0xFB]
+    spp = got[kinds.index(0xFC) + 1][1]
+    ticks_before = kinds[: kinds.index(0xFC)].count(0xF8)
+    # the sixteenth it carries on at: past every pulse sent (the receiver may miss the first)
+    assert 0 <= (spp[1] | spp[2] << 7) * 6 - ticks_before < 6 + 24, (spp, ticks_before)
     change = frame0 + round(ack.t * rate)
     # (the first pulses may go out late, while the engine and its port start up)
     first = [f for f, d in got if d[0] == 0xF8 and f < change][2:]
@@ -243,8 +248,8 @@ def test_clock_out_follows_the_tempo_with_start_and_stop(midi_receiver, tmp_path
     assert not any(
         d[0] == 0xF8
         for f, d in got
-        if got[kinds.index(0xFC)][0] < f < got[len(kinds) - kinds[::-1].index(0xFA) - 1][0]
-    )
+        if got[kinds.index(0xFC)][0] < f < got[len(kinds) - kinds[::-1].index(0xFB) - 1][0]
+    )  # no pulse between the stop and the continue
 
 
 def _ticks(receiver) -> list[int]:

@@ -49,6 +49,8 @@ CASES: dict[str, tuple[P.Op, ...]] = {
     "Follow": (P.Listen("a", 1), P.Follow("b", "note", "a", 12), P.Follow("c", "vel", "a", -10)),
     "NoteIn": (P.Listen("a", 1), P.Follow("b", "note", "a", 7), P.NoteIn(1, 48, 90)),
     "MidiClock": (P.MidiClock(True),),
+    "Link": (P.ClockIn("TR-8"), P.Link(True, 3.0, True)),  # one authority: Link ends clock in
+    "ClockIn": (P.Link(True), P.ClockIn("TR-8", 2.0)),
     "Program": (P.Program(2, "Fingered Bass"), P.Program(10, 26), P.Program(2, 39)),
     "Mix": (P.Mix(2, 90), P.Mix(3, pan=-0.5), P.Mix(2, pan=1.0), P.Mix(2, volume=0)),
     "Walk": (P.Walk("a", "rate", 1.0, 4.0, 0.25, call="walk(1, 4, step=0.25)"),),

@@ -57,7 +57,8 @@ volume(2, 90)
 pan(2, -0.5)
 a.note = markov([60, 62, 64, 62, 60], order=1)
 a.vel = choose([60, 90, 120], [1, 2, 1])
-c.rate = walk(0.5, 2, step=0.25)""",
+c.rate = walk(0.5, 2, step=0.25)
+clock_in("lc-no-such-clock", quantum=2)""",
     """disconnect(a, c)
 a.thr = osc("/1/fader1", 0.5, 2.0)
 b.rate = cc(74, 0.25, 8, curve="exp", ch=1)
@@ -69,7 +70,7 @@ tmp = neuron(50)
 del tmp
 mute(c); solo(a); fire(b); reset(a); a.rate = 3
 stop(); start(); panic()""",
-    "b.vel = 90",
+    "b.vel = 90\nlink(False)",
 ]
 FADER = 0.75  # /1/fader1: a.thr = 0.5 + 0.75 * 1.5
 GAP = 0.8  # logical seconds between BLOCKS[4] and BLOCKS[5]
