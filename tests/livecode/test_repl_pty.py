@@ -152,7 +152,6 @@ def _engine_pid(repl_pid: int) -> int:
     raise AssertionError("no engine process found")
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def _dead(pid: int) -> bool:
     """The process is gone or a zombie (it can vanish between two reads of /proc)."""
     try:
@@ -161,6 +160,7 @@ def _dead(pid: int) -> bool:
         return True
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_sigkill_to_the_engine_during_a_session(tmp_path):
     pty = Pty(tmp_path)
     try:
