@@ -108,6 +108,7 @@ def hostile(rng: random.Random) -> tuple[bytes, str]:
     return rng.randbytes(rng.randrange(0, 8)).replace(b"/", b"_").replace(b"#", b"_"), "malformed"
 
 
+@pytest.mark.timing
 def test_ten_thousand_hostile_datagrams(rig):
     rig.patch(
         DefineNeuron("a", {"rate": 0.0}),

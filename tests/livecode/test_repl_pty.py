@@ -161,6 +161,7 @@ def _dead(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.timing
 def test_sigkill_to_the_engine_during_a_session(tmp_path):
     pty = Pty(tmp_path)
     try:
@@ -193,6 +194,7 @@ def test_sigkill_to_the_engine_during_a_session(tmp_path):
         pty.kill()
 
 
+@pytest.mark.timing
 def test_repl_watch_follows_the_file_from_a_broken_start(tmp_path):
     session = tmp_path / "live.neu"
     session.write_text("a = neuron(60, rate=4)\nb = neuron(62, rte=4)\n")

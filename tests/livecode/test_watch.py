@@ -118,6 +118,7 @@ def _wait(what: str, check, proc: subprocess.Popen, timeout: float = 15.0):
     raise AssertionError(f"gave up waiting for {what}")
 
 
+@pytest.mark.timing
 def test_play_watch_applies_an_edit_refuses_a_broken_save_removes_a_deleted_neuron(tmp_path):
     session, events, err = tmp_path / "live.neu", tmp_path / "ev.jsonl", tmp_path / "err.txt"
     session.write_text("a = neuron(60, rate=4, dur=0.05)\nb = neuron(62, rate=4, dur=0.05)\n")
