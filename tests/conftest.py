@@ -162,45 +162,36 @@ class MidiReceiver:
         self.client.close()
 
 
-@pytest.fixture
-def jack_server(monkeypatch):
-    """A running JACK dummy server; JACK clients of this test and its children use it."""
+def _serve(monkeypatch, **kwargs):  # type: ignore[no-untyped-def]
+    """Start a JackServer for one test; its JACK clients and its children use it."""
     _need_jack()
-    server = JackServer()
+    server = JackServer(**kwargs)
     monkeypatch.setenv("JACK_DEFAULT_SERVER", server.name)
     monkeypatch.setenv("JACK_NO_START_SERVER", "1")
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def jack_server(monkeypatch):
+    """A running JACK dummy server; JACK clients of this test and its children use it."""
+    yield from _serve(monkeypatch)
 
 
 @pytest.fixture
 def rt_jack_server(monkeypatch):
     """As ``jack_server``, with realtime priority (``jackd -R``; CI is root): for tests that
     compare clocks, which a non-realtime dummy server's stalls would skew."""
-    _need_jack()
-    server = JackServer(realtime=True)
-    monkeypatch.setenv("JACK_DEFAULT_SERVER", server.name)
-    monkeypatch.setenv("JACK_NO_START_SERVER", "1")
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from _serve(monkeypatch, realtime=True)
 
 
 @pytest.fixture
 def rt_audio_jack_server(monkeypatch):
     """A realtime JACK dummy server (``jackd -R``, period 256), as a performer runs one:
     for audio tests, where a stalled cycle loses sound whatever the engine does."""
-    _need_jack()
-    server = JackServer(period=256, realtime=True)
-    monkeypatch.setenv("JACK_DEFAULT_SERVER", server.name)
-    monkeypatch.setenv("JACK_NO_START_SERVER", "1")
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from _serve(monkeypatch, period=256, realtime=True)
 
 
 @pytest.fixture

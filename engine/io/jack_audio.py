@@ -43,11 +43,7 @@ class JackAudioOut(AudioOut):
         connect: bool = True,
         reconnect: tuple[str, ...] = (),
     ) -> None:
-        with quiet_stderr():
-            try:
-                self.client = jack.Client(client_name, no_start_server=True)
-            except jack.JackError as exc:
-                raise AudioUnavailable(f"no JACK server ({exc})") from exc
+        self.client = _open_client(client_name)
         self.rate = self.client.samplerate
         self.period = self.client.blocksize
         super().__init__(synth_factory(self.rate))
@@ -146,11 +142,7 @@ class JackFrameClock:
     (``client``, ``rate``, ``period``, ``cycle``, ``frame0``)."""
 
     def __init__(self, client_name: str) -> None:
-        with quiet_stderr():
-            try:
-                self.client = jack.Client(client_name, no_start_server=True)
-            except jack.JackError as exc:
-                raise AudioUnavailable(f"no JACK server ({exc})") from exc
+        self.client = _open_client(client_name)
         self.rate = self.client.samplerate
         self.period = self.client.blocksize
         self.frame0 = 0
@@ -173,3 +165,12 @@ class JackFrameClock:
 def jack_playback_ports(client: jack.Client) -> list[str]:
     """The server's physical playback ports (none on a dummy server without them)."""
     return [p.name for p in client.get_ports(is_audio=True, is_input=True, is_physical=True)]
+
+
+def _open_client(name: str) -> jack.Client:
+    """A JACK client on the running server, or AudioUnavailable saying there is none."""
+    with quiet_stderr():
+        try:
+            return jack.Client(name, no_start_server=True)
+        except jack.JackError as exc:
+            raise AudioUnavailable(f"no JACK server ({exc})") from exc
