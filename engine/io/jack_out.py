@@ -6,7 +6,11 @@ offset in the cycle that contains it. When a synth receives a note then no longe
 depends on when Python woke up, only on the frame the model computed.
 
 Logical time here *is* JACK's frame clock: ``t`` seconds sits at frame
-``frame0 + round(t * samplerate)``. :class:`JackClock` gives the engine that time.
+``frame0 + round(t * samplerate)``. :class:`JackClock` gives the engine that time: every
+process cycle anchors a :class:`~engine.runtime.clocks.ClockMap` from the monotonic
+clock to the frame clock (the cycle's frames are exact; JACK's own estimate of the
+current frame wanders by tens of ms on a non-realtime dummy server), so an arrival
+stamped on the monotonic clock lands on the right frame however the two clocks drift.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ import jack
 import mido
 
 from engine.io.midi_base import SETTLE_SECONDS, MidiOut, MidiUnavailable, quiet_stderr
-from engine.runtime.clock import Clock
+from engine.runtime.clock import MappedClock
+from engine.runtime.clocks import ClockMap
 
 __all__ = ["JackOut", "JackClock", "open_jack_out"]
 
@@ -53,6 +58,9 @@ class JackOut(MidiOut):
         self.dropped = 0  # messages JACK's port buffer had no room for
         self._prioritised = False
         self.cycle: tuple[int, float] | None = None  # (start frame, perf_counter) of the last cycle
+        # monotonic -> frame clock (seconds); a stalled server's frames stop one period
+        # after its last cycle
+        self.map = ClockMap(hold=self.period / self.rate)
         self.client.set_process_callback(self._process)
         # The process callback runs on JACK's thread and needs the GIL; by default a busy
         # engine thread keeps it up to 5 ms, longer than a period, and JACK then replays
@@ -103,7 +111,11 @@ class JackOut(MidiOut):
             _raise_priority()
         self.port.clear_buffer()
         start = self.client.last_frame_time
-        self.cycle = (start, time.perf_counter())  # one tuple: read whole by the clock
+        wall = time.perf_counter()
+        self.cycle = (start, wall)  # one tuple: read whole by _settle
+        # At this instant the frame counter reads the end of this cycle's buffer: the
+        # earliest frame a message can still be written at.
+        self.map.anchor(wall, (start + frames) / self.rate)
         end = start + frames
         queue = self._queue
         offset = 0  # JACK refuses an event earlier than the one before it in the cycle
@@ -153,43 +165,30 @@ def _raise_priority() -> None:
         pass  # not allowed: a late cycle then repeats the port's previous buffer
 
 
-class JackClock(Clock):
+class JackClock(MappedClock):
     """Logical time read off JACK's frame clock, carried on from ``epoch``.
 
-    ``epoch`` is a ``perf_counter`` reading, as for :class:`Clock`, so a restarted engine
-    continues the logical time of the one before.
+    ``epoch`` is a monotonic reading, as for :class:`~engine.runtime.clock.Clock`, so a
+    restarted engine continues the logical time of the one before. ``now()`` is the
+    earliest frame a message can still be written at: the end of the last cycle's
+    buffer, plus the wall time since (at most one period more: a stalled server's
+    frames stop).
     """
 
+    domain = "jack"
+
     def __init__(self, out: JackOut, epoch: float | None = None) -> None:
-        super().__init__(epoch)
+        deadline = time.monotonic() + 1.0
+        while not len(out.map) and time.monotonic() < deadline:
+            time.sleep(out.period / out.rate)  # the first cycle anchors the map
+        if not len(out.map):  # no cycle yet: JACK's own estimate, good to a few ms
+            out.map.anchor(time.perf_counter(), (out.client.frame_time + out.period) / out.rate)
+        super().__init__(out.map, epoch)
         self.out = out
         self.rate = out.rate
         self.period = out.period
-        elapsed = time.perf_counter() - self.epoch
-        out.frame0 = out.client.frame_time - round(elapsed * self.rate)
-
-    def now(self) -> float:
-        # The earliest frame a message can still be written at: the cycle after the one
-        # that last ran, plus the wall time since it ran (at most one period more).
-        # JACK's own estimate of the current frame (jack_frame_time) wanders by tens of
-        # ms on a non-realtime dummy server; the cycle starts are exact.
-        cycle = self.out.cycle
-        if cycle is None:
-            frame = self.out.client.frame_time + self.period
-        else:
-            start, wall = cycle
-            ahead = min(self.period, (time.perf_counter() - wall) * self.rate)
-            frame = start + self.period + max(0.0, ahead)
-        return (frame - self.out.frame0) / self.rate
-
-    def wait_until(self, t: float) -> None:
-        # Plain sleeps: the engine is ``latency`` ahead, and a spin would hold the GIL
-        # that JACK's process callback needs.
-        while True:
-            remaining = t - self.now()
-            if remaining <= 0:
-                return
-            time.sleep(min(remaining, 0.0005))
+        out.frame0 = round(self.origin * self.rate)
+        self.origin = out.frame0 / self.rate  # logical 0 on a whole frame
 
 
 def open_jack_out(

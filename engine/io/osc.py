@@ -20,7 +20,6 @@ from __future__ import annotations
 import ipaddress
 import logging
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -31,7 +30,7 @@ from engine import protocol as P
 from engine.io.osc_base import OscIn, OscOut
 from engine.io.osc_routes import REASONS, Drop, Router, unmap_value
 from engine.io.osc_udp import OscError, UdpIn, UdpOut, parse_hostport
-from engine.runtime.drops import DropLog
+from engine.runtime.drops import DropLog, Latencies
 from engine.runtime.hooks import EngineHooks
 
 __all__ = ["OscServer", "open_osc_server", "OscError", "parse_hostport", "DRAIN_SECONDS"]
@@ -111,7 +110,7 @@ class OscServer:
         self.applied = 0
         self.ignored = 0
         self.drops = DropLog(REASONS, self.tell, "OSC", "datagram(s)", LOG_SECONDS)
-        self._latency: deque[float] = deque(maxlen=4096)  # arrival -> applied, seconds
+        self.latency = Latencies()  # due -> applied, every datagram
         self._inflight: dict[int, list] = {}  # id(batch) -> [batch, packet state]
         self._pending = 0  # datagrams with a batch still waiting for its timetag
         self._quiet = _QuietParser()
@@ -148,22 +147,21 @@ class OscServer:
     def drain(self) -> None:
         """Read and handle every pending datagram (at most ``DRAIN_SECONDS`` of work)."""
         source = self.source
-        wall_offset = time.time() - time.perf_counter()
         deadline = time.perf_counter() + DRAIN_SECONDS
         while (dgram := source.receive()) is not None:
-            self.handle(dgram.data, dgram.sender, dgram.arrival, wall_offset)
+            self.handle(dgram.data, dgram.sender, dgram.arrival)
             if time.perf_counter() > deadline:
                 break
         self.drops.flush()
 
-    def handle(
-        self,
-        data: bytes,
-        sender: str,
-        arrival: float | None = None,
-        wall_offset: float | None = None,
-    ) -> None:
-        """Count, check, parse, route and apply (or schedule) one datagram."""
+    def handle(self, data: bytes, sender: str, arrival: float | None = None) -> None:
+        """Count, check, parse, route and apply (or schedule) one datagram.
+
+        ``arrival`` is a monotonic reading (None: now). A message, and a bundle whose
+        timetag has passed, applies at its arrival plus the port's latency; a bundle
+        with a timetag to come is applied when the monotonic clock reaches it, on
+        whatever clock the engine's logical time follows (engine.runtime.clocks).
+        """
         self.received += 1
         if self.allow and sender not in self.allow:
             self.drops.add("sender", f"sender {sender} is not in --osc-allow")
@@ -185,38 +183,34 @@ class OscServer:
             return
         engine = self.engine
         assert engine is not None, "attach() first"
-        now = engine.clock.now()
-        if wall_offset is None:
-            wall_offset = time.time() - time.perf_counter()
-        timed = [
-            (when - wall_offset - engine.clock.epoch, batch)  # python-osc: Unix seconds
-            for when, batch in batches
-        ]
-        if any(t > now for t, _ in timed) and (
-            self._pending >= MAX_PENDING or max(t for t, _ in timed) > now + MAX_AHEAD
-        ):
+        clock = engine.clock
+        handled = clock.mono()
+        if arrival is None:
+            arrival = handled
+        bundle = data.startswith(b"#bundle")
+        timed = []  # (monotonic reading due, batch)
+        for when, batch in batches:
+            # python-osc times a message, and an immediate bundle, at its parse: now
+            due = clock.from_unix(when) if bundle else arrival
+            timed.append((due if due > handled else arrival, batch))
+        last = max(due for due, _ in timed)
+        if last > arrival and (self._pending >= MAX_PENDING or last > handled + MAX_AHEAD):
             # a sender must not fill the engine's memory with bundles for next year
             self.drops.add(
                 "ahead", f"bundles may wait {MAX_AHEAD:g} s at most, {MAX_PENDING} at a time"
             )
             return
-        state: list[Any] = [
-            len(batches),
-            True,
-            arrival if arrival is not None else time.perf_counter(),
-        ]
-        later = []
-        for t, batch in timed:
-            self._inflight[id(batch)] = [batch, state]
-            if t <= now:
-                engine.apply(batch)
-            else:
-                later.append((t, batch))
-        if later:
-            state[2] = None  # latency is measured for messages applied at once only
+        # when the last batch is due to be applied: at arrival, or a latency before its time
+        state = _Inflight(len(batches), True, last if last == arrival else last - engine.lead)
+        state.scheduled = last > arrival
+        if state.scheduled:
             self._pending += 1
-            for t, batch in later:
-                engine.schedule(batch, t)
+        for due, batch in timed:
+            self._inflight[id(batch)] = [batch, state]
+            if due == arrival:
+                engine.apply(batch, engine.arrival_time(arrival))
+            else:
+                engine.schedule_mono(batch, due)
 
     def _parse(self, data: bytes) -> list:
         if len(data) % 4:
@@ -260,17 +254,16 @@ class OscServer:
         if entry is None:
             return
         state = entry[1]
-        state[0] -= 1
+        state.left -= 1
         if not ack.ok:
-            state[1] = False
+            state.ok = False
             self.drops.last = ack.error
-        if state[0] == 0:
-            if state[2] is None:
+        if state.left == 0:
+            if state.scheduled:
                 self._pending -= 1
-            if state[1]:
+            if state.ok:
                 self.applied += 1
-                if state[2] is not None:
-                    self._latency.append(time.perf_counter() - state[2])
+                self.latency.add(max(0.0, ack.wall - state.due))
             else:
                 self.drops.add("refused")
 
@@ -338,11 +331,6 @@ class OscServer:
 
     def status(self) -> dict:
         """Counters for the engine's status snapshot (plain builtins)."""
-        lat = sorted(self._latency)
-
-        def pct(q: float) -> float:
-            return lat[int(q * (len(lat) - 1))] * 1e3 if lat else 0.0
-
         out = {
             "host": self.host,
             "port": self.port,
@@ -351,15 +339,22 @@ class OscServer:
             "ignored": self.ignored,
             "pending": self._pending,
             "dropped": dict(self.drops.counts),
-            "latency_ms_p50": pct(0.5),
-            "latency_ms_p99": pct(0.99),
-            "latency_ms_max": pct(1.0),
-            "latency_n": len(lat),
+            **self.latency.status(),
         }
         if self.feedback is not None:
             out["feedback_sent"] = self.feedback.sent
             out["feedback_errors"] = self.feedback.errors
         return out
+
+
+class _Inflight:
+    """One datagram whose batches are being applied: how many are left, whether all were
+    accepted, the monotonic reading when the last was due to be applied."""
+
+    __slots__ = ("left", "ok", "due", "scheduled")
+
+    def __init__(self, left: int, ok: bool, due: float) -> None:
+        self.left, self.ok, self.due, self.scheduled = left, ok, due, False
 
 
 def _check_bundle(dgram: bytes, depth: int = 0) -> None:

@@ -15,6 +15,7 @@ from engine.protocol import Notice
 from engine.runtime.options import EngineOptions, EngineStart
 
 if TYPE_CHECKING:
+    from engine.io.midi_base import MidiInPort
     from engine.io.midi_in import MidiInput
     from engine.record.recorder import RecordSwitch
     from engine.record.recording import Recording
@@ -50,6 +51,9 @@ def engine_main(
     conn.send(Notice(description, level))
     for data in start.silence:  # what a dead engine left sounding, before anything plays
         midi.send_bytes(list(data))
+    # Input ports open before logical time starts: a JACK client activating makes the
+    # server rearrange its graph, and the cycles it then runs late would be the first notes'.
+    in_ports = _open_midi_in(midi.api, options, conn)
     net = Network(seed=options.seed, tempo=options.tempo)
     replay, epoch = _load_replay(options, start.epoch)
     log = (
@@ -65,7 +69,7 @@ def engine_main(
         _serve_osc(engine, options, conn)
     if start.restore is not None:
         net.restore(start.restore, t=clock.now())
-    midi_in = _serve_midi(engine, options, start, conn)
+    midi_in = _serve_midi(engine, options, start, in_ports, conn)
     recording = _serve_record(engine, start, conn)
     if replay is not None:
         from engine.record.recording import serve_replay
@@ -137,17 +141,28 @@ def _serve_osc(engine: EngineHooks, options: EngineOptions, conn: Pipe) -> None:
     conn.send(Notice(server.describe()))
 
 
+def _open_midi_in(api: str, options: EngineOptions, conn: Pipe) -> list[MidiInPort]:
+    """The MIDI input ports (the virtual ``NAME-in`` and ``--midi-in`` ports)."""
+    from engine.io.midi_in import open_midi_inputs
+
+    ports, lines = open_midi_inputs(api, options.virtual, options.midi_in)
+    for level, text in lines:
+        conn.send(Notice(text, level))
+    return ports
+
+
 def _serve_midi(
-    engine: EngineHooks, options: EngineOptions, start: EngineStart, conn: Pipe
+    engine: EngineHooks,
+    options: EngineOptions,
+    start: EngineStart,
+    ports: list[MidiInPort],
+    conn: Pipe,
 ) -> MidiInput | None:
-    """MIDI inputs (the virtual ``NAME-in`` and ``--midi-in`` ports) and the clock out."""
-    from engine.io.midi_in import MidiInput, open_midi_inputs
+    """MIDI input from ``ports``, and the clock out."""
+    from engine.io.midi_in import MidiInput
     from engine.protocol import MidiClock
     from engine.runtime.midi_clock import ClockOut
 
-    ports, lines = open_midi_inputs(engine.midi.api, options.virtual, options.midi_in)
-    for level, text in lines:
-        conn.send(Notice(text, level))
     server = None
     if ports:
         server = MidiInput(ports, tell=conn.send)

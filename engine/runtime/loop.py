@@ -11,7 +11,6 @@ import gc
 import heapq
 import math
 import selectors
-import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -92,6 +91,9 @@ class Engine:
         self._selector = selectors.DefaultSelector()
         self._selector.register(conn, selectors.EVENT_READ, self._receive)
         self._scheduled: list[tuple[float, int, Batch]] = []  # batches with a future time
+        # batches due at a future monotonic reading (an OSC timetag): their logical time
+        # is asked of the clock again at every step, so a drifting clock cannot move them
+        self._scheduled_mono: list[tuple[float, int, Batch]] = []
         self._seq = 0
         # How other inputs (OSC, MIDI in) hook in: parts of the status snapshot, taps on the
         # events played, watchers of applied batches, sources whose acks the parent skips.
@@ -134,9 +136,33 @@ class Engine:
         self._fired.extend(names)
 
     def schedule(self, batch: Batch, t: float) -> None:
-        """Apply ``batch`` at logical time ``t`` (an OSC bundle's timetag; past means now)."""
+        """Apply ``batch`` at logical time ``t`` (past means now)."""
         self._seq += 1
         heapq.heappush(self._scheduled, (t, self._seq, batch))
+
+    def schedule_mono(self, batch: Batch, mono: float) -> None:
+        """Apply ``batch`` when the monotonic clock reads ``mono`` (an OSC bundle's timetag;
+        past means now), on whatever clock logical time follows."""
+        self._seq += 1
+        heapq.heappush(self._scheduled_mono, (mono, self._seq, batch))
+
+    def arrival_time(self, mono: float) -> float:
+        """The logical time to apply an input that arrived at monotonic reading ``mono``:
+        its arrival plus the port's latency (a steady delay, whenever the loop got to
+        it), but never before the earliest time the port can still play."""
+        clock = self.clock
+        return max(clock.at(mono) + self.lead, clock.now())
+
+    def _next_scheduled(self) -> tuple[float, list[tuple[float, int, Batch]] | None]:
+        """The logical time of the next scheduled batch and the heap it is in."""
+        best, heap = math.inf, None
+        if self._scheduled:
+            best, heap = self._scheduled[0][0], self._scheduled
+        if self._scheduled_mono:
+            t = self.clock.ahead(self._scheduled_mono[0][0])
+            if t < best:
+                best, heap = t, self._scheduled_mono
+        return best, heap
 
     # --- the loop ------------------------------------------------------------------------
 
@@ -153,7 +179,7 @@ class Engine:
     def _step(self) -> None:
         # ``due`` is the logical time of the next thing to play; the loop acts ``lead``
         # seconds before it (0 for ports that send at once, the latency for JACK).
-        scheduled = self._scheduled[0][0] if self._scheduled else math.inf
+        scheduled, heap = self._next_scheduled()
         due = min(self.net.next_time(), scheduled, self.until)
         if self._timers:
             due = min(due, self._next_timer())
@@ -186,8 +212,8 @@ class Engine:
                 self._play(self.net.advance(self.until))
                 self._quit = True
                 return
-            if due == scheduled:
-                _, _, batch = heapq.heappop(self._scheduled)
+            if due == scheduled and heap is not None:
+                _, _, batch = heapq.heappop(heap)
                 self.apply(batch, due)
             self._advance(due)
         now = self.clock.now()
@@ -231,14 +257,14 @@ class Engine:
         try:
             events = self.net.apply(batch, t)
         except ModelError as exc:
-            ack = Ack(batch.id, False, t, str(exc), time.perf_counter())
+            ack = Ack(batch.id, False, t, str(exc), self.clock.mono())
         else:
             self._play(events)
             if any(isinstance(op, Panic) for op in batch.ops):
                 # Panic also silences what the model does not know of (a note a crashed
                 # engine or another program left on): All Notes Off on all 16 channels.
                 self.all_notes_off(t, range(1, 17))
-            ack = Ack(batch.id, True, t, wall=time.perf_counter())
+            ack = Ack(batch.id, True, t, wall=self.clock.mono())
         for watcher in self._watchers:
             watcher(batch, ack)
         if batch.source not in self.quiet_sources:
@@ -316,7 +342,9 @@ class Engine:
         snap = self.net.snapshot()
         return {
             "t": now,
+            "mono": self.clock.mono(),  # the monotonic reading at ``t``: maps logical time
             "epoch": self.clock.epoch,
+            "clock": self.clock.info(),  # its domain, ratio to monotonic, mapping error
             "beat": self.net.beat,
             "tempo": self.net.tempo,
             "running": self.net.running,
