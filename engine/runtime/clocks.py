@@ -47,8 +47,9 @@ class ClockMap:
 
     ``hold``: how far (in ``b`` seconds) past its latest anchor the ``b`` clock may have
     run by the present (None: no limit); readings of the future are extrapolated at the
-    measured ratio without it. ``window``: how many recent anchors give the ratio and the
-    error figures. ``ratio_bounds`` keep a glitch (a stall of minutes) from making the
+    measured ratio without it. ``window``: how many recent anchors give the error figures;
+    ``ratio_span`` how many give the ratio (a short span follows a changing clock soon;
+    the wake-up jitter of the stamps over it stays small). ``ratio_bounds`` keep a glitch (a stall of minutes) from making the
     ratio absurd.
     """
 
@@ -56,9 +57,11 @@ class ClockMap:
         self,
         hold: float | None = None,
         window: int = 512,
+        ratio_span: int = 64,
         ratio_bounds: tuple[float, float] = (0.5, 2.0),
     ) -> None:
         self.hold = hold
+        self.ratio_span = ratio_span
         self.ratio_bounds = ratio_bounds
         self._anchors: deque[Anchor] = deque(maxlen=window)
         self._errors: deque[float] = deque(maxlen=window)
@@ -85,7 +88,7 @@ class ClockMap:
         there are two)."""
         anchors = self._anchors
         try:
-            first, last = anchors[0], anchors[-1]
+            first, last = anchors[-min(len(anchors), self.ratio_span)], anchors[-1]
         except IndexError:
             return 1.0
         span = last.a - first.a

@@ -51,6 +51,7 @@ class Engine:
     """Plays a :class:`Network` in real time into a :class:`MidiOut`, patched through ``conn``.
 
     It offers the servers it runs the hook API :class:`engine.runtime.hooks.EngineHooks`.
+    ``selector`` waits on the pipe and the inputs (a simulation in tests hands its own).
 
     ``conn`` is one end of a ``multiprocessing`` pipe (anything with ``poll``, ``recv``
     and ``send``). ``sounding`` is an optional shared byte array of 16*128 cells that
@@ -67,6 +68,7 @@ class Engine:
         sounding: Any = None,
         status_interval: float = 0.25,
         until: float | None = None,
+        selector: selectors.BaseSelector | None = None,
     ) -> None:
         self.conn = conn
         self.midi = midi or NullOut()
@@ -88,7 +90,7 @@ class Engine:
         # Everything the loop waits on besides the clock: the pipe, and later OSC or MIDI
         # input sockets. Each readable object maps to the handler that drains it.
         # One selector for the engine's life: building one per wait cost ~7 µs a step.
-        self._selector = selectors.DefaultSelector()
+        self._selector = selector or selectors.DefaultSelector()
         self._selector.register(conn, selectors.EVENT_READ, self._receive)
         self._scheduled: list[tuple[float, int, Batch]] = []  # batches with a future time
         # batches due at a future monotonic reading (an OSC timetag): their logical time
@@ -193,10 +195,13 @@ class Engine:
         ):
             status_at = play_at  # no room before that note: the status waits until after it
         wake = min(play_at, status_at)
-        timeout = wake - now - EARLY_SECONDS
+        # the selector waits in monotonic seconds: ask the clock where ``wake`` lies on
+        # it (a sample clock runs faster or slower than the monotonic one)
+        clock = self.clock
+        timeout = clock.wall(wake) - clock.mono() - EARLY_SECONDS
         if timeout > GC_IDLE_SECONDS:
             gc.collect(0)
-            timeout = wake - self.clock.now() - EARLY_SECONDS
+            timeout = clock.wall(wake) - clock.mono() - EARLY_SECONDS
         ready = self._selector.select(max(0.0, timeout))
         if ready:
             for key, _ in ready:
@@ -205,6 +210,11 @@ class Engine:
                 return
             # Already due: play it now. Returning here would let a steady flood of input
             # (thousands of OSC messages a second) hold the notes back indefinitely.
+        if timeout > 0.0 and wake - clock.now() > EARLY_SECONDS:
+            # The selector waits in monotonic seconds; a clock that runs slower (a JACK
+            # server, a sound card) is not there yet: wait on the inputs again, never
+            # deaf to them for longer than the last moment before the deadline.
+            return
         if wake > now:
             self.clock.wait_until(wake)
         if play_at <= wake:
@@ -213,6 +223,12 @@ class Engine:
                 self._quit = True
                 return
             if due == scheduled and heap is not None:
+                if heap is self._scheduled_mono:
+                    # asked again now that it is close: the clock may have drifted
+                    fresh = self.clock.ahead(heap[0][0])
+                    if fresh - self.lead > self.clock.now():
+                        return  # that clock ran slower than thought: not yet
+                    due = fresh
                 _, _, batch = heapq.heappop(heap)
                 self.apply(batch, due)
             self._advance(due)
