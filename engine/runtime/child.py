@@ -29,14 +29,27 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
 
 
 def engine_main(
-    conn: Pipe, options: EngineOptions, start: EngineStart, sounding: Any = None
+    conn: Pipe, options: EngineOptions, start: EngineStart | None, sounding: Any = None
 ) -> None:
-    """Entry point of the engine process: run until told to quit, then go silent."""
+    """Entry point of the engine process: run until told to quit, then go silent.
+
+    ``start`` None makes a spare: it loads everything, then waits for its
+    :class:`EngineStart` on ``conn`` (a restart then skips the interpreter's start-up
+    and the imports, most of a second on a busy machine); the pipe closing ends it.
+    """
     # Ctrl-C in the terminal reaches the whole process group; the parent decides.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     if hasattr(signal, "SIGHUP"):  # a closed terminal hangs up the whole process group
         signal.signal(signal.SIGHUP, _stop_on_sigterm)
+    _preload(options)
+    if start is None:
+        try:
+            start = conn.recv()
+        except (EOFError, OSError):
+            return  # the parent no longer needs a spare
+        if not isinstance(start, EngineStart):
+            return
     from engine.io.midi_out import NullOut, open_midi_out
     from engine.model.network import Network
     from engine.record.eventlog import EventLog
@@ -84,6 +97,24 @@ def engine_main(
         recording.stop()  # after the engine's silence: the recording ends with it
         if midi_in is not None:
             midi_in.close()
+
+
+def _preload(options: EngineOptions) -> None:
+    """Import what an engine runs on (a spare does it before it is needed)."""
+    import engine.io.midi_in
+    import engine.io.midi_out
+    import engine.io.osc
+    import engine.model.network
+    import engine.record.eventlog
+    import engine.record.recorder
+    import engine.runtime.loop
+    import engine.runtime.midi_clock  # noqa: F401
+
+    if options.midi_api in ("jack", "auto"):
+        try:
+            import engine.io.jack_out  # noqa: F401 - JACK-Client is an optional extra
+        except (ImportError, OSError):
+            pass
 
 
 def _load_replay(

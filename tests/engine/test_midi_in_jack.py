@@ -189,7 +189,11 @@ def test_a_flood_leaves_the_engine_alive_and_on_time(midi_receiver, midi_sender,
     assert c["received"] >= 5_000, c
     assert c["received"] == c["ccs"] + c["notes"] + c["dropped"]["sysex"] + c["ignored"]
     assert c["dropped"]["overflow"] == c["dropped"]["refused"] == c["dropped"]["malformed"] == 0
-    assert c["dropped"]["unmapped"] >= 800 and c["notes"] >= 800 and c["coalesced"] > 0
+    # every kind is there in its share of what arrived (a lost cycle loses any kind), and
+    # the mapped controllers were coalesced
+    share = c["received"] / 10_000
+    assert c["dropped"]["unmapped"] >= 0.5 * 1000 * share and c["notes"] >= 0.5 * 1000 * share
+    assert c["coalesced"] > 0
     # the metronome kept its exact frames all along
     frame0, rate = statuses[-1]["frame0"], midi_receiver.rate
     logged = [
