@@ -189,10 +189,10 @@ def test_a_flood_leaves_the_engine_alive_and_on_time(midi_receiver, midi_sender,
     assert c["received"] >= 5_000, c
     assert c["received"] == c["ccs"] + c["notes"] + c["dropped"]["sysex"] + c["ignored"]
     assert c["dropped"]["overflow"] == c["dropped"]["refused"] == c["dropped"]["malformed"] == 0
-    # every kind is there in its share of what arrived (a lost cycle loses any kind), and
-    # the mapped controllers were coalesced
-    share = c["received"] / 10_000
-    assert c["dropped"]["unmapped"] >= 0.5 * 1000 * share and c["notes"] >= 0.5 * 1000 * share
+    # every kind is there in its share of what arrived: a lost cycle (20 messages, the
+    # kinds interleaved every 10) loses two of each; the mapped controllers were coalesced
+    share = c["received"] / 10
+    assert c["dropped"]["unmapped"] >= 0.9 * share and c["notes"] >= 0.9 * share
     assert c["coalesced"] > 0
     # the metronome kept its exact frames all along
     frame0, rate = statuses[-1]["frame0"], midi_receiver.rate
