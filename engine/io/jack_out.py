@@ -16,6 +16,7 @@ stamped on the monotonic clock lands on the right frame however the two clocks d
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from collections import deque
@@ -48,6 +49,17 @@ class JackOut(MidiOut):
                 self.client = jack.Client(client_name, no_start_server=True, servername=servername)
             except jack.JackError as exc:
                 raise MidiUnavailable(f"jack: {exc}") from exc
+        if self.client.name != client_name:
+            # JACK renamed us: the engine that died is still registered. Its removal
+            # rearranges the server's graph, and a connection made meanwhile can miss
+            # the first cycles: the dead engine's note-offs would be lost on the way.
+            self._wait_gone(client_name)
+        if reconnect or self.client.name != client_name:
+            # A restart: the engine that died may still be registered, its output and its
+            # input (NAME-in). Until JACK removes a dead client its cycles stall the graph
+            # after it, and what this port writes meanwhile (the dead engine's note-offs)
+            # never reaches the synth.
+            self._wait_gone(client_name)
         self.rate = self.client.samplerate
         self.period = self.client.blocksize
         self.latency = 2 * self.period / self.rate if latency is None else latency
@@ -93,6 +105,20 @@ class JackOut(MidiOut):
             # A connection is live from a later cycle on; a restarted engine's first
             # messages are the note-offs of its predecessor and must not go missing.
             self._settle()
+
+    def _wait_gone(self, name: str, timeout: float = 3.0) -> None:
+        """Wait until no client called ``name`` has ports any more (JACK noticed it died)."""
+        pattern = "^" + re.escape(name) + ":"
+        deadline = time.monotonic() + timeout
+        while self.client.get_ports(pattern) and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def _wait_gone(self, name: str, timeout: float = 3.0) -> None:
+        """Wait until no client ``name`` or ``name-in`` (a dead engine's) has ports left."""
+        pattern = "^" + re.escape(name) + r"(-in(-\d+)?)?:"
+        deadline = time.monotonic() + timeout
+        while self.client.get_ports(pattern) and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def _settle(self, cycles: int = 4, timeout: float = 1.0) -> None:
         """Wait until JACK has run a few cycles since the connections were made."""

@@ -78,6 +78,7 @@ def engine_main(
     # Logical time 0 is now, once the port is open, unless we carry on a dead engine's time.
     clock = midi.clock(epoch)  # the port says which clock it plays on (JACK: its frames)
     engine = Engine(conn, midi, net, clock, log, sounding, options.status_interval, options.seconds)
+    engine.preface(start.silence)
     if options.osc_port:
         _serve_osc(engine, options, conn)
     if start.restore is not None:

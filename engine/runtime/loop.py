@@ -21,8 +21,9 @@ from engine.protocol import Ack, Batch, Event, Notice, Panic, Status
 from engine.record.eventlog import EventLog
 from engine.runtime.clock import Clock
 from engine.runtime.hooks import Pipe
+from engine.runtime.options import CHANNELS_USED, SOUNDING_CELLS
 
-__all__ = ["Engine", "QUIT", "ALL_NOTES_OFF", "prepare_gc"]
+__all__ = ["Engine", "QUIT", "ALL_NOTES_OFF", "SOUNDING_CELLS", "prepare_gc"]
 
 QUIT = "quit"
 ALL_NOTES_OFF = 123
@@ -54,8 +55,11 @@ class Engine:
     ``selector`` waits on the pipe and the inputs (a simulation in tests hands its own).
 
     ``conn`` is one end of a ``multiprocessing`` pipe (anything with ``poll``, ``recv``
-    and ``send``). ``sounding`` is an optional shared byte array of 16*128 cells that
-    mirrors which notes sound, so a parent can silence them if this process dies.
+    and ``send``). ``sounding`` is an optional shared byte array of ``SOUNDING_CELLS``
+    cells that mirrors which notes sound (16*128), then which channels played a note (16),
+    so a parent can silence them if this process dies: a note-off handed to a port with
+    latency may die with the process before it is written, and its channel then still
+    gets All Notes Off.
     """
 
     def __init__(
@@ -106,6 +110,14 @@ class Engine:
         self._handlers: dict[type, Callable[[Any], None]] = {}  # control messages by type
         # timed sources besides the network (MIDI clock out): (next_time, play up to t)
         self._timers: list[tuple[Callable[[], float], Callable[[float], None]]] = []
+        self._preface: tuple[tuple[int, ...], ...] = ()  # sent again with the first notes
+
+    def preface(self, messages: Iterable[Iterable[int]]) -> None:
+        """Send ``messages`` (a dead engine's silence) again just before the first events
+        this engine plays, at their time: on JACK a dead client stalls the graph until
+        the server removes it, and what was written meanwhile is lost; the cycle that
+        carries the first new note carries these too."""
+        self._preface = tuple(tuple(m) for m in messages)
 
     def add_input(self, readable: Any, handler: Callable[[], None]) -> None:
         """Wake the loop when ``readable`` (a socket, pipe or fd) has data; call ``handler``."""
@@ -306,6 +318,10 @@ class Engine:
         if not events:
             return
         midi, log, sounding, clock = self.midi, self.event_log, self.sounding, self.clock
+        if self._preface:
+            for data in self._preface:
+                midi.send_at(list(data), events[0].t)
+            self._preface = ()
         lead = self.lead
         for ev in events:
             midi.send_at(_encode(ev), ev.t)
@@ -318,7 +334,10 @@ class Engine:
                 log.add(ev, sent)
             if ev.type == "note_on":
                 self._fired.append(ev.neuron)
-                self.channels_used.add(ev.ch)
+                if ev.ch not in self.channels_used:
+                    self.channels_used.add(ev.ch)
+                    if sounding is not None and len(sounding) >= SOUNDING_CELLS:
+                        sounding[CHANNELS_USED + ev.ch - 1] = 1
             if sounding is not None and ev.type != "control_change":
                 sounding[(ev.ch - 1) * 128 + ev.note] = 1 if ev.type == "note_on" else 0
         self._sent_count += len(events)

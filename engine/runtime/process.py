@@ -21,7 +21,7 @@ from typing import Any
 from engine.errors import EngineDown
 from engine.protocol import Ack, Batch, Notice, Status
 from engine.runtime.child import engine_main
-from engine.runtime.options import EngineOptions, EngineStart
+from engine.runtime.options import CHANNELS_USED, SOUNDING_CELLS, EngineOptions, EngineStart
 
 __all__ = [
     "EngineOptions",
@@ -120,7 +120,7 @@ class EngineHandle:
     def _spawn(self, start: EngineStart | None) -> tuple[Any, Any, Any]:
         """A new engine process (``start`` None: a spare); its process, pipe end, notes."""
         parent, child = self._ctx.Pipe()
-        sounding = self._ctx.Array("B", 16 * 128, lock=False)
+        sounding = self._ctx.Array("B", SOUNDING_CELLS, lock=False)
         process = self._ctx.Process(
             target=engine_main,
             name="livecode-engine",
@@ -322,10 +322,10 @@ class EngineHandle:
 
     def _silence_messages(self) -> tuple[tuple[int, int, int], ...]:
         """Note-offs for what a dead engine left sounding, then All Notes Off per channel."""
-        sounding = bytes(self._sounding) if self._sounding is not None else bytes(16 * 128)
+        sounding = bytes(self._sounding) if self._sounding is not None else bytes(SOUNDING_CELLS)
         out: list[tuple[int, int, int]] = []
-        channels = set()
-        for cell, on in enumerate(sounding):
+        channels = {ch for ch in range(16) if sounding[CHANNELS_USED + ch]}
+        for cell, on in enumerate(sounding[:CHANNELS_USED]):
             if on:
                 ch, note = divmod(cell, 128)
                 channels.add(ch)
