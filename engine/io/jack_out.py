@@ -49,11 +49,6 @@ class JackOut(MidiOut):
                 self.client = jack.Client(client_name, no_start_server=True, servername=servername)
             except jack.JackError as exc:
                 raise MidiUnavailable(f"jack: {exc}") from exc
-        if self.client.name != client_name:
-            # JACK renamed us: the engine that died is still registered. Its removal
-            # rearranges the server's graph, and a connection made meanwhile can miss
-            # the first cycles: the dead engine's note-offs would be lost on the way.
-            self._wait_gone(client_name)
         if reconnect or self.client.name != client_name:
             # A restart: the engine that died may still be registered, its output and its
             # input (NAME-in). Until JACK removes a dead client its cycles stall the graph
@@ -105,13 +100,6 @@ class JackOut(MidiOut):
             # A connection is live from a later cycle on; a restarted engine's first
             # messages are the note-offs of its predecessor and must not go missing.
             self._settle()
-
-    def _wait_gone(self, name: str, timeout: float = 3.0) -> None:
-        """Wait until no client called ``name`` has ports any more (JACK noticed it died)."""
-        pattern = "^" + re.escape(name) + ":"
-        deadline = time.monotonic() + timeout
-        while self.client.get_ports(pattern) and time.monotonic() < deadline:
-            time.sleep(0.01)
 
     def _wait_gone(self, name: str, timeout: float = 3.0) -> None:
         """Wait until no client ``name`` or ``name-in`` (a dead engine's) has ports left."""
