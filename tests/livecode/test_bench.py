@@ -18,6 +18,7 @@ KEYS = {
     "first_note_s",
     "events",
     "jack",
+    "clock",
 }
 
 
@@ -25,7 +26,7 @@ def numbers(value):
     if isinstance(value, dict):
         for v in value.values():
             yield from numbers(v)
-    elif value is not None:
+    elif value is not None and not isinstance(value, str):  # the clock's domain is a name
         yield value
 
 
@@ -45,7 +46,8 @@ def check_shape(report: dict) -> None:
     assert set(report) == KEYS
     assert set(report["lateness_ms"]) == {"p50", "p99", "max"}
     assert set(report["patch_ms"]) == {"p50", "p99"}
-    assert report["osc_ms"] is None or set(report["osc_ms"]) == {"p50", "p99"}
+    assert report["osc_ms"] is None or set(report["osc_ms"]) == {"p50", "p99", "max"}
+    assert report["clock"]["ratio_min"] <= report["clock"]["ratio_max"]
     for value in numbers(report):
         assert isinstance(value, (int, float)) and math.isfinite(value) and value >= 0, report
     # Three seconds of bench64 at 120 BPM is hundreds of messages.
@@ -60,6 +62,7 @@ def test_bench_json_without_midi():
     check_shape(report)
     assert report["jack"] is None
     assert report["osc_ms"] is not None  # the OSC load ran and its fires were timed
+    assert report["clock"]["domain"] == "monotonic" and report["clock"]["ratio_last"] == 1.0
 
 
 def test_bench_json_on_jack_fills_the_jack_key(jack_server):
@@ -67,3 +70,6 @@ def test_bench_json_on_jack_fills_the_jack_key(jack_server):
     check_shape(report)
     assert report["jack"]["period_frames"] == jack_server.period
     assert set(report["jack"]["error_ms"]) == {"p50", "p99", "max"}
+    # OSC is timed on JACK too, on the monotonic clock, and the clock mapping is reported
+    assert report["osc_ms"] is not None
+    assert report["clock"]["domain"] == "jack" and report["clock"]["ratio_last"] > 0
