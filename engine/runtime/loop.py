@@ -8,7 +8,6 @@ starts it in one) and takes every part as an argument so tests can hand it fakes
 from __future__ import annotations
 
 import gc
-import heapq
 import math
 import selectors
 from collections import deque
@@ -22,6 +21,7 @@ from engine.record.eventlog import EventLog
 from engine.runtime.clock import Clock
 from engine.runtime.hooks import Pipe
 from engine.runtime.options import CHANNELS_USED, SOUNDING_CELLS
+from engine.runtime.pending import Pending
 
 __all__ = ["Engine", "QUIT", "ALL_NOTES_OFF", "SOUNDING_CELLS", "prepare_gc"]
 
@@ -96,11 +96,7 @@ class Engine:
         # One selector for the engine's life: building one per wait cost ~7 µs a step.
         self._selector = selector or selectors.DefaultSelector()
         self._selector.register(conn, selectors.EVENT_READ, self._receive)
-        self._scheduled: list[tuple[float, int, Batch]] = []  # batches with a future time
-        # batches due at a future monotonic reading (an OSC timetag): their logical time
-        # is asked of the clock again at every step, so a drifting clock cannot move them
-        self._scheduled_mono: list[tuple[float, int, Batch]] = []
-        self._seq = 0
+        self._pending = Pending()  # batches with a future time
         # How other inputs (OSC, MIDI in) hook in: parts of the status snapshot, taps on the
         # events played, watchers of applied batches, sources whose acks the parent skips.
         self._status_parts: dict[str, Callable[[], object]] = {}
@@ -151,14 +147,12 @@ class Engine:
 
     def schedule(self, batch: Batch, t: float) -> None:
         """Apply ``batch`` at logical time ``t`` (past means now)."""
-        self._seq += 1
-        heapq.heappush(self._scheduled, (t, self._seq, batch))
+        self._pending.at_logical(batch, t)
 
     def schedule_mono(self, batch: Batch, mono: float) -> None:
         """Apply ``batch`` when the monotonic clock reads ``mono`` (an OSC bundle's timetag;
         past means now), on whatever clock logical time follows."""
-        self._seq += 1
-        heapq.heappush(self._scheduled_mono, (mono, self._seq, batch))
+        self._pending.at_mono(batch, mono)
 
     def arrival_time(self, mono: float) -> float:
         """The logical time to apply an input that arrived at monotonic reading ``mono``:
@@ -166,17 +160,6 @@ class Engine:
         it), but never before the earliest time the port can still play."""
         clock = self.clock
         return max(clock.at(mono) + self.lead, clock.now())
-
-    def _next_scheduled(self) -> tuple[float, list[tuple[float, int, Batch]] | None]:
-        """The logical time of the next scheduled batch and the heap it is in."""
-        best, heap = math.inf, None
-        if self._scheduled:
-            best, heap = self._scheduled[0][0], self._scheduled
-        if self._scheduled_mono:
-            t = self.clock.ahead(self._scheduled_mono[0][0])
-            if t < best:
-                best, heap = t, self._scheduled_mono
-        return best, heap
 
     # --- the loop ------------------------------------------------------------------------
 
@@ -193,7 +176,7 @@ class Engine:
     def _step(self) -> None:
         # ``due`` is the logical time of the next thing to play; the loop acts ``lead``
         # seconds before it (0 for ports that send at once, the latency for JACK).
-        scheduled, heap = self._next_scheduled()
+        scheduled, waits_mono = self._pending.next(self.clock)
         due = min(self.net.next_time(), scheduled, self.until)
         if self._timers:
             due = min(due, self._next_timer())
@@ -234,15 +217,14 @@ class Engine:
                 self._play(self.net.advance(self.until))
                 self._quit = True
                 return
-            if due == scheduled and heap is not None:
-                if heap is self._scheduled_mono:
+            if due == scheduled and waits_mono is not None:
+                if waits_mono:
                     # asked again now that it is close: the clock may have drifted
-                    fresh = self.clock.ahead(heap[0][0])
+                    fresh = self.clock.ahead(self._pending.first_mono())
                     if fresh - self.lead > self.clock.now():
                         return  # that clock ran slower than thought: not yet
                     due = fresh
-                _, _, batch = heapq.heappop(heap)
-                self.apply(batch, due)
+                self.apply(self._pending.pop(waits_mono), due)
             self._advance(due)
         now = self.clock.now()
         if now >= self._next_status:
