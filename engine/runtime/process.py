@@ -235,6 +235,8 @@ class EngineHandle:
             self._deliver(msg)
         self._process.join(1.0)
         if self._stopping or (self.options.seconds is not None and self._process.exitcode == 0):
+            with self._life:
+                self._drop_spare()  # the session is over: no engine will need it
             self.exited.set()
             return
         self._recover()
@@ -293,6 +295,8 @@ class EngineHandle:
             self._deliver(
                 Notice(f"engine stopped (exit code {code}){why}; notes silenced", "error")
             )
+            with self._life:
+                self._drop_spare()
             self.exited.set()
             return
         self.restarts += 1
