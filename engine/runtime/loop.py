@@ -190,13 +190,16 @@ class Engine:
         ):
             status_at = play_at  # no room before that note: the status waits until after it
         wake = min(play_at, status_at)
-        # the selector waits in monotonic seconds: ask the clock where ``wake`` lies on
-        # it (a sample clock runs faster or slower than the monotonic one)
+        # The selector waits in monotonic seconds. A sample clock may run faster than the
+        # monotonic one: ask the clock where ``wake`` lies on it, and take the sooner of
+        # that and the logical distance (its ratio is measured, and noisy under load: a
+        # wait must never overshoot; one that ends early only waits again).
         clock = self.clock
-        timeout = clock.wall(wake) - clock.mono() - EARLY_SECONDS
+        timeout = min(wake - now, clock.wall(wake) - clock.mono()) - EARLY_SECONDS
         if timeout > GC_IDLE_SECONDS:
             gc.collect(0)
-            timeout = clock.wall(wake) - clock.mono() - EARLY_SECONDS
+            now = clock.now()
+            timeout = min(wake - now, clock.wall(wake) - clock.mono()) - EARLY_SECONDS
         ready = self._selector.select(max(0.0, timeout))
         if ready:
             for key, _ in ready:
