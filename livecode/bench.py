@@ -266,7 +266,13 @@ def run_bench(
             audio_status["cpu_pct"] = round(audio_cpu * 100, 2) if audio_cpu is not None else None
         handle.stop()
         logged = read_jsonl(events)
-    osc_ms = _osc_latencies(osc_load, logged, epoch, hostile) if osc_load else None
+    # Logical time follows the port's clock (JACK's frames drift from the monotonic
+    # clock): the statuses' (t, mono) pairs put the events back on the monotonic clock.
+    to_mono = _logical_to_mono(statuses)
+    probe_events = [
+        {**e, "sent": to_mono(e["sent"]) - epoch} for e in logged if e["neuron"] == PROBE
+    ]
+    osc_ms = _osc_latencies(osc_load, probe_events, epoch, hostile) if osc_load else None
     if probe is not None:
         time.sleep(0.1)
         probe.close()
@@ -287,11 +293,44 @@ def run_bench(
         "process_us_per_firing": process_costs(),
         "audio": audio_status,
         "first_sound_s": _first_sound(soundfont) if audio == "jack" else None,
+        "clock": _clock_report(statuses),
     }
     if hostile:
         report["osc_received"] = osc_status.get("received")
         report["osc_dropped"] = {k: v for k, v in (osc_status.get("dropped") or {}).items() if v}
     return report
+
+
+def _logical_to_mono(statuses: list[dict]):  # type: ignore[no-untyped-def]
+    """A function from logical seconds to monotonic readings, piecewise linear through
+    the statuses' ``(t, mono)`` pairs (each taken at one instant by the engine)."""
+    pairs = sorted((s["t"], s["mono"]) for s in statuses if "mono" in s)
+
+    def convert(t: float) -> float:
+        if len(pairs) < 2:
+            return statuses[0]["epoch"] + t if statuses else t
+        i = min(max(bisect.bisect_left(pairs, (t,)), 1), len(pairs) - 1)
+        (t0, m0), (t1, m1) = pairs[i - 1], pairs[i]
+        return m0 + (t - t0) * ((m1 - m0) / (t1 - t0) if t1 > t0 else 1.0)
+
+    return convert
+
+
+def _clock_report(statuses: list[dict]) -> dict | None:
+    """The engine's clock as its statuses reported it: domain, ratio to the monotonic
+    clock (min, last, max over the run) and the mapping's error (worst p99 and max, µs)."""
+    clocks = [s["clock"] for s in statuses if "clock" in s]
+    if not clocks:
+        return None
+    ratios = [c["ratio"] for c in clocks]
+    return {
+        "domain": clocks[-1]["domain"],
+        "ratio_min": round(min(ratios), 6),
+        "ratio_last": round(ratios[-1], 6),
+        "ratio_max": round(max(ratios), 6),
+        "error_us_p99": round(max(c["error_us"]["p99"] for c in clocks), 2),
+        "error_us_max": round(max(c["error_us"]["max"] for c in clocks), 2),
+    }
 
 
 def _first_sound(soundfont: str | None, timeout: float = 20.0) -> float | None:
@@ -376,7 +415,7 @@ def _osc_latencies(load, logged: list[dict], epoch: float, hostile: bool = False
     latencies = fire_latencies(sends, logged, PROBE, epoch)
     if not latencies:
         return None
-    return {k: v for k, v in percentiles(latencies).items() if k != "max"}
+    return percentiles(latencies)
 
 
 def format_report(report: dict) -> str:
@@ -413,6 +452,13 @@ def format_report(report: dict) -> str:
         lines.append(
             f"first sound             {report['first_sound_s']:.3f} s after "
             "starting livecode play demo"
+        )
+    clock = report.get("clock")
+    if clock:
+        lines.append(
+            f"clock ({clock['domain']})  ratio to monotonic {clock['ratio_min']:.4f}.."
+            f"{clock['ratio_max']:.4f} (last {clock['ratio_last']:.4f}); mapping error "
+            f"p99 {clock['error_us_p99']:.1f} us, max {clock['error_us_max']:.1f} us"
         )
     if report["jack"]:
         lines.append(

@@ -23,7 +23,7 @@ from engine.io.audio_base import (
     FrameMap,
     SynthFactory,
 )
-from engine.io.jack_out import JackClock, JackOut, _raise_priority
+from engine.io.jack_out import JackClock, JackOut, _raise_priority, cycle_map, note_cycle
 from engine.io.midi_base import quiet_stderr
 from engine.runtime.clock import Clock
 
@@ -50,6 +50,7 @@ class JackAudioOut(AudioOut):
         self.latency = 2 * self.period / self.rate if not latency else latency
         self.frame0 = 0  # set by the JackClock the engine plays on
         self.cycle: tuple[int, float] | None = None  # (start frame, perf_counter) of the last
+        self.clock_map = cycle_map(self.rate, self.period)
         self.map: FrameMap | None = None  # paced: when the engine's clock is not JACK's
         self._prioritised = False
         self.ports = [self.client.outports.register(side) for side in ("left", "right")]
@@ -89,7 +90,7 @@ class JackAudioOut(AudioOut):
             self._prioritised = True
             _raise_priority()
         start = self.client.last_frame_time
-        self.cycle = (start, time.perf_counter())
+        note_cycle(cast(JackOut, self), start, frames)
         fmap, clock = self.map, self._clock
         if fmap is not None and clock is not None:
             fmap.place(start, clock.now())
@@ -139,7 +140,7 @@ class JackFrameClock:
     """A JACK client without ports in the engine process, whose only work is to note each
     cycle's start: the engine's clock when the audio plays on JACK in its own process and
     no JACK MIDI port gives the clock. It reads as a :class:`JackOut` to :class:`JackClock`
-    (``client``, ``rate``, ``period``, ``cycle``, ``frame0``)."""
+    (``client``, ``rate``, ``period``, ``cycle``, ``clock_map``, ``frame0``)."""
 
     def __init__(self, client_name: str) -> None:
         self.client = _open_client(client_name)
@@ -147,12 +148,13 @@ class JackFrameClock:
         self.period = self.client.blocksize
         self.frame0 = 0
         self.cycle: tuple[int, float] | None = None
+        self.clock_map = cycle_map(self.rate, self.period)
         self.client.set_process_callback(self._process)
         sys.setswitchinterval(min(sys.getswitchinterval(), self.period / self.rate / 4))
         self.client.activate()
 
     def _process(self, frames: int) -> None:
-        self.cycle = (self.client.last_frame_time, time.perf_counter())
+        note_cycle(cast(JackOut, self), self.client.last_frame_time, frames)
 
     def clock(self, epoch: float | None) -> JackClock:
         return JackClock(cast(JackOut, self), epoch)

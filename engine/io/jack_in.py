@@ -9,6 +9,8 @@ other for a second. JACK-Client releases the GIL in its calls. The process callb
 
 from __future__ import annotations
 
+import time
+
 from engine.io.midi_base import MidiInPort, MidiUnavailable, PortNotFound, quiet_stderr
 
 __all__ = ["JackIn"]
@@ -46,9 +48,13 @@ class JackIn(MidiInPort):
             self.name = sources[0]
 
     def _process(self, frames: int) -> None:
+        # What came in during the last period is handed over at this cycle: stamp each
+        # event at its frame in that period (monotonic clock).
         sink, index = self.sink, self.index
-        for _offset, data in self.port.incoming_midi_events():
-            sink(index, bytes(data))
+        now = time.perf_counter()
+        rate = self.client.samplerate
+        for offset, data in self.port.incoming_midi_events():
+            sink(index, bytes(data), now - (frames - offset) / rate)
 
     def close(self) -> None:
         self.client.deactivate()

@@ -6,12 +6,17 @@ offset in the cycle that contains it. When a synth receives a note then no longe
 depends on when Python woke up, only on the frame the model computed.
 
 Logical time here *is* JACK's frame clock: ``t`` seconds sits at frame
-``frame0 + round(t * samplerate)``. :class:`JackClock` gives the engine that time.
+``frame0 + round(t * samplerate)``. :class:`JackClock` gives the engine that time: every
+process cycle anchors a :class:`~engine.runtime.clocks.ClockMap` from the monotonic
+clock to the frame clock (the cycle's frames are exact; JACK's own estimate of the
+current frame wanders by tens of ms on a non-realtime dummy server), so an arrival
+stamped on the monotonic clock lands on the right frame however the two clocks drift.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from collections import deque
@@ -26,7 +31,8 @@ from engine.io.midi_base import (
     PortNotFound,
     quiet_stderr,
 )
-from engine.runtime.clock import Clock
+from engine.runtime.clock import MappedClock
+from engine.runtime.clocks import ClockMap
 
 __all__ = ["JackOut", "JackClock", "open_jack_out"]
 
@@ -49,6 +55,12 @@ class JackOut(MidiOut):
                 self.client = jack.Client(client_name, no_start_server=True, servername=servername)
             except jack.JackError as exc:
                 raise MidiUnavailable(f"jack: {exc}") from exc
+        if reconnect or self.client.name != client_name:
+            # A restart: the engine that died may still be registered, its output and its
+            # input (NAME-in). Until JACK removes a dead client its cycles stall the graph
+            # after it, and what this port writes meanwhile (the dead engine's note-offs)
+            # never reaches the synth.
+            self._wait_gone(client_name)
         self.rate = self.client.samplerate
         self.period = self.client.blocksize
         self.latency = 2 * self.period / self.rate if latency is None else latency
@@ -59,6 +71,9 @@ class JackOut(MidiOut):
         self.dropped = 0  # messages JACK's port buffer had no room for
         self._prioritised = False
         self.cycle: tuple[int, float] | None = None  # (start frame, perf_counter) of the last cycle
+        # monotonic -> frame clock (seconds); a stalled server's frames stop one period
+        # after its last cycle
+        self.clock_map = cycle_map(self.rate, self.period)
         self.client.set_process_callback(self._process)
         # The process callback runs on JACK's thread and needs the GIL; by default a busy
         # engine thread keeps it up to 5 ms, longer than a period, and JACK then replays
@@ -93,6 +108,13 @@ class JackOut(MidiOut):
             # messages are the note-offs of its predecessor and must not go missing.
             self._settle()
 
+    def _wait_gone(self, name: str, timeout: float = 3.0) -> None:
+        """Wait until no client ``name`` or ``name-in`` (a dead engine's) has ports left."""
+        pattern = "^" + re.escape(name) + r"(-in(-\d+)?)?:"
+        deadline = time.monotonic() + timeout
+        while self.client.get_ports(pattern) and time.monotonic() < deadline:
+            time.sleep(0.01)
+
     def _settle(self, cycles: int = 4, timeout: float = 1.0) -> None:
         """Wait until JACK has run a few cycles since the connections were made."""
         deadline = time.monotonic() + timeout
@@ -110,7 +132,7 @@ class JackOut(MidiOut):
             _raise_priority()
         self.port.clear_buffer()
         start = self.client.last_frame_time
-        self.cycle = (start, time.perf_counter())  # one tuple: read whole by the clock
+        note_cycle(self, start, frames)
         end = start + frames
         queue = self._queue
         offset = 0  # JACK refuses an event earlier than the one before it in the cycle
@@ -160,58 +182,65 @@ def _raise_priority() -> None:
         pass  # not allowed: a late cycle then repeats the port's previous buffer
 
 
+def cycle_map(rate: int, period: int) -> ClockMap:
+    """The monotonic clock -> a JACK client's frame clock (seconds), anchored at each of its
+    cycles: a stalled server's frames stop one period after its last cycle."""
+    return ClockMap(hold=period / rate)
+
+
+def note_cycle(out: JackOut, start: int, frames: int) -> None:
+    """A JACK client's process callback began the cycle at frame ``start``: note when (the
+    ``cycle`` read by :class:`JackClock` and ``_settle``, one tuple so it is read whole) and
+    anchor its ``clock_map``: at this instant the frame counter reads the end of this
+    cycle's buffer, the earliest frame a message can still be written at."""
+    wall = time.perf_counter()
+    out.cycle = (start, wall)
+    out.clock_map.anchor(wall, (start + frames) / out.rate)
+
+
 LAG_SAMPLES = 20  # cycles sampled by JackClock.wall (one a call): short, as the clocks drift
 
 
-class JackClock(Clock):
+class JackClock(MappedClock):
     """Logical time read off JACK's frame clock, carried on from ``epoch``.
 
-    ``epoch`` is a ``perf_counter`` reading, as for :class:`Clock`, so a restarted engine
-    continues the logical time of the one before.
+    ``epoch`` is a monotonic reading, as for :class:`~engine.runtime.clock.Clock`, so a
+    restarted engine continues the logical time of the one before. ``now()`` is the
+    earliest frame a message can still be written at: the end of the last cycle's
+    buffer, plus the wall time since (at most one period more: a stalled server's
+    frames stop).
     """
 
+    domain = "jack"
+
     def __init__(self, out: JackOut, epoch: float | None = None) -> None:
-        super().__init__(epoch)
+        deadline = time.monotonic() + 1.0
+        while not len(out.clock_map) and time.monotonic() < deadline:
+            time.sleep(out.period / out.rate)  # the first cycle anchors the map
+        if not len(out.clock_map):  # no cycle yet: JACK's own estimate, good to a few ms
+            out.clock_map.anchor(
+                time.perf_counter(), (out.client.frame_time + out.period) / out.rate
+            )
+        super().__init__(out.clock_map, epoch)
         self.out = out
         self.rate = out.rate
         self.period = out.period
-        elapsed = time.perf_counter() - self.epoch
-        out.frame0 = out.client.frame_time - round(elapsed * self.rate)
-        # perf_counter minus logical time at recent cycle starts, sampled by wall()
+        out.frame0 = round(self.origin * self.rate)
+        self.origin = out.frame0 / self.rate  # logical 0 on a whole frame
+        # monotonic minus logical time at recent cycle starts, sampled by wall()
         self._lags: deque[float] = deque(maxlen=LAG_SAMPLES)
 
     def wall(self, t: float) -> float:
-        """The ``perf_counter`` reading at which logical ``t``'s frame is due: through the
-        earliest-woken of the recent cycles (a callback is woken late, never early)."""
+        """The monotonic reading at which logical ``t``'s frame is due: through the
+        earliest-woken of the recent cycles (a callback is woken late, never early, so the
+        earliest is the closest to the frame's true time; the map's anchors carry each
+        cycle's wake-up delay)."""
         cycle = self.out.cycle
         if cycle is None:
             return super().wall(t)
         start, woke = cycle
         self._lags.append(woke - (start - self.out.frame0) / self.rate)
         return t + min(self._lags)
-
-    def now(self) -> float:
-        # The earliest frame a message can still be written at: the cycle after the one
-        # that last ran, plus the wall time since it ran (at most one period more).
-        # JACK's own estimate of the current frame (jack_frame_time) wanders by tens of
-        # ms on a non-realtime dummy server; the cycle starts are exact.
-        cycle = self.out.cycle
-        if cycle is None:
-            frame = self.out.client.frame_time + self.period
-        else:
-            start, wall = cycle
-            ahead = min(self.period, (time.perf_counter() - wall) * self.rate)
-            frame = start + self.period + max(0.0, ahead)
-        return (frame - self.out.frame0) / self.rate
-
-    def wait_until(self, t: float) -> None:
-        # Plain sleeps: the engine is ``latency`` ahead, and a spin would hold the GIL
-        # that JACK's process callback needs.
-        while True:
-            remaining = t - self.now()
-            if remaining <= 0:
-                return
-            time.sleep(min(remaining, 0.0005))
 
 
 def open_jack_out(

@@ -32,7 +32,8 @@ __all__ = [
 # is lost, so a newly opened or connected JACK port waits this long.
 SETTLE_SECONDS = 0.05
 
-Sink = Callable[[int, "list[int] | bytes"], None]
+# sink(port index, message bytes, arrival as a monotonic reading)
+Sink = Callable[[int, "list[int] | bytes", float], None]
 
 
 @contextlib.contextmanager
@@ -111,7 +112,8 @@ class NullOut(MidiOut):
 
 
 class MidiInPort:
-    """A MIDI source. It hands each message to ``sink(index, data)`` from any thread.
+    """A MIDI source. It hands each message to ``sink(index, data, arrival)`` from any
+    thread; ``arrival`` is a ``time.perf_counter()`` reading taken as it came in.
 
     ``virtual`` is True for a port this program created for others to connect to
     (``NAME-in``), False for a connection to an existing port or a test's fake.
@@ -122,7 +124,7 @@ class MidiInPort:
 
     def __init__(self) -> None:
         self.index = 0
-        self.sink: Sink = lambda index, data: None
+        self.sink: Sink = lambda index, data, arrival: None
 
     def connect(self, index: int, sink: Sink) -> None:
         self.index, self.sink = index, sink

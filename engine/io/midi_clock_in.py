@@ -212,7 +212,7 @@ def open_clock_port(
 
     port = RtMidiIn(api, client, target)
     port._rt.ignore_types(sysex=True, timing=False, active_sense=True)
-    port.sink = lambda index, data: push(bytes(data), now())
+    port.sink = lambda index, data, arrival: push(bytes(data), now())
     return port
 
 

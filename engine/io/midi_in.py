@@ -5,11 +5,11 @@ The ports are backends on :class:`engine.io.midi_base.MidiInPort` (rtmidi's in
 port lives in ``tests/engine/fakes.py``.
 
 A port's callback runs on the port's own thread (rtmidi's). It only appends
-``(port, bytes, arrival)`` to a queue and wakes the engine's loop through a socket pair;
+``(port, bytes, arrival)`` to a queue (``arrival``: a monotonic reading) and wakes the engine's loop through a socket pair;
 the loop then calls :meth:`MidiInput.drain`, which parses (:class:`MidiParser`), routes
 (:class:`MidiRouter`) and applies on the loop's thread, the only one touching the model.
 A note-on is applied at once, as its own batch (an input neuron fires at the moment it is
-processed); control changes are coalesced per controller within one drain, keeping the
+processed, at its arrival plus the port's latency: see ``Engine.arrival_time``); control changes are coalesced per controller within one drain, keeping the
 last value, in order with the notes around them. A drain does at most ``DRAIN_SECONDS``
 of work so a flood cannot hold back a due note; the queue holds at most ``MAX_QUEUE``
 messages and counts the rest as dropped. Nothing here raises on bad input: every
@@ -29,7 +29,7 @@ from engine import protocol as P
 from engine.io.midi_base import MidiInPort, MidiUnavailable
 from engine.io.midi_routes import MidiParser, MidiRouter
 from engine.io.rtmidi_ports import RTMIDI_APIS, RtMidiIn
-from engine.runtime.drops import DropLog
+from engine.runtime.drops import DropLog, Latencies
 from engine.runtime.hooks import EngineHooks
 
 __all__ = [
@@ -115,7 +115,7 @@ class MidiInput:
         self.engine: EngineHooks | None = None
         self.router: MidiRouter | None = None
         self._parsers = [MidiParser() for _ in ports]
-        self._queue: deque[tuple[int, Any]] = deque()
+        self._queue: deque[tuple[int, Any, float]] = deque()
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
@@ -129,17 +129,19 @@ class MidiInput:
         self.running_status = 0
         self.ignored = 0  # note-offs, real-time, program change, pitch bend...
         self.drops = DropLog(REASONS, self.tell, "MIDI in", "message(s)", LOG_SECONDS)
+        self.latency = Latencies()  # arrival -> applied
+        self._cc_arrival = 0.0  # arrival of the latest coalesced control change
         for i, port in enumerate(ports):
             port.connect(i, self._push)
 
     # --- the ports' threads ----------------------------------------------------------------
 
-    def _push(self, index: int, data: list[int] | bytes) -> None:
+    def _push(self, index: int, data: list[int] | bytes, arrival: float) -> None:
         if len(self._queue) >= MAX_QUEUE:
             with self._lock:
                 self.drops.add("overflow")
             return
-        self._queue.append((index, data))
+        self._queue.append((index, data, arrival))
         if not self._armed:
             self._armed = True
             try:
@@ -169,13 +171,13 @@ class MidiInput:
         deadline = time.perf_counter() + DRAIN_SECONDS
         pending: dict[tuple[int, int], int] = {}  # (ch, cc) -> last value, coalesced
         while queue:
-            index, data = queue.popleft()
+            index, data, arrival = queue.popleft()
             for kind, ch, d1, d2, running in parsers[index].feed(data):
                 self.received += 1
                 self.running_status += running
                 if kind == "note_on":
                     self._flush(pending)
-                    self._note(ch, d1, d2)
+                    self._note(ch, d1, d2, arrival)
                 elif kind == "cc":
                     self.ccs += 1
                     fires, mapped = router.cc_fires(ch, d1, d2)
@@ -184,10 +186,11 @@ class MidiInput:
                         continue
                     if fires:
                         self._flush(pending)
-                        self._apply(fires)
+                        self._apply(fires, arrival)
                     if (ch, d1) in pending:
                         self.coalesced += 1
                     pending[(ch, d1)] = d2
+                    self._cc_arrival = arrival
                 elif kind in ("sysex", "malformed"):
                     self.drops.add(
                         kind,
@@ -218,9 +221,9 @@ class MidiInput:
             ops += router.cc_params(ch, number, value)
         pending.clear()
         if ops:
-            self._apply(ops)
+            self._apply(ops, self._cc_arrival)
 
-    def _note(self, ch: int, note: int, vel: int) -> None:
+    def _note(self, ch: int, note: int, vel: int, arrival: float) -> None:
         self.notes += 1
         router = self.router
         assert router is not None
@@ -228,15 +231,17 @@ class MidiInput:
         if not ops:
             self.drops.add("unmapped", f"nothing listens to note {note} on channel {ch}")
             return
-        if self._apply(ops) and heard:
+        if self._apply(ops, arrival) and heard:
             assert self.engine is not None
             self.engine.mark_fired(heard)
 
-    def _apply(self, ops: list) -> bool:
-        assert self.engine is not None, "attach() first"
-        ack = self.engine.apply(P.Batch(tuple(ops), source="midi"))
+    def _apply(self, ops: list, arrival: float) -> bool:
+        engine = self.engine
+        assert engine is not None, "attach() first"
+        ack = engine.apply(P.Batch(tuple(ops), source="midi"), engine.arrival_time(arrival))
         if ack.ok:
             self.applied += 1
+            self.latency.add(max(0.0, ack.wall - arrival))
             return True
         self.drops.add("refused", ack.error)
         return False
@@ -254,6 +259,7 @@ class MidiInput:
             "ignored": self.ignored,
             "pending": len(self._queue),
             "dropped": dict(self.drops.counts),
+            **self.latency.status(),
         }
 
     def close(self) -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ipaddress
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -28,7 +27,7 @@ from engine.io.osc_base import OscIn, OscOut
 from engine.io.osc_routes import REASONS, Drop, Router, unmap_value
 from engine.io.osc_udp import OscError, UdpIn, UdpOut, parse_hostport
 from engine.io.osc_wire import WireError, parse
-from engine.runtime.drops import DropLog
+from engine.runtime.drops import DropLog, Latencies
 from engine.runtime.hooks import EngineHooks
 
 __all__ = ["OscServer", "open_osc_server", "OscError", "parse_hostport", "DRAIN_SECONDS"]
@@ -113,7 +112,7 @@ class OscServer:
         self.applied = 0
         self.ignored = 0
         self.drops = DropLog(REASONS, self.tell, "OSC", "datagram(s)", LOG_SECONDS)
-        self._latency: deque[float] = deque(maxlen=4096)  # arrival -> applied, seconds
+        self.latency = Latencies()  # due -> applied, every datagram
         self._inflight: dict[int, list] = {}  # id(batch) -> [batch, packet state]
         self._pending = 0  # datagrams with a batch still waiting for its timetag
         self._pending_ops = 0  # operations in those batches
@@ -152,8 +151,9 @@ class OscServer:
         loop plays what is due. Past OSC's share of the time, or stale, they are dropped
         unread (a flood must not build a backlog or take the CPU from the notes)."""
         source = self.source
+        # arrivals are stamped on the engine's monotonic clock; the work is timed for real
+        mono = self.engine.clock.mono if self.engine is not None else time.perf_counter
         start = time.perf_counter()
-        wall_offset = time.time() - start
         self._credit = min(BURST, self._credit + (start - self._credited) * SHARE)
         deadline = start + min(DRAIN_SECONDS, self._room())
         while (dgram := source.receive()) is not None:
@@ -161,11 +161,11 @@ class OscServer:
             if self._credit <= 0.0:
                 self.received += 1
                 self.drops.add("flood", "more OSC than the engine may spend its time on")
-            elif dgram.arrival < began - MAX_WAIT:
+            elif dgram.arrival < mono() - MAX_WAIT:
                 self.received += 1
                 self.drops.add("stale", f"waited more than {MAX_WAIT:g} s in the socket")
             else:
-                self.handle(dgram.data, dgram.sender, dgram.arrival, wall_offset)
+                self.handle(dgram.data, dgram.sender, dgram.arrival)
             ended = time.perf_counter()
             self._credit -= ended - began
             if ended > deadline:
@@ -182,14 +182,14 @@ class OscServer:
         due = engine.net.next_time() - engine.lead
         return due - engine.clock.now() - ROOM_MARGIN
 
-    def handle(
-        self,
-        data: bytes,
-        sender: str,
-        arrival: float | None = None,
-        wall_offset: float | None = None,
-    ) -> None:
-        """Count, check, parse, route and apply (or schedule) one datagram."""
+    def handle(self, data: bytes, sender: str, arrival: float | None = None) -> None:
+        """Count, check, parse, route and apply (or schedule) one datagram.
+
+        ``arrival`` is a monotonic reading (None: now). A message, and a bundle whose
+        timetag has passed, applies at its arrival plus the port's latency; a bundle
+        with a timetag to come is applied when the monotonic clock reaches it, on
+        whatever clock the engine's logical time follows (engine.runtime.clocks).
+        """
         self.received += 1
         sender = _plain_ip(sender)
         if self.allow and sender not in self.allow:
@@ -220,17 +220,21 @@ class OscServer:
             return
         engine = self.engine
         assert engine is not None, "attach() first"
-        now = engine.clock.now()
-        if wall_offset is None:
-            wall_offset = time.time() - time.perf_counter()
-        timed = [
-            (when - wall_offset - engine.clock.epoch, batch)  # python-osc: Unix seconds
-            for when, batch in batches
-        ]
-        if any(t > now for t, _ in timed) and (
+        clock = engine.clock
+        handled = clock.mono()
+        if arrival is None:
+            arrival = handled
+        bundle = data.startswith(b"#bundle")
+        timed = []  # (monotonic reading due, batch)
+        for when, batch in batches:
+            # the parser times a message, and an immediate or past bundle, at its parse: now
+            due = clock.from_unix(when) if bundle else arrival
+            timed.append((due if due > handled else arrival, batch))
+        last = max(due for due, _ in timed)
+        if last > arrival and (
             self._pending >= MAX_PENDING
             or self._pending_ops + count > MAX_PENDING_OPS
-            or max(t for t, _ in timed) > now + MAX_AHEAD
+            or last > handled + MAX_AHEAD
         ):
             # a sender must not fill the engine's memory with bundles for next year
             self.drops.add(
@@ -239,25 +243,19 @@ class OscServer:
                 f"(of {MAX_PENDING_OPS:,} changes) at a time",
             )
             return
-        state: list[Any] = [
-            len(batches),
-            True,
-            arrival if arrival is not None else time.perf_counter(),
-            count,
-        ]
-        later = []
-        for t, batch in timed:
-            self._inflight[id(batch)] = [batch, state]
-            if t <= now:
-                engine.apply(batch)
-            else:
-                later.append((t, batch))
-        if later:
-            state[2] = None  # latency is measured for messages applied at once only
+        # when the last batch is due to be applied: at arrival, or a latency before its time
+        state = _Inflight(len(batches), True, last if last == arrival else last - engine.lead)
+        state.count = count
+        state.scheduled = last > arrival
+        if state.scheduled:
             self._pending += 1
             self._pending_ops += count
-            for t, batch in later:
-                engine.schedule(batch, t)
+        for due, batch in timed:
+            self._inflight[id(batch)] = [batch, state]
+            if due == arrival:
+                engine.apply(batch, engine.arrival_time(arrival))
+            else:
+                engine.schedule_mono(batch, due)
 
     def _watched(self, batch: P.Batch, ack: P.Ack) -> None:
         """Engine watcher: settle OSC datagrams as their batches are applied; echo others."""
@@ -269,18 +267,17 @@ class OscServer:
         if entry is None:
             return
         state = entry[1]
-        state[0] -= 1
+        state.left -= 1
         if not ack.ok:
-            state[1] = False
+            state.ok = False
             self.drops.last = ack.error
-        if state[0] == 0:
-            if state[2] is None:
+        if state.left == 0:
+            if state.scheduled:
                 self._pending -= 1
-                self._pending_ops -= state[3]
-            if state[1]:
+                self._pending_ops -= state.count
+            if state.ok:
                 self.applied += 1
-                if state[2] is not None:
-                    self._latency.append(time.perf_counter() - state[2])
+                self.latency.add(max(0.0, ack.wall - state.due))
             else:
                 self.drops.add("refused")
 
@@ -348,11 +345,6 @@ class OscServer:
 
     def status(self) -> dict:
         """Counters for the engine's status snapshot (plain builtins)."""
-        lat = sorted(self._latency)
-
-        def pct(q: float) -> float:
-            return lat[int(q * (len(lat) - 1))] * 1e3 if lat else 0.0
-
         out = {
             "host": self.host,
             "port": self.port,
@@ -361,15 +353,23 @@ class OscServer:
             "ignored": self.ignored,
             "pending": self._pending,
             "dropped": dict(self.drops.counts),
-            "latency_ms_p50": pct(0.5),
-            "latency_ms_p99": pct(0.99),
-            "latency_ms_max": pct(1.0),
-            "latency_n": len(lat),
+            **self.latency.status(),
         }
         if self.feedback is not None:
             out["feedback_sent"] = self.feedback.sent
             out["feedback_errors"] = self.feedback.errors
         return out
+
+
+class _Inflight:
+    """One datagram whose batches are being applied: how many are left, whether all were
+    accepted, the monotonic reading when the last was due to be applied, how many
+    changes it holds."""
+
+    __slots__ = ("left", "ok", "due", "scheduled", "count")
+
+    def __init__(self, left: int, ok: bool, due: float) -> None:
+        self.left, self.ok, self.due, self.scheduled, self.count = left, ok, due, False, 0
 
 
 def _osc_args(value: object) -> tuple:

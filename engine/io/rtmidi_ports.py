@@ -104,8 +104,8 @@ class RtMidiIn(MidiInPort):
         self._rt.set_callback(self._callback)
 
     def _callback(self, event: tuple, data: object = None) -> None:
-        # rtmidi's thread: hand over and return
-        self.sink(self.index, event[0])
+        # rtmidi's thread: stamp, hand over and return
+        self.sink(self.index, event[0], time.perf_counter())
 
     def close(self) -> None:
         self._rt.cancel_callback()

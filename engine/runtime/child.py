@@ -18,6 +18,7 @@ from engine.runtime.options import EngineOptions, EngineStart
 if TYPE_CHECKING:
     from engine.audio.synth import Synth
     from engine.io.audio_base import AudioOut
+    from engine.io.midi_base import MidiInPort
     from engine.io.midi_in import MidiInput
     from engine.record.recorder import RecordSwitch
     from engine.record.recording import Recording
@@ -34,12 +35,15 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
 def engine_main(
     conn: Pipe,
     options: EngineOptions,
-    start: EngineStart,
+    start: EngineStart | None,
     sounding: Any = None,
     synth_factory: Callable[[int], Synth] | None = None,
 ) -> None:
     """Entry point of the engine process: run until told to quit, then go silent.
 
+    ``start`` None makes a spare: it loads everything, then waits for its
+    :class:`EngineStart` on ``conn`` (a restart then skips the interpreter's start-up
+    and the imports, most of a second on a busy machine); the pipe closing ends it.
     ``synth_factory(rate)`` makes the audio output's synth (default: the one
     :func:`engine.audio.factory.open_synth` finds; tests hand in their own)."""
     # Ctrl-C in the terminal reaches the whole process group; the parent decides.
@@ -47,6 +51,14 @@ def engine_main(
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     if hasattr(signal, "SIGHUP"):  # a closed terminal hangs up the whole process group
         signal.signal(signal.SIGHUP, _stop_on_sigterm)
+    _preload(options)
+    if start is None:
+        try:
+            start = conn.recv()
+        except (EOFError, OSError):
+            return  # the parent no longer needs a spare
+        if not isinstance(start, EngineStart):
+            return
     from engine.io.midi_out import NullOut, open_midi_out
     from engine.model.network import Network
     from engine.record.eventlog import EventLog
@@ -64,6 +76,9 @@ def engine_main(
         conn.send(Notice(description, level))
     for data in start.silence:  # what a dead engine left sounding, before anything plays
         midi.send_bytes(list(data))
+    # Input ports open before logical time starts: a JACK client activating makes the
+    # server rearrange its graph, and the cycles it then runs late would be the first notes'.
+    in_ports = _open_midi_in(midi.api, options, conn)
     audio = _open_audio(options, start, conn, synth_factory)
     if audio is not None:
         from engine.io.audio_out import MidiAndAudio
@@ -80,6 +95,7 @@ def engine_main(
     # Logical time 0 is now, once the port is open, unless we carry on a dead engine's time.
     clock = midi.clock(epoch)  # the port says which clock it plays on (JACK: its frames)
     engine = Engine(conn, midi, net, clock, log, sounding, options.status_interval, options.seconds)
+    engine.preface(start.silence)
     engine.add_status("audio", lambda: audio.status() if audio is not None else None)
     if options.osc_port:
         _serve_osc(engine, options, conn)
@@ -90,7 +106,7 @@ def engine_main(
             from engine.protocol import Batch
 
             engine.apply(Batch(channels, source="restore"))
-    midi_in = _serve_midi(engine, options, start, conn)
+    midi_in = _serve_midi(engine, options, start, in_ports, conn)
     tempo = _serve_tempo(engine, options, start, conn)
     recording = _serve_record(engine, start, conn)
     if replay is not None:
@@ -134,6 +150,24 @@ def _open_audio(
     for level, text in choice.lines:
         conn.send(Notice(text, level))
     return choice.out
+
+
+def _preload(options: EngineOptions) -> None:
+    """Import what an engine runs on (a spare does it before it is needed)."""
+    import engine.io.midi_in
+    import engine.io.midi_out
+    import engine.io.osc
+    import engine.model.network
+    import engine.record.eventlog
+    import engine.record.recorder
+    import engine.runtime.loop
+    import engine.runtime.midi_clock  # noqa: F401
+
+    if options.midi_api in ("jack", "auto"):
+        try:
+            import engine.io.jack_out  # noqa: F401 - JACK-Client is an optional extra
+        except (ImportError, OSError):
+            pass
 
 
 def _load_replay(
@@ -191,17 +225,28 @@ def _serve_osc(engine: EngineHooks, options: EngineOptions, conn: Pipe) -> None:
     conn.send(Notice(server.describe()))
 
 
+def _open_midi_in(api: str, options: EngineOptions, conn: Pipe) -> list[MidiInPort]:
+    """The MIDI input ports (the virtual ``NAME-in`` and ``--midi-in`` ports)."""
+    from engine.io.midi_in import open_midi_inputs
+
+    ports, lines = open_midi_inputs(api, options.virtual, options.midi_in)
+    for level, text in lines:
+        conn.send(Notice(text, level))
+    return ports
+
+
 def _serve_midi(
-    engine: EngineHooks, options: EngineOptions, start: EngineStart, conn: Pipe
+    engine: EngineHooks,
+    options: EngineOptions,
+    start: EngineStart,
+    ports: list[MidiInPort],
+    conn: Pipe,
 ) -> MidiInput | None:
-    """MIDI inputs (the virtual ``NAME-in`` and ``--midi-in`` ports) and the clock out."""
-    from engine.io.midi_in import MidiInput, open_midi_inputs
+    """MIDI input from ``ports``, and the clock out."""
+    from engine.io.midi_in import MidiInput
     from engine.protocol import MidiClock
     from engine.runtime.midi_clock import ClockOut
 
-    ports, lines = open_midi_inputs(engine.midi.api, options.virtual, options.midi_in)
-    for level, text in lines:
-        conn.send(Notice(text, level))
     server = None
     if ports:
         server = MidiInput(ports, tell=conn.send)

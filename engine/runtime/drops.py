@@ -1,13 +1,15 @@
-"""Counting what an input refused, by reason, and saying so without flooding the performer."""
+"""Counting what an input refused, by reason, and saying so without flooding the performer;
+and how long what it accepted waited."""
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 
 from engine.protocol import Notice
 
-__all__ = ["DropLog"]
+__all__ = ["DropLog", "Latencies"]
 
 
 class DropLog:
@@ -58,3 +60,29 @@ class DropLog:
         )
         self._told = total
         self._next = now + self._every
+
+
+class Latencies:
+    """The recent delays of an input, from when each message was due (its arrival, or its
+    timetag less the port's latency) to when the engine applied it: every message counts,
+    scheduled ones too, so a clock that drifts away shows here."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._values: deque[float] = deque(maxlen=size)
+
+    def add(self, seconds: float) -> None:
+        self._values.append(seconds)
+
+    def status(self) -> dict[str, float]:
+        """``latency_ms_p50``, ``_p99``, ``_max`` and ``latency_n`` (plain builtins)."""
+        lat = sorted(self._values)
+
+        def pct(q: float) -> float:
+            return lat[int(q * (len(lat) - 1))] * 1e3 if lat else 0.0
+
+        return {
+            "latency_ms_p50": pct(0.5),
+            "latency_ms_p99": pct(0.99),
+            "latency_ms_max": pct(1.0),
+            "latency_n": len(lat),
+        }

@@ -70,5 +70,11 @@ class EngineHooks(Protocol):
     def schedule(self, batch: Batch, t: float) -> None:
         """Apply ``batch`` at logical time ``t``."""
 
+    def schedule_mono(self, batch: Batch, mono: float) -> None:
+        """Apply ``batch`` when the monotonic clock reads ``mono``."""
+
+    def arrival_time(self, mono: float) -> float:
+        """The logical time to apply an input that arrived at monotonic reading ``mono``."""
+
     def apply(self, batch: Batch, t: float | None = None) -> Ack:
         """Apply ``batch`` whole at ``t`` (default: the earliest time still open) or refuse it."""

@@ -8,10 +8,8 @@ starts it in one) and takes every part as an argument so tests can hand it fakes
 from __future__ import annotations
 
 import gc
-import heapq
 import math
 import selectors
-import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -24,8 +22,10 @@ from engine.protocol import Ack, Batch, Event, Notice, Panic, Status
 from engine.record.eventlog import EventLog
 from engine.runtime.clock import Clock
 from engine.runtime.hooks import Pipe
+from engine.runtime.options import CHANNELS_USED, SOUNDING_CELLS
+from engine.runtime.pending import Pending
 
-__all__ = ["Engine", "QUIT", "ALL_NOTES_OFF", "prepare_gc"]
+__all__ = ["Engine", "QUIT", "ALL_NOTES_OFF", "SOUNDING_CELLS", "prepare_gc"]
 
 QUIT = "quit"
 ALL_NOTES_OFF = 123
@@ -56,10 +56,14 @@ class Engine:
     """Plays a :class:`Network` in real time into a :class:`MidiOut`, patched through ``conn``.
 
     It offers the servers it runs the hook API :class:`engine.runtime.hooks.EngineHooks`.
+    ``selector`` waits on the pipe and the inputs (a simulation in tests hands its own).
 
     ``conn`` is one end of a ``multiprocessing`` pipe (anything with ``poll``, ``recv``
-    and ``send``). ``sounding`` is an optional shared byte array of 16*128 cells that
-    mirrors which notes sound, so a parent can silence them if this process dies.
+    and ``send``). ``sounding`` is an optional shared byte array of ``SOUNDING_CELLS``
+    cells that mirrors which notes sound (16*128), then which channels played a note (16),
+    so a parent can silence them if this process dies: a note-off handed to a port with
+    latency may die with the process before it is written, and its channel then still
+    gets All Notes Off.
     """
 
     def __init__(
@@ -72,6 +76,7 @@ class Engine:
         sounding: Any = None,
         status_interval: float = 0.25,
         until: float | None = None,
+        selector: selectors.BaseSelector | None = None,
     ) -> None:
         self.conn = conn
         self.midi = midi or NullOut()
@@ -93,11 +98,10 @@ class Engine:
         # Everything the loop waits on besides the clock: the pipe, and later OSC or MIDI
         # input sockets. Each readable object maps to the handler that drains it.
         # One selector for the engine's life: building one per wait cost ~7 µs a step.
-        self._selector = selectors.DefaultSelector()
+        self._selector = selector or selectors.DefaultSelector()
         self._faults = FaultLog()  # bugs caught by the loop's barriers
         self._selector.register(conn, selectors.EVENT_READ, self._receive)
-        self._scheduled: list[tuple[float, int, Batch]] = []  # batches with a future time
-        self._seq = 0
+        self._pending = Pending()  # batches with a future time
         # How other inputs (OSC, MIDI in) hook in: parts of the status snapshot, taps on the
         # events played, watchers of applied batches, sources whose acks the parent skips.
         self._status_parts: dict[str, Callable[[], object]] = {}
@@ -107,6 +111,14 @@ class Engine:
         self._handlers: dict[type, Callable[[Any], None]] = {}  # control messages by type
         # timed sources besides the network (MIDI clock out): (next_time, play up to t)
         self._timers: list[tuple[Callable[[], float], Callable[[float], None]]] = []
+        self._preface: tuple[tuple[int, ...], ...] = ()  # sent again with the first notes
+
+    def preface(self, messages: Iterable[Iterable[int]]) -> None:
+        """Send ``messages`` (a dead engine's silence) again just before the first events
+        this engine plays, at their time: on JACK a dead client stalls the graph until
+        the server removes it, and what was written meanwhile is lost; the cycle that
+        carries the first new note carries these too."""
+        self._preface = tuple(tuple(m) for m in messages)
 
     def add_input(self, readable: Any, handler: Callable[[], None]) -> None:
         """Wake the loop when ``readable`` (a socket, pipe or fd) has data; call ``handler``."""
@@ -146,9 +158,20 @@ class Engine:
         self._fired.extend(names)
 
     def schedule(self, batch: Batch, t: float) -> None:
-        """Apply ``batch`` at logical time ``t`` (an OSC bundle's timetag; past means now)."""
-        self._seq += 1
-        heapq.heappush(self._scheduled, (t, self._seq, batch))
+        """Apply ``batch`` at logical time ``t`` (past means now)."""
+        self._pending.at_logical(batch, t)
+
+    def schedule_mono(self, batch: Batch, mono: float) -> None:
+        """Apply ``batch`` when the monotonic clock reads ``mono`` (an OSC bundle's timetag;
+        past means now), on whatever clock logical time follows."""
+        self._pending.at_mono(batch, mono)
+
+    def arrival_time(self, mono: float) -> float:
+        """The logical time to apply an input that arrived at monotonic reading ``mono``:
+        its arrival plus the port's latency (a steady delay, whenever the loop got to
+        it), but never before the earliest time the port can still play."""
+        clock = self.clock
+        return max(clock.at(mono) + self.lead, clock.now())
 
     # --- the loop ------------------------------------------------------------------------
 
@@ -165,7 +188,7 @@ class Engine:
     def _step(self) -> None:
         # ``due`` is the logical time of the next thing to play; the loop acts ``lead``
         # seconds before it (0 for ports that send at once, the latency for JACK).
-        scheduled = self._scheduled[0][0] if self._scheduled else math.inf
+        scheduled, waits_mono = self._pending.next(self.clock)
         due = min(self.net.next_time(), scheduled, self.until)
         if self._timers:
             due = min(due, self._next_timer())
@@ -179,10 +202,16 @@ class Engine:
         ):
             status_at = play_at  # no room before that note: the status waits until after it
         wake = min(play_at, status_at)
-        timeout = wake - now - EARLY_SECONDS
+        # The selector waits in monotonic seconds. A sample clock may run faster than the
+        # monotonic one: ask the clock where ``wake`` lies on it, and take the sooner of
+        # that and the logical distance (its ratio is measured, and noisy under load: a
+        # wait must never overshoot; one that ends early only waits again).
+        clock = self.clock
+        timeout = min(wake - now, clock.wall(wake) - clock.mono()) - EARLY_SECONDS
         if timeout > GC_IDLE_SECONDS:
             gc.collect(0)
-            timeout = wake - self.clock.now() - EARLY_SECONDS
+            now = clock.now()
+            timeout = min(wake - now, clock.wall(wake) - clock.mono()) - EARLY_SECONDS
         ready = self._selector.select(max(0.0, timeout))
         if ready:
             for key, _ in ready:
@@ -194,6 +223,11 @@ class Engine:
                 return
             # Already due: play it now. Returning here would let a steady flood of input
             # (thousands of OSC messages a second) hold the notes back indefinitely.
+        if timeout > 0.0 and wake - clock.now() > EARLY_SECONDS:
+            # The selector waits in monotonic seconds; a clock that runs slower (a JACK
+            # server, a sound card) is not there yet: wait on the inputs again, never
+            # deaf to them for longer than the last moment before the deadline.
+            return
         if wake > now:
             self.clock.wait_until(wake)
         if play_at <= wake:
@@ -201,9 +235,14 @@ class Engine:
                 self._play(self.net.advance(self.until))
                 self._quit = True
                 return
-            if due == scheduled:
-                _, _, batch = heapq.heappop(self._scheduled)
-                self.apply(batch, due)
+            if due == scheduled and waits_mono is not None:
+                if waits_mono:
+                    # asked again now that it is close: the clock may have drifted
+                    fresh = self.clock.ahead(self._pending.first_mono())
+                    if fresh - self.lead > self.clock.now():
+                        return  # that clock ran slower than thought: not yet
+                    due = fresh
+                self.apply(self._pending.pop(waits_mono), due)
             self._advance(due)
         now = self.clock.now()
         if now >= self._next_status:
@@ -251,7 +290,7 @@ class Engine:
         try:
             events = self.net.apply(batch, t)
         except ModelError as exc:
-            ack = Ack(batch.id, False, t, str(exc), time.perf_counter())
+            ack = Ack(batch.id, False, t, str(exc), self.clock.mono())
         except Exception as exc:  # noqa: BLE001 - a bug in an op: refuse the batch, play on
             self._fault(
                 "applying a batch",
@@ -263,7 +302,7 @@ class Engine:
                 False,
                 t,
                 f"internal error: {type(exc).__name__}: {exc}",
-                time.perf_counter(),
+                self.clock.mono(),
             )
         else:
             self._play(events)
@@ -271,7 +310,7 @@ class Engine:
                 # Panic also silences what the model does not know of (a note a crashed
                 # engine or another program left on): All Notes Off on all 16 channels.
                 self.all_notes_off(t, range(1, 17))
-            ack = Ack(batch.id, True, t, wall=time.perf_counter())
+            ack = Ack(batch.id, True, t, wall=self.clock.mono())
         for watcher in self._watchers:
             watcher(batch, ack)
         if batch.source not in self.quiet_sources:
@@ -297,6 +336,10 @@ class Engine:
         if not events:
             return
         midi, log, sounding, clock = self.midi, self.event_log, self.sounding, self.clock
+        if self._preface:
+            for data in self._preface:
+                midi.send_at(list(data), events[0].t)
+            self._preface = ()
         lead = self.lead
         for ev in events:
             midi.send_at(midi_bytes(ev), ev.t)
@@ -309,7 +352,10 @@ class Engine:
                 log.add(ev, sent)
             if ev.type == "note_on":
                 self._fired.append(ev.neuron)
-                self.channels_used.add(ev.ch)
+                if ev.ch not in self.channels_used:
+                    self.channels_used.add(ev.ch)
+                    if sounding is not None and len(sounding) >= SOUNDING_CELLS:
+                        sounding[CHANNELS_USED + ev.ch - 1] = 1
             if sounding is not None and ev.type in _NOTES:
                 sounding[(ev.ch - 1) * 128 + ev.note] = 1 if ev.type == "note_on" else 0
         self._sent_count += len(events)
@@ -349,7 +395,9 @@ class Engine:
         snap = self.net.snapshot()
         return {
             "t": now,
+            "mono": self.clock.mono(),  # the monotonic reading at ``t``: maps logical time
             "epoch": self.clock.epoch,
+            "clock": self.clock.info(),  # its domain, ratio to monotonic, mapping error
             "beat": self.net.beat,
             "tempo": self.net.tempo,
             "running": self.net.running,

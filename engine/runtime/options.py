@@ -13,7 +13,12 @@ from dataclasses import dataclass
 
 from engine.protocol import Batch
 
-__all__ = ["EngineOptions", "EngineStart"]
+__all__ = ["EngineOptions", "EngineStart", "SOUNDING_CELLS", "CHANNELS_USED"]
+
+# The shared array in which an engine mirrors what sounds, for the supervisor to silence
+# after its death: a cell per (channel, note), then a flag per channel that played.
+CHANNELS_USED = 16 * 128
+SOUNDING_CELLS = CHANNELS_USED + 16
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from engine.errors import EngineDown
 from engine.faults import FaultLog
 from engine.protocol import Ack, Batch, Notice, Status
 from engine.runtime.child import engine_main
-from engine.runtime.options import EngineOptions, EngineStart
+from engine.runtime.options import CHANNELS_USED, SOUNDING_CELLS, EngineOptions, EngineStart
 
 __all__ = [
     "EngineOptions",
@@ -97,6 +97,9 @@ class EngineHandle:
         self._process: Any = None
         self._conn: Any = None
         self._sounding: Any = None
+        # A spare engine process, started and loaded, waiting for its EngineStart: a
+        # restart hands it the network instead of starting an interpreter.
+        self._spare: tuple[Any, Any, Any] | None = None  # (process, conn, sounding)
         self._reader: threading.Thread | None = None
         self._stopping = False
         self._next_id = 1
@@ -113,20 +116,50 @@ class EngineHandle:
     # --- life cycle ----------------------------------------------------------------------
 
     def start(self) -> None:
-        parent, child = self._ctx.Pipe()
-        self._sounding = self._ctx.Array("B", 16 * 128, lock=False)
-        self._process = self._ctx.Process(
-            target=engine_main,
-            name="livecode-engine",
-            args=(child, self.options, self.start_state(), self._sounding),
-            daemon=True,
-        )
-        self._process.start()
-        child.close()
-        self._conn = parent
+        spare, self._spare = self._spare, None
+        if spare is not None and spare[0].is_alive():
+            process, parent, sounding = spare
+            try:
+                parent.send(self.start_state())
+            except (OSError, EOFError, BrokenPipeError):
+                spare = None  # it died just now: start one the usual way
+        else:
+            spare = None
+        if spare is None:
+            process, parent, sounding = self._spawn(self.start_state())
+        self._process, self._conn, self._sounding = process, parent, sounding
         self.exited.clear()
         self._reader = threading.Thread(target=self._read, name="engine-reader", daemon=True)
         self._reader.start()
+
+    def _spawn(self, start: EngineStart | None) -> tuple[Any, Any, Any]:
+        """A new engine process (``start`` None: a spare); its process, pipe end, notes."""
+        parent, child = self._ctx.Pipe()
+        sounding = self._ctx.Array("B", SOUNDING_CELLS, lock=False)
+        process = self._ctx.Process(
+            target=engine_main,
+            name="livecode-engine",
+            args=(child, self.options, start, sounding),
+            daemon=True,
+        )
+        process.start()
+        child.close()
+        return process, parent, sounding
+
+    def _ready_spare(self) -> None:
+        """Have a spare waiting (once an engine runs, so the first start is not slowed)."""
+        if self.restart and not self._stopping and self._spare is None:
+            self._spare = self._spawn(None)
+
+    def _drop_spare(self) -> None:
+        spare, self._spare = self._spare, None
+        if spare is not None:
+            process, parent, _ = spare
+            parent.close()  # its recv() ends: it returns
+            process.join(1.0)
+            if process.is_alive():
+                process.kill()
+                process.join(1.0)
 
     def start_state(self) -> EngineStart:
         """What the next engine start is given besides the options."""
@@ -152,6 +185,7 @@ class EngineHandle:
         """Ask the engine to finish (silencing every note); kill and rescue if it won't."""
         with self._life:  # a restart in progress finishes first, then is stopped too
             self._stopping = True
+            self._drop_spare()
         if self._process is None:
             return
         try:
@@ -217,6 +251,8 @@ class EngineHandle:
             self._deliver(msg)
         self._process.join(1.0)
         if self._stopping or (self.options.seconds is not None and self._process.exitcode == 0):
+            with self._life:
+                self._drop_spare()  # the session is over: no engine will need it
             self.exited.set()
             return
         self._recover()
@@ -231,6 +267,9 @@ class EngineHandle:
                 self._cond.notify_all()
         elif isinstance(msg, Status):
             self.last_status = msg.data
+            if self._status_pid != self._process.pid:
+                with self._life:
+                    self._ready_spare()
             self._status_pid = self._process.pid  # this engine ran: its death is not "quick"
             if self._epoch is None:
                 self._epoch = msg.data["epoch"]  # a restart carries on this time
@@ -271,6 +310,8 @@ class EngineHandle:
             self._deliver(
                 Notice(f"engine stopped (exit code {code}){why}; notes silenced", "error")
             )
+            with self._life:
+                self._drop_spare()
             self.exited.set()
             return
         self.restarts += 1
@@ -303,10 +344,10 @@ class EngineHandle:
 
     def _silence_messages(self) -> tuple[tuple[int, int, int], ...]:
         """Note-offs for what a dead engine left sounding, then All Notes Off per channel."""
-        sounding = bytes(self._sounding) if self._sounding is not None else bytes(16 * 128)
+        sounding = bytes(self._sounding) if self._sounding is not None else bytes(SOUNDING_CELLS)
         out: list[tuple[int, int, int]] = []
-        channels = set()
-        for cell, on in enumerate(sounding):
+        channels = {ch for ch in range(16) if sounding[CHANNELS_USED + ch]}
+        for cell, on in enumerate(sounding[:CHANNELS_USED]):
             if on:
                 ch, note = divmod(cell, 128)
                 channels.add(ch)

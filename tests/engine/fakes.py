@@ -51,8 +51,9 @@ class FakeIn(MidiInPort):
 
     name = "fake"
 
-    def send(self, data: list[int] | bytes) -> None:
-        self.sink(self.index, data)
+    def send(self, data: list[int] | bytes, arrival: float | None = None) -> None:
+        """Deliver ``data``, arrived at monotonic ``arrival`` (None: now)."""
+        self.sink(self.index, data, time.perf_counter() if arrival is None else arrival)
 
 
 class FakeOscIn(OscIn):
@@ -65,8 +66,10 @@ class FakeOscIn(OscIn):
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
 
-    def push(self, data: bytes, sender: str = "127.0.0.1") -> None:
-        self._queue.append(Datagram(data, sender, time.perf_counter()))
+    def push(self, data: bytes, sender: str = "127.0.0.1", arrival: float | None = None) -> None:
+        """Deliver ``data``, arrived at monotonic ``arrival`` (None: now)."""
+        stamp = time.perf_counter() if arrival is None else arrival
+        self._queue.append(Datagram(data, sender, stamp))
         self._wake_w.send(b"!")
 
     def fileno(self) -> int:

@@ -175,8 +175,8 @@ def test_a_restarted_engine_brings_the_sound_back(rt_audio_jack_server, recorder
         assert wait_for(known, 10)
         first_pid = handle.pid
         os.kill(first_pid, signal.SIGKILL)
-        at = recorder.now_frame()
-        assert wait_for(lambda: silent_after(recorder, at, 0.5), 10)  # it died with it
+        # (that the sound dies with a killed engine is test_silent_within_half_a_second's:
+        # here the spare engine takes over within a few tenths and plays on at once)
         assert wait_for(lambda: handle.pid not in (None, first_pid), 10)
         # The new engine's audio is connected where the dead one's was: no patchbay needed.
         assert wait_for(lambda: sounding(recorder), 15)

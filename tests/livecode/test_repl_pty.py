@@ -139,15 +139,19 @@ def test_the_design_card_line_in_a_terminal(tmp_path):
     assert not any(sounding.values()), "notes left sounding after Ctrl-D"
 
 
-def _engine_pid(repl_pid: int) -> int:
-    """The engine process: the REPL's multiprocessing child that is not a helper."""
+def _engine_pid(repl_pid: int, events: Path) -> int:
+    """The engine process: the REPL's multiprocessing child that writes the events file
+    (the supervisor also keeps a spare engine waiting, which has opened nothing yet)."""
     for task in Path(f"/proc/{repl_pid}/task").iterdir():
         for pid in (task / "children").read_text().split():
             try:
                 cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-            except (FileNotFoundError, ProcessLookupError):
+                if b"spawn_main" not in cmdline or b"resource_tracker" in cmdline:
+                    continue
+                fds = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+            except (FileNotFoundError, ProcessLookupError, OSError):
                 continue  # it ended while we looked
-            if b"spawn_main" in cmdline and b"resource_tracker" not in cmdline:
+            if str(events) in fds:
                 return int(pid)
     raise AssertionError("no engine process found")
 
@@ -168,7 +172,7 @@ def test_sigkill_to_the_engine_during_a_session(tmp_path):
         pty.line("n1 = neuron(60, rate=8, dur=0.05); n2 = neuron(62, rate=0, dur=0.05)")
         pty.line("n1 >> n2 @ 1.0")  # n2 only ever fires when n1's pulse arrives
         pty.wait_events("both playing", lambda evs: len(_ons(evs, "n2")) >= 4)
-        engine = _engine_pid(pty.child.pid)
+        engine = _engine_pid(pty.child.pid, pty.events)
         os.kill(engine, signal.SIGKILL)
         while not _dead(engine):
             time.sleep(0.01)
@@ -179,7 +183,7 @@ def test_sigkill_to_the_engine_during_a_session(tmp_path):
             "events from the new engine", lambda evs: len(_ons(evs[before:], "n1")) >= 8 and evs
         )
         old, new = after[:before], after[before:]
-        assert _engine_pid(pty.child.pid) != engine
+        assert _engine_pid(pty.child.pid, pty.events) != engine
         # the same neurons, and the connection still drives n2 at n1's instants
         assert {e["neuron"] for e in new} == {"n1", "n2"}
         assert {e["t"] for e in _ons(new, "n2")} <= {e["t"] for e in _ons(new, "n1")}
