@@ -103,9 +103,14 @@ def engine_main(
         net.restore(start.restore, t=clock.now())
         channels = tuple(net.state.channel_ops())
         if channels:  # the port (and a synth on it) is new: tell it programs, volumes, pans
+            from engine.model.events import midi_bytes
             from engine.protocol import Batch
 
-            engine.apply(Batch(channels, source="restore"))
+            # Again with the first notes, as the silence is (Engine.preface): what a
+            # restarted engine writes on JACK before the dead client is gone may be lost.
+            setup = [midi_bytes(ev) for op in channels for ev in op.events(0.0, 0.0)]
+            engine.preface((*start.silence, *setup))
+            engine.apply(Batch(channels, source="restore"))  # and in the event log
     midi_in = _serve_midi(engine, options, start, in_ports, conn)
     tempo = _serve_tempo(engine, options, start, conn)
     recording = _serve_record(engine, start, conn)

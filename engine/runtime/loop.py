@@ -114,10 +114,11 @@ class Engine:
         self._preface: tuple[tuple[int, ...], ...] = ()  # sent again with the first notes
 
     def preface(self, messages: Iterable[Iterable[int]]) -> None:
-        """Send ``messages`` (a dead engine's silence) again just before the first events
-        this engine plays, at their time: on JACK a dead client stalls the graph until
-        the server removes it, and what was written meanwhile is lost; the cycle that
-        carries the first new note carries these too."""
+        """Send ``messages`` (a dead engine's silence, the channels' programs, volumes and
+        pans) again just before the first note this engine plays, at its time: on JACK a
+        dead client stalls the graph until the server removes it, and what was written
+        meanwhile is lost (a restart's first program changes were, 5 times in 6); the
+        cycle that carries the first new note carries these too."""
         self._preface = tuple(tuple(m) for m in messages)
 
     def add_input(self, readable: Any, handler: Callable[[], None]) -> None:
@@ -337,9 +338,11 @@ class Engine:
             return
         midi, log, sounding, clock = self.midi, self.event_log, self.sounding, self.clock
         if self._preface:
-            for data in self._preface:
-                midi.send_at(list(data), events[0].t)
-            self._preface = ()
+            first = next((ev for ev in events if ev.type == "note_on"), None)
+            if first is not None:  # with the first note: what comes before may be lost
+                for data in self._preface:
+                    midi.send_at(list(data), first.t)
+                self._preface = ()
         lead = self.lead
         for ev in events:
             midi.send_at(midi_bytes(ev), ev.t)
