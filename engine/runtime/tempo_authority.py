@@ -11,9 +11,10 @@ the authority
 - steers the network onto the line (``Network.align``): the network's beat is the
   line's beat plus an offset ``D``, a whole number of quanta chosen when the authority
   takes over and on ``start()``: the largest such offset that does not move the network
-  forward by more than ``CATCH_UP`` beats, so taking over *holds* the network (at most
-  one quantum) until its place in the bar comes round in the session: phase is kept,
-  nothing is skipped. When the source's own beat jumps (sessions merging, a peer's
+  forward by more than ``CATCH_UP`` beats, and not past anything already due (a note
+  there could only sound late), so taking over *holds* the network (at most one quantum)
+  until its place in the bar comes round in the session: phase is kept, nothing is
+  skipped, and the first note after the hold is on its beat. When the source's own beat jumps (sessions merging, a peer's
   re-start) the network keeps the nearest bar offset and *glides*: it runs a little
   faster or slower (at most 25 %) until it is on the line again, never skipping or
   doubling a note. Otherwise it follows the line exactly;
@@ -50,6 +51,7 @@ __all__ = [
 POLL = 0.01  # seconds between looks at the source (a Link query costs ~5 µs)
 CATCH_UP = 1 / 8  # beats: come in this late rather than wait a whole quantum
 MAX_STEP = 1 / 8  # beats: a source's beat that moved this far from its course jumped
+EPS_BEATS = 1e-9  # beats: an event this close to the line's place is due on it
 SNAP = 0.002  # beats: an error this small is corrected at once (1 ms at 120 BPM)
 GLIDE_BEATS = 2.0  # a larger one fades over this many beats (at least 4x the error)
 TEMPO_STEP = {"link": 1e-3, "clock_in": 0.05}  # BPM: a smaller change is not a new tempo
@@ -208,6 +210,10 @@ class TempoAuthority:
             # taking over, or start(): hold until the network's place in the bar comes round
             q = self._quantum()
             self.offset = q * math.floor((net.beat - here + CATCH_UP) / q)
+            if net.beat_at(net.next_time()) <= here + self.offset + EPS_BEATS:
+                # coming in late would pass a note (or any event) already due on the line:
+                # it could only sound late, so wait for the place to come round again
+                self.offset -= q
             self.rephases += 1
             self.holding, self.gliding = True, False
         self.error = error = net.beat - (here + self.offset)
