@@ -112,6 +112,7 @@ class TempoAuthority:
         self.gliding = False  # the network glides onto the line after a jump of it
         self.jumps: deque[float] = deque(maxlen=8)  # the last jumps of the line, in beats
         self.tempo_at: float | None = None  # logical time of the last tempo taken from the source
+        self.on_line_at: float | None = None  # logical time the last hold or glide ended
 
     def attach(self, engine: EngineHooks) -> None:
         self.engine = engine
@@ -224,8 +225,11 @@ class TempoAuthority:
             return
         # on the line: follow it exactly (a clock that steps moves the notes with it, as it
         # moves the frames they are written at); while holding, wait for it
+        was_off = self.holding or self.gliding
         self.holding = self.holding and error > SNAP
         self.gliding = False
+        if was_off and not self.holding:
+            self.on_line_at = t  # the first instant the network plays on the line
         net.align(here + self.offset, line.spb)
 
     def _quantum(self) -> float:
@@ -242,6 +246,7 @@ class TempoAuthority:
             "tempo_changes": self.tempo_changes,
             "error_beats": self.error,
             "tempo_at": self.tempo_at,
+            "on_line_at": None if self.holding or self.gliding else self.on_line_at,
             "jumps": list(self.jumps),
         }
         if self.source is not None:

@@ -129,7 +129,9 @@ def pair(args: argparse.Namespace) -> dict:
         )
         out["joined"] = joined and _locked(a, b)
         out["tempo_joined"] = a.status().get("tempo")
-        out["join_frame"] = _frame(a, a.status()["t"])
+        # the join: the later of the two instants an engine came onto the session's line
+        # (a status's own time is the clock's, the port's latency behind the network's)
+        out["join_frame"] = max(_frame(p, p.sync()["on_line_at"]) for p in (a, b))
         time.sleep(args.steady)
         # one engine's performer changes the tempo: the other follows
         ack = b.handle.request(P.Batch((P.Tempo(140.0),)), timeout=5)
@@ -141,7 +143,7 @@ def pair(args: argparse.Namespace) -> dict:
         out["follow_frame"] = _frame(a, at) if at is not None else None
         out["follow_perf"] = a.status()["epoch"] + at if at is not None else None
         out["epochs"] = [a.status()["epoch"], b.status()["epoch"]]
-        time.sleep(3.0)
+        _beats(AFTER_CHANGE, a, b)
         out["end_frame"] = _frame(a, a.status()["t"])
         out["sync_a"], out["sync_b"] = a.sync(), b.sync()
     finally:
@@ -194,11 +196,22 @@ def plain(args: argparse.Namespace) -> dict:
     return out
 
 
+AFTER_CHANGE = 8  # beats both engines play after the change before the run ends
+
+
+def _beats(n: float, *peers: Peer) -> bool:
+    """Wait until every engine's network has played ``n`` more beats."""
+    since = [p.status()["beat"] for p in peers]
+    return _wait(
+        lambda: all(p.status()["beat"] >= b + n for p, b in zip(peers, since, strict=True)), 30
+    )
+
+
 def _locked(*peers: Peer) -> bool:
     """Wait for the sessions to merge (Link measures for up to ~0.6 s), then for every
     engine to come out of its hold onto the session's bar (at most one quantum)."""
     time.sleep(1.0)
-    return _wait(lambda: all(abs(p.sync().get("error_beats", 1.0)) < 1e-3 for p in peers), 10)
+    return _wait(lambda: all(p.sync().get("on_line_at") is not None for p in peers), 10)
 
 
 def _frame(peer: Peer, t: float) -> int:

@@ -107,6 +107,9 @@ def test_joining_holds_the_network_until_its_place_in_the_bar_comes_round():
         0, abs=1e-6
     )
     assert after[0] - joined <= 4 * 0.5 + 1e-9 and rig.net.beat > before
+    # the status says when the hold ended: the first note after it is on the line
+    on_line = rig.authority.status()["on_line_at"]
+    assert on_line is not None and joined < on_line <= after[0]
 
 
 def test_coming_in_a_little_late_never_passes_a_note_due_on_the_line():
