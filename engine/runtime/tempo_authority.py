@@ -229,7 +229,8 @@ class TempoAuthority:
         self.holding = self.holding and error > SNAP
         self.gliding = False
         if was_off and not self.holding:
-            self.on_line_at = t  # the first instant the network plays on the line
+            # the instant the line met the network's beat (an error is at most SNAP)
+            self.on_line_at = t + error * line.spb
         net.align(here + self.offset, line.spb)
 
     def _quantum(self) -> float:

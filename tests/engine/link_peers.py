@@ -104,6 +104,8 @@ def main() -> None:
     )
     args = ap.parse_args()
     out = plain(args) if args.plain else pair(args)
+    if args.events and not args.plain:
+        out["agreement_ms"] = agreement(args.events, out)
     text = json.dumps(out)
     if args.json_out:
         with open(args.json_out, "w") as f:
@@ -132,6 +134,7 @@ def pair(args: argparse.Namespace) -> dict:
         # the join: the later of the two instants an engine came onto the session's line
         # (a status's own time is the clock's, the port's latency behind the network's)
         out["join_frame"] = max(_frame(p, p.sync()["on_line_at"]) for p in (a, b))
+        out["join_perf"] = max(p.status()["epoch"] + p.sync()["on_line_at"] for p in (a, b))
         time.sleep(args.steady)
         # one engine's performer changes the tempo: the other follows
         ack = b.handle.request(P.Batch((P.Tempo(140.0),)), timeout=5)
@@ -150,6 +153,34 @@ def pair(args: argparse.Namespace) -> dict:
         a.handle.stop()
         b.handle.stop()
     return out
+
+
+def agreement(folder: str, out: dict) -> dict:
+    """From the two event logs: for each note from the join to the change, the distance to
+    the other engine's nearest, as ``perf_counter`` readings (epoch + logical time); ms."""
+    ons = []
+    for name, epoch in zip("ab", out["epochs"], strict=True):
+        with open(f"{folder}/{name}.jsonl") as f:
+            events = [json.loads(line) for line in f]
+        ons.append([epoch + e["t"] for e in events if e["type"] == "note_on"])
+    lo, hi = out["join_perf"], out["change_perf"]
+    d = sorted(
+        min(abs(x - y) for y in other) * 1e3
+        for mine, other in ((ons[0], ons[1]), (ons[1], ons[0]))
+        for x in mine
+        if lo <= x <= hi
+    )
+    if not d:
+        return {"notes": 0}
+    return {
+        "notes": len(d),
+        "p50": d[len(d) // 2],
+        "p99": d[int(0.99 * (len(d) - 1))],
+        "max": d[-1],
+        "follow_ms": (out["follow_perf"] - out["change_perf"]) * 1e3
+        if out.get("follow_perf")
+        else None,
+    }
 
 
 def plain(args: argparse.Namespace) -> dict:
