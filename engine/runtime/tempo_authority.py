@@ -11,9 +11,10 @@ the authority
 - steers the network onto the line (``Network.align``): the network's beat is the
   line's beat plus an offset ``D``, a whole number of quanta chosen when the authority
   takes over and on ``start()``: the largest such offset that does not move the network
-  forward by more than ``CATCH_UP`` beats, so taking over *holds* the network (at most
-  one quantum) until its place in the bar comes round in the session: phase is kept,
-  nothing is skipped. When the source's own beat jumps (sessions merging, a peer's
+  forward by more than ``CATCH_UP`` beats, and not past anything already due (a note
+  there could only sound late), so taking over *holds* the network (at most one quantum)
+  until its place in the bar comes round in the session: phase is kept, nothing is
+  skipped, and the first note after the hold is on its beat. When the source's own beat jumps (sessions merging, a peer's
   re-start) the network keeps the nearest bar offset and *glides*: it runs a little
   faster or slower (at most 25 %) until it is on the line again, never skipping or
   doubling a note. Otherwise it follows the line exactly;
@@ -50,6 +51,7 @@ __all__ = [
 POLL = 0.01  # seconds between looks at the source (a Link query costs ~5 µs)
 CATCH_UP = 1 / 8  # beats: come in this late rather than wait a whole quantum
 MAX_STEP = 1 / 8  # beats: a source's beat that moved this far from its course jumped
+EPS_BEATS = 1e-9  # beats: an event this close to the line's place is due on it
 SNAP = 0.002  # beats: an error this small is corrected at once (1 ms at 120 BPM)
 GLIDE_BEATS = 2.0  # a larger one fades over this many beats (at least 4x the error)
 TEMPO_STEP = {"link": 1e-3, "clock_in": 0.05}  # BPM: a smaller change is not a new tempo
@@ -110,6 +112,7 @@ class TempoAuthority:
         self.gliding = False  # the network glides onto the line after a jump of it
         self.jumps: deque[float] = deque(maxlen=8)  # the last jumps of the line, in beats
         self.tempo_at: float | None = None  # logical time of the last tempo taken from the source
+        self.on_line_at: float | None = None  # logical time the last hold or glide ended
 
     def attach(self, engine: EngineHooks) -> None:
         self.engine = engine
@@ -208,6 +211,10 @@ class TempoAuthority:
             # taking over, or start(): hold until the network's place in the bar comes round
             q = self._quantum()
             self.offset = q * math.floor((net.beat - here + CATCH_UP) / q)
+            if net.beat_at(net.next_time()) <= here + self.offset + EPS_BEATS:
+                # coming in late would pass a note (or any event) already due on the line:
+                # it could only sound late, so wait for the place to come round again
+                self.offset -= q
             self.rephases += 1
             self.holding, self.gliding = True, False
         self.error = error = net.beat - (here + self.offset)
@@ -218,8 +225,12 @@ class TempoAuthority:
             return
         # on the line: follow it exactly (a clock that steps moves the notes with it, as it
         # moves the frames they are written at); while holding, wait for it
+        was_off = self.holding or self.gliding
         self.holding = self.holding and error > SNAP
         self.gliding = False
+        if was_off and not self.holding:
+            # the instant the line met the network's beat (an error is at most SNAP)
+            self.on_line_at = t + error * line.spb
         net.align(here + self.offset, line.spb)
 
     def _quantum(self) -> float:
@@ -236,6 +247,7 @@ class TempoAuthority:
             "tempo_changes": self.tempo_changes,
             "error_beats": self.error,
             "tempo_at": self.tempo_at,
+            "on_line_at": None if self.holding or self.gliding else self.on_line_at,
             "jumps": list(self.jumps),
         }
         if self.source is not None:

@@ -104,6 +104,8 @@ def main() -> None:
     )
     args = ap.parse_args()
     out = plain(args) if args.plain else pair(args)
+    if args.events and not args.plain:
+        out["agreement_ms"] = agreement(args.events, out)
     text = json.dumps(out)
     if args.json_out:
         with open(args.json_out, "w") as f:
@@ -129,7 +131,10 @@ def pair(args: argparse.Namespace) -> dict:
         )
         out["joined"] = joined and _locked(a, b)
         out["tempo_joined"] = a.status().get("tempo")
-        out["join_frame"] = _frame(a, a.status()["t"])
+        # the join: the later of the two instants an engine came onto the session's line
+        # (a status's own time is the clock's, the port's latency behind the network's)
+        out["join_frame"] = max(_frame(p, p.sync()["on_line_at"]) for p in (a, b))
+        out["join_perf"] = max(p.status()["epoch"] + p.sync()["on_line_at"] for p in (a, b))
         time.sleep(args.steady)
         # one engine's performer changes the tempo: the other follows
         ack = b.handle.request(P.Batch((P.Tempo(140.0),)), timeout=5)
@@ -141,13 +146,41 @@ def pair(args: argparse.Namespace) -> dict:
         out["follow_frame"] = _frame(a, at) if at is not None else None
         out["follow_perf"] = a.status()["epoch"] + at if at is not None else None
         out["epochs"] = [a.status()["epoch"], b.status()["epoch"]]
-        time.sleep(3.0)
+        _beats(AFTER_CHANGE, a, b)
         out["end_frame"] = _frame(a, a.status()["t"])
         out["sync_a"], out["sync_b"] = a.sync(), b.sync()
     finally:
         a.handle.stop()
         b.handle.stop()
     return out
+
+
+def agreement(folder: str, out: dict) -> dict:
+    """From the two event logs: for each note from the join to the change, the distance to
+    the other engine's nearest, as ``perf_counter`` readings (epoch + logical time); ms."""
+    ons = []
+    for name, epoch in zip("ab", out["epochs"], strict=True):
+        with open(f"{folder}/{name}.jsonl") as f:
+            events = [json.loads(line) for line in f]
+        ons.append([epoch + e["t"] for e in events if e["type"] == "note_on"])
+    lo, hi = out["join_perf"], out["change_perf"]
+    d = sorted(
+        min(abs(x - y) for y in other) * 1e3
+        for mine, other in ((ons[0], ons[1]), (ons[1], ons[0]))
+        for x in mine
+        if lo <= x <= hi
+    )
+    if not d:
+        return {"notes": 0}
+    return {
+        "notes": len(d),
+        "p50": d[len(d) // 2],
+        "p99": d[int(0.99 * (len(d) - 1))],
+        "max": d[-1],
+        "follow_ms": (out["follow_perf"] - out["change_perf"]) * 1e3
+        if out.get("follow_perf")
+        else None,
+    }
 
 
 def plain(args: argparse.Namespace) -> dict:
@@ -194,11 +227,22 @@ def plain(args: argparse.Namespace) -> dict:
     return out
 
 
+AFTER_CHANGE = 8  # beats both engines play after the change before the run ends
+
+
+def _beats(n: float, *peers: Peer) -> bool:
+    """Wait until every engine's network has played ``n`` more beats."""
+    since = [p.status()["beat"] for p in peers]
+    return _wait(
+        lambda: all(p.status()["beat"] >= b + n for p, b in zip(peers, since, strict=True)), 30
+    )
+
+
 def _locked(*peers: Peer) -> bool:
     """Wait for the sessions to merge (Link measures for up to ~0.6 s), then for every
     engine to come out of its hold onto the session's bar (at most one quantum)."""
     time.sleep(1.0)
-    return _wait(lambda: all(abs(p.sync().get("error_beats", 1.0)) < 1e-3 for p in peers), 10)
+    return _wait(lambda: all(p.sync().get("on_line_at") is not None for p in peers), 10)
 
 
 def _frame(peer: Peer, t: float) -> int:

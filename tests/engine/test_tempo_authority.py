@@ -3,6 +3,7 @@ joining keeps the network on the session's grid, tempo goes both ways, start/sto
 
 from __future__ import annotations
 
+import math
 import multiprocessing as mp
 
 import pytest
@@ -47,6 +48,7 @@ class Rig:
         self.engine = Engine(child, self.out, self.net, SessionClock(self.session))
         self.engine.add_tap(self._tap)
         self.clock_in: ClockInSource | None = None
+        self.before = 0.0
         self.authority = TempoAuthority(self._open, lambda msg: None)
         self.authority.attach(self.engine)
 
@@ -67,6 +69,7 @@ class Rig:
 
     def run_until(self, t: float, each=None) -> None:
         while self.session.now < t - 1e-12:
+            self.before = self.session.now  # what the engine has played up to
             self.session.now = min(t, self.session.now + STEP)
             if each is not None:
                 each(self.session.now)
@@ -104,6 +107,28 @@ def test_joining_holds_the_network_until_its_place_in_the_bar_comes_round():
         0, abs=1e-6
     )
     assert after[0] - joined <= 4 * 0.5 + 1e-9 and rig.net.beat > before
+    # the status says when the hold ended: the first note after it is on the line
+    on_line = rig.authority.status()["on_line_at"]
+    assert on_line is not None and joined < on_line <= after[0]
+
+
+def test_coming_in_a_little_late_never_passes_a_note_due_on_the_line():
+    # The network is 0.08 beat behind its place in the session's bar, and its note is due
+    # in between: coming in at once could play that note only late (or not on its beat).
+    rig = Rig()
+    rig.apply(P.DefineNeuron("beat", {"rate": 1.0, "phase": 0.0}))
+    rig.run_until(1.476)  # network beat 2.952, the note due on beat 3
+    rig.session.beat0 = 3.79 - 0.002  # the session's line is at the network's 3.03 (mod 4)
+    late: list[float] = []  # events due before the time the engine had played up to
+    rig.engine.add_tap(lambda ev: late.extend(e.t for e in ev if e.t < rig.before - 1e-9))
+    joined, first = rig.session.now, math.floor(rig.net.beat) + 1
+    rig.apply(P.Link(True, 4.0))
+    rig.run_until(8.0)
+    assert not late, "an event was due before the engine got to it: it could only sound late"
+    after = rig.ons("beat", joined)
+    # every beat of the network sounds once, from the one it was due on, on the session's grid
+    assert after and off_grid(rig, after) < 1e-5
+    assert len(after) == math.floor(rig.net.beat) - first + 1
 
 
 def test_a_peers_tempo_change_reaches_the_notes_and_tempo_goes_out_to_the_session():
