@@ -9,8 +9,10 @@ drift through a small exponential filter; a step over ``STEP`` seconds (a suspen
 machine, a changed clock) is taken at once. Re-anchored on every read, drift never
 accumulates.
 
-Issue 13's clock-domain mapping can take this class's place: ``to_device``/``to_logical``
-are the two conversions the tempo authority uses.
+Not :class:`engine.runtime.clocks.ClockMap`: that one is given a pair of readings by
+a callback (a JACK cycle) and extrapolates at the measured ratio; Link's clock is read on
+demand, so this one takes its own bracketed readings and filters their offset. Both are
+kept as the conversions of the two clocks they serve (``to_device``/``to_logical`` here).
 """
 
 from __future__ import annotations
