@@ -110,24 +110,18 @@ class ClockMap:
 
     def to_a(self, b: float) -> float:
         """Clock ``a``'s reading when clock ``b`` reads ``b`` (the inverse of :meth:`to_b`)."""
-        anchors = self._anchors
-        n = len(anchors)
-        if n == 0:
+        found = self._latest(1, b)
+        if found is None:
             return b
-        found = None
-        for k in range(1, n + 1):
-            try:
-                x = anchors[-k]
-            except IndexError:
-                break
-            found = x
-            if x.b <= b:
-                break
-        assert found is not None
         return found.a + (b - found.b) / self.ratio()
 
     def _before(self, a: float) -> Anchor | None:
         """The latest anchor at or before ``a`` (the earliest if all are later)."""
+        return self._latest(0, a)
+
+    def _latest(self, field: int, reading: float) -> Anchor | None:
+        """The latest anchor whose clock ``field`` (0: a, 1: b) read at most ``reading``
+        (the earliest if all read more; None without anchors)."""
         anchors = self._anchors
         found = None
         # From the newest back: readings are mostly recent. An append by the callback
@@ -138,7 +132,7 @@ class ClockMap:
             except IndexError:
                 break
             found = x
-            if x.a <= a:
+            if x[field] <= reading:
                 break
         return found
 
