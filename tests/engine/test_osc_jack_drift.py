@@ -19,10 +19,11 @@ import time
 
 import pytest
 
+from engine.io.osc_udp import UdpIn
 from engine.protocol import Batch, DefineNeuron, Status
 from engine.runtime.process import EngineHandle, EngineOptions
 from tests.conftest import JackServer, MidiReceiver, _need_jack
-from tests.engine.osc_rig import Listener, free_port, message
+from tests.engine.osc_rig import free_port, message
 from tests.engine.test_realtime import wait_for
 
 SOAK = os.environ.get("LIVECODE_SOAK") == "1"
@@ -47,7 +48,9 @@ def drifting_jack(monkeypatch):
 
 def test_presses_come_back_as_fired_within_10_ms_on_a_drifting_jack_clock(drifting_jack):
     receiver = MidiReceiver(drifting_jack)
-    listener = Listener()
+    # the feedback's arrival is the kernel's stamp (as the engine stamps presses): this
+    # test process, at normal priority beside busy loops, may wake late to read it
+    listener = UdpIn("127.0.0.1", 0)
     port = free_port()
     statuses: list[dict] = []
     handle = EngineHandle(
@@ -77,13 +80,11 @@ def test_presses_come_back_as_fired_within_10_ms_on_a_drifting_jack_clock(drifti
         press = message("/neuron/pad/fire")
         end = time.monotonic() + SECONDS
         while time.monotonic() < end:
-            listener.got.clear()
             sent = time.perf_counter()
             sock.sendto(press, ("127.0.0.1", port))
-            assert listener.collect(
-                lambda got: any(a == "/fired" and p[0] == "pad" for a, p in got), 5
-            ), "no /fired for a press"
-            delays.append(time.perf_counter() - sent)
+            arrival = _fired(listener, "pad", 5.0)
+            assert arrival is not None, "no /fired for a press"
+            delays.append(arrival - sent)
             time.sleep(max(0.0, EVERY - (time.perf_counter() - sent)))
         assert wait_for(lambda: bool(statuses), 2)
     finally:
@@ -99,3 +100,19 @@ def test_presses_come_back_as_fired_within_10_ms_on_a_drifting_jack_clock(drifti
     )
     assert max(delays) <= 0.010, [round(d * 1e3, 2) for d in delays]
     assert statuses[-1]["osc"]["latency_n"] == len(delays)  # every press counted
+
+
+def _fired(listener: UdpIn, name: str, timeout: float) -> float | None:
+    """The kernel's arrival stamp (a perf_counter reading) of the next ``/fired name``."""
+    import select
+
+    from pythonosc.osc_message import OscMessage
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        select.select([listener], [], [], 0.05)
+        while (dgram := listener.receive()) is not None:
+            m = OscMessage(dgram.data)
+            if m.address == "/fired" and m.params and m.params[0] == name:
+                return dgram.arrival
+    return None
