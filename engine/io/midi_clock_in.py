@@ -21,7 +21,6 @@ the :class:`engine.runtime.tempo_authority.TempoSource` for MIDI clock in.
 from __future__ import annotations
 
 import math
-import socket
 from collections import deque
 from collections.abc import Callable
 
@@ -29,6 +28,7 @@ from engine.io.midi_base import MidiInPort, MidiUnavailable
 from engine.protocol import ClockIn
 from engine.runtime.hooks import EngineHooks
 from engine.runtime.tempo_authority import Line
+from engine.runtime.wake import Wake
 
 __all__ = ["ClockFollower", "ClockInSource", "WINDOW", "GAP"]
 
@@ -122,26 +122,17 @@ class ClockInSource:
         self.follower = ClockFollower()
         self.follow_now = follow_now
         self._queue: deque[tuple[bytes, float]] = deque(maxlen=4096)
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        self._wake_w.setblocking(False)
-        engine.add_input(self._wake_r, self._drain)
+        self._wake = Wake()
+        engine.add_input(self._wake, self._drain)
 
     def push(self, data: bytes, t: float) -> None:
         """The port's thread: queue one message with its logical arrival time."""
         self._queue.append((data, t))
         if data and data[0] != TICK:  # transport: handle it now, not at the next poll
-            try:
-                self._wake_w.send(b"!")
-            except OSError:
-                pass  # full: the loop is awake already
+            self._wake.ring()
 
     def _drain(self) -> None:
-        try:
-            while self._wake_r.recv(4096):
-                pass
-        except (BlockingIOError, InterruptedError, OSError):
-            pass
+        self._wake.clear()
         self._feed()
         self.follow_now(self.engine.clock.now() + self.engine.lead)
 
@@ -183,9 +174,8 @@ class ClockInSource:
             if self.port is not None:
                 self.port.close()
         finally:
-            self.engine.remove_input(self._wake_r)
-            self._wake_r.close()
-            self._wake_w.close()
+            self.engine.remove_input(self._wake)
+            self._wake.close()
 
 
 def open_clock_port(

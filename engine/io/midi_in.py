@@ -5,7 +5,7 @@ The ports are backends on :class:`engine.io.midi_base.MidiInPort` (rtmidi's in
 port lives in ``tests/engine/fakes.py``.
 
 A port's callback runs on the port's own thread (rtmidi's). It only appends
-``(port, bytes, arrival)`` to a queue (``arrival``: a monotonic reading) and wakes the engine's loop through a socket pair;
+``(port, bytes, arrival)`` to a queue (``arrival``: a monotonic reading) and wakes the engine's loop (engine.runtime.wake);
 the loop then calls :meth:`MidiInput.drain`, which parses (:class:`MidiParser`), routes
 (:class:`MidiRouter`) and applies on the loop's thread, the only one touching the model.
 A note-on is applied at once, as its own batch (an input neuron fires at the moment it is
@@ -18,7 +18,6 @@ message ends counted (see :meth:`MidiInput.status`).
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections import deque
@@ -31,6 +30,7 @@ from engine.io.midi_routes import MidiParser, MidiRouter
 from engine.io.rtmidi_ports import RTMIDI_APIS, RtMidiIn
 from engine.runtime.drops import DropLog, Latencies
 from engine.runtime.hooks import EngineHooks
+from engine.runtime.wake import Wake
 
 __all__ = [
     "MidiInPort",
@@ -116,9 +116,7 @@ class MidiInput:
         self.router: MidiRouter | None = None
         self._parsers = [MidiParser() for _ in ports]
         self._queue: deque[tuple[int, Any, float]] = deque()
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        self._wake_w.setblocking(False)
+        self._wake = Wake()
         self._armed = False
         self._lock = threading.Lock()
         self.received = 0  # messages parsed out of what the ports delivered
@@ -144,27 +142,20 @@ class MidiInput:
         self._queue.append((index, data, arrival))
         if not self._armed:
             self._armed = True
-            try:
-                self._wake_w.send(b"!")
-            except OSError:
-                pass  # the socket is full: the loop is already awake
+            self._wake.ring()
 
     # --- the engine's loop -----------------------------------------------------------------
 
     def attach(self, engine: EngineHooks) -> None:
         self.engine = engine
         self.router = MidiRouter(engine.net)
-        engine.add_input(self._wake_r, self.drain)
+        engine.add_input(self._wake, self.drain)
         engine.add_status("midi_in", self.status)
         engine.quiet_sources.add("midi")  # no ack per message to the parent
 
     def drain(self) -> None:
         """Handle queued messages (at most ``DRAIN_SECONDS`` of work), then wait for more."""
-        try:
-            while self._wake_r.recv(4096):
-                pass
-        except (BlockingIOError, InterruptedError, OSError):
-            pass
+        self._wake.clear()
         self._armed = False  # from here a push wakes the loop again
         queue, parsers, router = self._queue, self._parsers, self.router
         assert router is not None, "attach() first"
@@ -205,10 +196,7 @@ class MidiInput:
         self._flush(pending)
         if queue and not self._armed:  # work left: come back after what is due has played
             self._armed = True
-            try:
-                self._wake_w.send(b"!")
-            except OSError:
-                pass
+            self._wake.ring()
         self.drops.flush()
 
     def _flush(self, pending: dict) -> None:
@@ -265,5 +253,4 @@ class MidiInput:
     def close(self) -> None:
         for port in self.ports:
             port.close()
-        self._wake_r.close()
-        self._wake_w.close()
+        self._wake.close()
