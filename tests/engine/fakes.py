@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from collections import deque
 
@@ -15,6 +14,7 @@ from engine.io.audio_base import AudioOut
 from engine.io.link import LinkPeer, SessionView
 from engine.io.midi_base import MidiInPort, MidiOut
 from engine.io.osc_base import Datagram, OscIn, OscOut
+from engine.runtime.wake import Wake
 
 __all__ = [
     "RecordingOut",
@@ -63,31 +63,25 @@ class FakeOscIn(OscIn):
 
     def __init__(self) -> None:
         self._queue: deque[Datagram] = deque()
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
+        self._wake = Wake()
 
     def push(self, data: bytes, sender: str = "127.0.0.1", arrival: float | None = None) -> None:
         """Deliver ``data``, arrived at monotonic ``arrival`` (None: now)."""
         stamp = time.perf_counter() if arrival is None else arrival
         self._queue.append(Datagram(data, sender, stamp))
-        self._wake_w.send(b"!")
+        self._wake.ring()
 
     def fileno(self) -> int:
-        return self._wake_r.fileno()
+        return self._wake.fileno()
 
     def receive(self) -> Datagram | None:
         if not self._queue:
-            try:
-                while self._wake_r.recv(4096):
-                    pass
-            except BlockingIOError:
-                pass
+            self._wake.clear()
             return None
         return self._queue.popleft()
 
     def close(self) -> None:
-        self._wake_r.close()
-        self._wake_w.close()
+        self._wake.close()
 
 
 class RecordingOscOut(OscOut):
