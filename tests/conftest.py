@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -186,9 +188,37 @@ def _serve(monkeypatch, **kwargs):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("JACK_DEFAULT_SERVER", server.name)
     monkeypatch.setenv("JACK_NO_START_SERVER", "1")
     try:
-        yield server
+        with realtime_here(server.realtime, server.period / server.rate):
+            yield server
     finally:
         server.stop()
+
+
+@contextlib.contextmanager
+def realtime_here(on: bool, period: float):  # type: ignore[no-untyped-def]
+    """This test process, for one test on a realtime JACK server, as an engine runs: the
+    main thread (and the threads it starts) SCHED_FIFO 10, below every JACK callback, and
+    the GIL handed over within a quarter period. The test's own JACK clients (a clock
+    sender, a receiver) need this process's GIL each cycle; held by a normal thread that
+    two busy loops preempt, or for Python's default 5 ms, they ran cycles late, and a late
+    JACK 2 client reads the next cycle's frame and loses the buffer of the one it missed."""
+    interval = sys.getswitchinterval()
+    before = (os.sched_getscheduler(0), os.sched_getparam(0)) if on else None
+    try:
+        if on:
+            sys.setswitchinterval(min(interval, period / 4))
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        pass  # not allowed here: the test runs at normal priority
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(interval)
+        if before is not None:
+            try:
+                os.sched_setscheduler(0, *before)  # type: ignore[attr-defined]
+            except (AttributeError, OSError):
+                pass
 
 
 @pytest.fixture

@@ -175,9 +175,11 @@ class JackOut(MidiOut):
 
 def _raise_priority() -> None:
     """Put the calling thread (JACK's, which a non-realtime server leaves at normal
-    priority) above the engine loop, where the OS allows; carry on quietly where not."""
+    priority) above the engine loop, where the OS allows; carry on quietly where not. A
+    realtime server's thread is realtime already, above this: it is left as it is."""
     try:
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(30))  # type: ignore[attr-defined]
+        if os.sched_getscheduler(0) == os.SCHED_OTHER:  # type: ignore[attr-defined]
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(30))  # type: ignore[attr-defined]
     except (AttributeError, OSError):
         pass  # not allowed: a late cycle then repeats the port's previous buffer
 

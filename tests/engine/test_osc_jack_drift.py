@@ -22,7 +22,7 @@ import pytest
 from engine.io.osc_udp import UdpIn
 from engine.protocol import Batch, DefineNeuron, Status
 from engine.runtime.process import EngineHandle, EngineOptions
-from tests.conftest import JackServer, MidiReceiver, _need_jack
+from tests.conftest import MidiReceiver
 from tests.engine.osc_rig import free_port, message
 from tests.engine.test_realtime import wait_for
 
@@ -31,19 +31,14 @@ EVERY, SECONDS = (5.0, 120.0) if SOAK else (1.0, 15.0)
 
 
 @pytest.fixture
-def drifting_jack(monkeypatch):
+def drifting_jack(jack_server):
     """A dummy server (realtime where allowed) and one busy core."""
-    _need_jack()
-    server = JackServer()
-    monkeypatch.setenv("JACK_DEFAULT_SERVER", server.name)
-    monkeypatch.setenv("JACK_NO_START_SERVER", "1")
     busy = subprocess.Popen([sys.executable, "-c", "while 1: pass"])
     try:
-        yield server
+        yield jack_server
     finally:
         busy.kill()
         busy.wait()
-        server.stop()
 
 
 def test_presses_come_back_as_fired_within_10_ms_on_a_drifting_jack_clock(drifting_jack):
@@ -82,8 +77,8 @@ def test_presses_come_back_as_fired_within_10_ms_on_a_drifting_jack_clock(drifti
         # The press's send time is read here: at normal priority beside busy loops this
         # process may be preempted between the reading and the send (a 69 ms "delay" the
         # engine never saw: its own arrival-to-applied p99 was 0.75 ms). The measuring
-        # instrument runs realtime where allowed, as the engine does.
-        _realtime_here(True)
+        # instrument runs realtime where allowed, as the engine does (the jack_server
+        # fixture: conftest.realtime_here).
         while time.monotonic() < end:
             sent = time.perf_counter()
             sock.sendto(press, ("127.0.0.1", port))
@@ -93,7 +88,6 @@ def test_presses_come_back_as_fired_within_10_ms_on_a_drifting_jack_clock(drifti
             time.sleep(max(0.0, EVERY - (time.perf_counter() - sent)))
         assert wait_for(lambda: bool(statuses), 2)
     finally:
-        _realtime_here(False)  # the rest of the suite runs in this process
         handle.stop()
         sock.close()
         listener.close()
@@ -122,13 +116,3 @@ def _fired(listener: UdpIn, name: str, timeout: float) -> float | None:
             if m.address == "/fired" and m.params and m.params[0] == name:
                 return dgram.arrival
     return None
-
-
-def _realtime_here(on: bool) -> None:
-    try:
-        if on:
-            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))  # type: ignore[attr-defined]
-        else:
-            os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))  # type: ignore[attr-defined]
-    except (AttributeError, OSError):
-        pass  # not allowed here: measure at normal priority
