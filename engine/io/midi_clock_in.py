@@ -9,6 +9,14 @@ arrival jitter is averaged over the window instead of passed on. After a tempo c
 window holds only new pulses one beat later. A gap of more than ``GAP`` seconds empties it
 (the clock stopped and came back).
 
+A pulse can go missing on the way (a JACK cycle the port's callback ran too late for, a
+byte dropped) or be read twice (a late JACK 2 callback re-reading a buffer). Positions
+are counted in pulses, so either would move the beat by a pulse (21 ms at 120 BPM) for
+good. A pulse stamped at or before the one before it is the same pulse again; a gap of
+whole periods (2, 3, ... within ``LOST_TOLERANCE``) of a steady clock counts the pulses
+lost in it, unless the next gap is as long: then the clock slowed, and the count is
+taken back.
+
 Position: after Start the next pulse is beat 0; Song Position (in sixteenths, six pulses)
 sets where the next Continue carries on; a Continue without one carries on where Stop
 left it. Between Stop and Start the clock's tempo is still followed, its phase is not.
@@ -34,6 +42,8 @@ __all__ = ["ClockFollower", "ClockInSource", "WINDOW", "GAP"]
 
 WINDOW = 24  # pulses in the tempo estimate: one beat
 GAP = 0.5  # seconds without a pulse: the clock stopped
+LOST_TOLERANCE = 0.2  # periods: a gap this close to a whole number of them lost pulses
+STEADY = 1 / 8  # periods: a clock whose fit's rms error is below this may have lost some
 TICK, START, CONTINUE, STOP, SONG_POSITION = 0xF8, 0xFA, 0xFB, 0xFC, 0xF2
 PPQN = 24
 
@@ -50,15 +60,22 @@ class ClockFollower:
         self.fit: tuple[float, float] | None = None  # (a, b): time of pulse c = a + b*c
         self.jitter = 0.0  # rms distance of the pulses from the fitted line, seconds
         self.starts = self.stops = self.continues = self.positions = 0
+        self.lost = 0  # pulses counted as lost on the way
+        self.repeated = 0  # pulses read twice, ignored
+        self._guessed = 0  # pulses the last gap was taken to have lost (0: none)
 
     def feed(self, data: bytes | list[int], t: float) -> None:
         if not data:
             return
         status = data[0]
         if status == TICK:
+            if self.ticks and t <= self.ticks[-1][1]:
+                self.repeated += 1  # the same pulse again
+                return
             if self.ticks and t - self.ticks[-1][1] > GAP:
                 self.ticks.clear()
-            self.count += 1
+            on = self._pulses_to(t)  # first: it may take back the last gap's guess
+            self.count += on
             self.ticks.append((self.count, t))
             self._fit()
         elif status == START:
@@ -75,6 +92,26 @@ class ClockFollower:
         elif status == SONG_POSITION and len(data) >= 3:
             self.resume_at = ((data[1] & 0x7F) | (data[2] & 0x7F) << 7) * (PPQN // 4)
             self.positions += 1
+
+    def _pulses_to(self, t: float) -> int:
+        """How many pulses on from the last one the pulse at ``t`` is (see the module)."""
+        guessed, self._guessed = self._guessed, 0
+        if self.fit is None or not self.ticks:
+            return 1
+        period = self.fit[1]
+        gap = (t - self.ticks[-1][1]) / period
+        whole = round(gap)
+        if whole < 2 or abs(gap - whole) > LOST_TOLERANCE or self.jitter > STEADY * period:
+            return 1
+        if guessed:
+            # two long gaps in a row: the clock slowed down, nothing was lost
+            self.count -= guessed
+            self.lost -= guessed
+            self.ticks.clear()
+            return 1
+        self._guessed = whole - 1
+        self.lost += whole - 1
+        return whole
 
     def _fit(self) -> None:
         n = len(self.ticks)
@@ -167,6 +204,8 @@ class ClockInSource:
             "stops": f.stops,
             "continues": f.continues,
             "positions": f.positions,
+            "lost_pulses": f.lost,
+            "repeated_pulses": f.repeated,
         }
 
     def close(self) -> None:

@@ -241,6 +241,34 @@ def test_the_clock_follower_positions_start_stop_continue_and_song_position():
     assert f.line(times[60]).beat == pytest.approx(2.0, abs=1e-6)
 
 
+def test_a_lost_or_repeated_pulse_does_not_move_the_clocks_beat():
+    times = ticks(0.0, 120.0, 200, jitter=0.0005)
+    whole, lossy = ClockFollower(), ClockFollower()
+    for f in (whole, lossy):
+        f.feed(b"\xf8", times[0])
+        f.feed(b"\xfa", times[0] + 0.001)
+    for k, t in enumerate(times[1:], 1):
+        whole.feed(b"\xf8", t)
+        if k in (40, 90, 91, 150):
+            continue  # lost on the way (90 and 91: two in a row)
+        lossy.feed(b"\xf8", t)
+        if k in (60, 120):
+            lossy.feed(b"\xf8", t)  # read twice
+    end = times[-1]
+    assert lossy.line(end).beat == pytest.approx(whole.line(end).beat, abs=1e-6)
+    assert (lossy.lost, lossy.repeated) == (4, 2)
+
+
+def test_a_clock_that_slows_to_half_is_not_taken_for_lost_pulses():
+    f = ClockFollower()
+    slow = ticks(0.0, 120.0, 48)
+    slow += ticks(slow[-1] + 60 / 60 / 24, 60.0, 72)  # from the 49th pulse on: half tempo
+    for t in slow:
+        f.feed(b"\xf8", t)
+    assert f.count == len(slow) and f.lost == 0
+    assert f.tempo == pytest.approx(60.0, rel=0.001)
+
+
 def test_clock_in_leads_the_network_with_start_stop_and_song_position():
     rig = Rig()
     rig.apply(P.DefineNeuron("beat", {"rate": 1.0}), P.ClockIn("drums", 1.0))
