@@ -9,11 +9,12 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 import uuid
 
 import pytest
+
+from tests.jack_devices import MidiReceiver
 
 REQUIRE_JACK = os.environ.get("LIVECODE_REQUIRE_JACK") == "1"
 
@@ -57,9 +58,21 @@ class JackServer:
     busy machine a non-realtime dummy server's cycles come late and its frame clock
     falls behind the wall (66-98 % of wall time was seen), which is the server's stall,
     not the engine's. A test about that drift asks for ``realtime=False``.
+
+    The period is 256 frames (5.3 ms at 48 kHz), as performers run one. On this kind of
+    machine even a SCHED_FIFO thread now and then wakes up to 5 ms late (a virtual CPU
+    descheduled); at 64 frames (1.3 ms) that made the graph miss a cycle (an xrun) two
+    or three times a second on a quiet machine, and a late JACK 2 client loses the
+    buffer of the cycle it missed. Frames are exact at any period, so no test's
+    tolerance depends on it.
     """
 
-    def __init__(self, rate: int = 48000, period: int = 64, realtime: bool | None = None) -> None:
+    def __init__(
+        self,
+        rate: int = 48000,
+        period: int = 256,
+        realtime: bool | None = None,
+    ) -> None:
         self.name = f"lctest-{uuid.uuid4().hex[:8]}"
         self.rate = rate
         self.period = period
@@ -130,57 +143,6 @@ def _free_registry_slot(name: str, pid: int) -> None:
         pass  # not JACK 2's registry here: nothing to free
 
 
-class MidiReceiver:
-    """A JACK client with one MIDI input port that stamps each message with its frame time."""
-
-    def __init__(self, server: JackServer, name: str = "lcrecv") -> None:
-        import jack
-
-        self.client = jack.Client(name, servername=server.name, no_start_server=True)
-        self.port = self.client.midi_inports.register("in")
-        self.rate = self.client.samplerate
-        self.period = self.client.blocksize
-        self.messages: list[tuple[int, float, bytes]] = []  # (frame, perf_counter s, bytes)
-        self._lock = threading.Lock()
-        self._prioritised = False
-        self.client.set_process_callback(self._process)
-        self.client.activate()
-
-    def _process(self, frames: int) -> None:
-        if not self._prioritised:
-            self._prioritised = True
-            try:  # a late receiver loses the cycle's messages; the engine runs SCHED_FIFO
-                os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(40))
-            except (AttributeError, OSError):
-                pass  # not allowed here: the receiver then competes at normal priority
-        # The dummy driver's frame clock drifts against the system clock (0.1-0.2 % seen),
-        # and so does JACK's time estimate; stamp with the monotonic clock the engine
-        # uses, at the start of the cycle, plus the frame offset.
-        now = time.perf_counter()
-        base = self.client.last_frame_time
-        for offset, data in self.port.incoming_midi_events():
-            with self._lock:
-                self.messages.append((base + offset, now + offset / self.rate, bytes(data)))
-
-    @property
-    def port_name(self) -> str:
-        return self.port.name
-
-    def received(self) -> list[tuple[float, bytes]]:
-        """Messages so far as (``perf_counter`` seconds, bytes)."""
-        with self._lock:
-            return [(stamp, data) for _, stamp, data in self.messages]
-
-    def received_frames(self) -> list[tuple[int, bytes]]:
-        """Messages so far as (JACK frame, bytes): exact, in the server's own clock."""
-        with self._lock:
-            return [(frame, data) for frame, _, data in self.messages]
-
-    def close(self) -> None:
-        self.client.deactivate()
-        self.client.close()
-
-
 def _serve(monkeypatch, **kwargs):  # type: ignore[no-untyped-def]
     """Start a JackServer for one test; its JACK clients and its children use it."""
     _need_jack()
@@ -236,9 +198,9 @@ def rt_jack_server(monkeypatch):
 
 @pytest.fixture
 def rt_audio_jack_server(monkeypatch):
-    """A realtime JACK dummy server (``jackd -R``, period 256), as a performer runs one:
-    for audio tests, where a stalled cycle loses sound whatever the engine does."""
-    yield from _serve(monkeypatch, period=256, realtime=True)
+    """A realtime JACK dummy server (``jackd -R``): for audio tests, where a stalled
+    cycle loses sound whatever the engine does."""
+    yield from _serve(monkeypatch, realtime=True)
 
 
 @pytest.fixture

@@ -12,54 +12,7 @@ from engine import protocol as P
 from engine.protocol import Status
 from engine.runtime.process import EngineHandle, EngineOptions
 from tests.engine.test_realtime import wait_for
-
-
-class ClockSender:
-    """A JACK client that writes MIDI clock pulses at exact frames, and transport messages
-    just before the next pulse."""
-
-    def __init__(self, server, bpm: float) -> None:
-        import jack
-
-        self.client = jack.Client("lcclock", servername=server.name, no_start_server=True)
-        self.port = self.client.midi_outports.register("out")
-        self.rate = self.client.samplerate
-        self.lock = threading.Lock()
-        self.bpm = bpm
-        self.next: float | None = None  # frame of the next pulse
-        self.pulses: list[int] = []  # frames of the pulses written
-        self.sent: list[tuple[int, bytes]] = []  # transport messages and their frames
-        self._before_next: list[bytes] = []
-        self.client.set_process_callback(self._process)
-        self.client.activate()
-
-    def _process(self, frames: int) -> None:
-        self.port.clear_buffer()
-        start = self.client.last_frame_time
-        with self.lock:
-            if self.next is None:
-                self.next = float(start)
-            while self.next < start + frames:
-                frame = min(start + frames - 1, max(start, round(self.next)))
-                for data in self._before_next:
-                    self.port.write_midi_event(frame - start, data)
-                    self.sent.append((frame, data))
-                self._before_next.clear()
-                self.port.write_midi_event(frame - start, b"\xf8")
-                self.pulses.append(frame)
-                self.next += self.rate * 60.0 / self.bpm / 24
-
-    def before_next_pulse(self, *messages: bytes) -> None:
-        with self.lock:
-            self._before_next += messages
-
-    def set_bpm(self, bpm: float) -> None:
-        with self.lock:
-            self.bpm = bpm
-
-    def close(self) -> None:
-        self.client.deactivate()
-        self.client.close()
+from tests.jack_devices import ClockSender
 
 
 @pytest.fixture

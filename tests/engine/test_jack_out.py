@@ -103,7 +103,7 @@ def test_a_restarted_engine_reconnects_its_virtual_port(midi_receiver, tmp_path)
     try:
         # The performer's patchbay connects the engine's virtual port to the synth.
         assert wait_for(lambda: bool(statuses), 10)
-        midi_receiver.client.connect("lcvirt:lcvirt", midi_receiver.port_name)
+        midi_receiver.connect("lcvirt:lcvirt")
         assert handle.request(
             Batch((DefineNeuron("pad", {"note": 60, "rate": 4.0, "dur": 8.0}),)), 5
         ).ok

@@ -22,9 +22,9 @@ import pytest
 from engine.io.osc_udp import UdpIn
 from engine.protocol import Batch, DefineNeuron, Status
 from engine.runtime.process import EngineHandle, EngineOptions
-from tests.conftest import MidiReceiver
 from tests.engine.osc_rig import free_port, message
 from tests.engine.test_realtime import wait_for
+from tests.jack_devices import MidiReceiver
 
 SOAK = os.environ.get("LIVECODE_SOAK") == "1"
 EVERY, SECONDS = (5.0, 120.0) if SOAK else (1.0, 15.0)
