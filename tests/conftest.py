@@ -219,20 +219,3 @@ def midi_receiver(jack_server):
         yield receiver
     finally:
         receiver.close()
-
-
-# A test that plays through a JACK dummy server on this 2-core machine can lose a cycle to
-# the server's own scheduling (seen on the base code too: about one run in three of the
-# JACK files had one such failure; with issue 13's clock work merged, a quiet CI run still
-# had 3 such failures in 788). Until issue 13 is closed, such a test gets two more tries;
-# a failure that repeats is still a failure, and no assertion is loosened. Nothing else
-# is rerun.
-_JACK_FIXTURES = {"jack_server", "rt_jack_server", "rt_audio_jack_server"}
-
-
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if _JACK_FIXTURES & set(getattr(item, "fixturenames", ())) or item.get_closest_marker(
-            "timing"
-        ):
-            item.add_marker(pytest.mark.flaky(reruns=2))
