@@ -25,10 +25,12 @@ import sys
 import tempfile
 import threading
 import time
+from collections import deque
 
 __all__ = ["MidiReceiver", "ClockSender"]
 
 _HEAD = struct.Struct("<qdB")  # frame, perf_counter seconds, length of the bytes
+LAG_CYCLES = 4  # cycles a receiver's wall-clock stamp takes the earliest wake-up of
 
 
 class _Device:
@@ -179,6 +181,7 @@ class _Player:
         self.next: float | None = None  # frame of the next pulse
         self.before: list[bytes] = []
         self.prioritised = False
+        self.lags: deque[float] = deque(maxlen=LAG_CYCLES)  # wake-up minus frame time, s
         self.client.set_process_callback(self.receive if kind == "receiver" else self.pulse)
         self.client.activate()
 
@@ -192,12 +195,17 @@ class _Player:
 
     def receive(self, frames: int) -> None:
         self._first()
-        # The dummy driver's frame clock drifts against the system clock (0.1-0.2 % seen),
-        # and so does JACK's time estimate; stamp with the monotonic clock the engine
-        # uses, at the start of the cycle, plus the frame offset.
+        # Two stamps: the frame (exact, in the server's own clock) and the monotonic clock
+        # the engine uses. The dummy driver's frames fall behind the monotonic clock when
+        # it stalls (it does not catch up), so a wall-clock contract (Link's beat) is
+        # measured on the second: when this cycle began, as the earliest wake-up of the
+        # last few cycles (a wake-up also waits for the clients before this one; JACK's
+        # own cycle times are smoothed and glide over a stall for seconds).
         now = time.perf_counter()
         base = self.client.last_frame_time
         rate = self.client.samplerate
+        self.lags.append(now - base / rate)
+        now = base / rate + min(self.lags)
         for offset, data in self.port.incoming_midi_events():
             self.record(base + offset, now + offset / rate, bytes(data))
 
