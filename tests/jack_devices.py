@@ -121,6 +121,10 @@ class MidiReceiver(_Device):
         """Connect the output port ``source`` to this receiver."""
         self.command(connect=source)
 
+    def stall(self, seconds: float) -> None:
+        """Hold the next cycle this long: the server reports an xrun to every client."""
+        self.command(stall=seconds)
+
 
 class ClockSender(_Device):
     """A JACK client that writes MIDI clock pulses at exact frames, and transport messages
@@ -178,6 +182,7 @@ class _Player:
         self.bpm = float(args[0]) if args else 120.0
         self.next: float | None = None  # frame of the next pulse
         self.before: list[bytes] = []
+        self.stall = 0.0  # seconds the next cycle holds (a late client, on purpose)
         self.prioritised = False
         self.client.set_process_callback(self.receive if kind == "receiver" else self.pulse)
         self.client.activate()
@@ -200,6 +205,9 @@ class _Player:
         rate = self.client.samplerate
         for offset, data in self.port.incoming_midi_events():
             self.record(base + offset, now + offset / rate, bytes(data))
+        if self.stall:
+            time.sleep(self.stall)
+            self.stall = 0.0
 
     def pulse(self, frames: int) -> None:
         self._first()
@@ -223,6 +231,8 @@ class _Player:
         if "connect" in cmd:
             self.client.connect(cmd["connect"], self.port)
         with self.lock:
+            if "stall" in cmd:
+                self.stall = float(cmd["stall"])
             if "bpm" in cmd:
                 self.bpm = float(cmd["bpm"])
             if "before" in cmd:
