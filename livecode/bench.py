@@ -294,6 +294,7 @@ def run_bench(
         "audio": audio_status,
         "first_sound_s": _first_sound(soundfont) if audio == "jack" else None,
         "clock": _clock_report(statuses),
+        "jack_xruns": statuses[-1].get("port_xruns") if statuses and probe else None,
     }
     if hostile:
         report["osc_received"] = osc_status.get("received")
@@ -465,6 +466,8 @@ def format_report(report: dict) -> str:
             f"JACK frame error        {ms(report['jack']['error_ms'])}  "
             f"(period {report['jack']['period_frames']} frames)"
         )
+    if report.get("jack_xruns") is not None:
+        lines.append(f"JACK xruns              {report['jack_xruns']} (cycles the graph ran late)")
     return "\n".join(lines)
 
 

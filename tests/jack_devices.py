@@ -123,6 +123,10 @@ class MidiReceiver(_Device):
         """Connect the output port ``source`` to this receiver."""
         self.command(connect=source)
 
+    def stall(self, seconds: float) -> None:
+        """Hold the next cycle this long: the server reports an xrun to every client."""
+        self.command(stall=seconds)
+
 
 class ClockSender(_Device):
     """A JACK client that writes MIDI clock pulses at exact frames, and transport messages
@@ -180,6 +184,7 @@ class _Player:
         self.bpm = float(args[0]) if args else 120.0
         self.next: float | None = None  # frame of the next pulse
         self.before: list[bytes] = []
+        self.stall = 0.0  # seconds the next cycle holds (a late client, on purpose)
         self.prioritised = False
         self.lags: deque[float] = deque(maxlen=LAG_CYCLES)  # wake-up minus frame time, s
         self.client.set_process_callback(self.receive if kind == "receiver" else self.pulse)
@@ -208,6 +213,9 @@ class _Player:
         now = base / rate + min(self.lags)
         for offset, data in self.port.incoming_midi_events():
             self.record(base + offset, now + offset / rate, bytes(data))
+        if self.stall:
+            time.sleep(self.stall)
+            self.stall = 0.0
 
     def pulse(self, frames: int) -> None:
         self._first()
@@ -231,6 +239,8 @@ class _Player:
         if "connect" in cmd:
             self.client.connect(cmd["connect"], self.port)
         with self.lock:
+            if "stall" in cmd:
+                self.stall = float(cmd["stall"])
             if "bpm" in cmd:
                 self.bpm = float(cmd["bpm"])
             if "before" in cmd:

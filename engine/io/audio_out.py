@@ -205,6 +205,10 @@ class MidiAndAudio(MidiOut):
         return self.midi.dropped
 
     @property
+    def xruns(self) -> int:  # type: ignore[override]
+        return self.midi.xruns
+
+    @property
     def frame0(self) -> int | None:  # type: ignore[override]
         return self.midi.frame0
 

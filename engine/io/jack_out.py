@@ -75,6 +75,7 @@ class JackOut(MidiOut):
         # after its last cycle
         self.clock_map = cycle_map(self.rate, self.period)
         self.client.set_process_callback(self._process)
+        self.client.set_xrun_callback(self._xrun)
         # The process callback runs on JACK's thread and needs the GIL; by default a busy
         # engine thread keeps it up to 5 ms, longer than a period, and JACK then replays
         # the port's previous buffer. Hand the GIL over within a fraction of a period.
@@ -146,6 +147,11 @@ class JackOut(MidiOut):
                 self.port.write_midi_event(offset, data)
             except jack.JackError:
                 self.dropped += 1  # buffer full: lose this message, never the callback
+
+    def _xrun(self, delay_usecs: float) -> None:
+        # JACK's notification thread: a cycle of the graph ran late (messages of that cycle
+        # may be lost or a period late); counted for the status and the bench
+        self.xruns += 1
 
     def clock(self, epoch: float | None = None) -> JackClock:
         """Logical time on this port's frame clock (it also fixes :attr:`frame0`)."""

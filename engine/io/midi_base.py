@@ -67,6 +67,7 @@ class MidiOut:
     latency = 0.0  # how far ahead of the clock the engine hands messages over
     late = 0  # messages written after their time (queued too late for their cycle)
     dropped = 0  # messages the port had no room for
+    xruns = 0  # JACK: cycles the server reported missed (its graph ran late)
     frame0: int | None = None  # the port's frame of logical time 0, on frame-clocked ports
 
     def send_at(self, data: list[int], t: float) -> None:

@@ -415,6 +415,7 @@ class Engine:
             "latency_ms": self.lead * 1e3,
             "port_late": self.midi.late,  # JACK: written after their frame
             "port_dropped": self.midi.dropped,  # JACK: no room in the buffer
+            "port_xruns": self.midi.xruns,  # JACK: cycles the graph ran late
             "frame0": self.midi.frame0,  # JACK: the frame of logical 0
             # JACK: where the output goes, so a restarted engine can reconnect a virtual port
             "midi_connections": self.midi.connections(),

@@ -122,3 +122,16 @@ def test_a_restarted_engine_reconnects_its_virtual_port(midi_receiver, tmp_path)
     finally:
         handle.stop()
     assert unmatched_note_ons(midi_receiver.received()) == []
+
+
+def test_the_status_counts_the_cycles_the_graph_ran_late(midi_receiver, tmp_path):
+    statuses: list[dict] = []
+    handle = start(tmp_path, statuses)
+    try:
+        assert handle.request(network(), timeout=10).ok
+        assert wait_for(lambda: len(statuses) >= 2, 10)
+        before = statuses[-1]["port_xruns"]
+        midi_receiver.stall(0.05)  # a client late by ten periods
+        assert wait_for(lambda: statuses[-1]["port_xruns"] > before, 5), statuses[-1]["port_xruns"]
+    finally:
+        handle.stop()
