@@ -40,7 +40,11 @@ def test_a_restarted_engine_resends_programs_volumes_and_pans(midi_receiver, tmp
             )
             return [] if start is None else after[start:]
 
-        assert wait_for(lambda: any(d[0] == 0x91 and d[2] for d in restarted()), 10)
+        assert wait_for(lambda: any(d[0] == 0x91 and d[2] for d in restarted()), 10), (
+            handle.pid,
+            handle.alive(),
+            " ".join(d.hex() for d in received()[before:][:80]),
+        )
         after = restarted()
         first_note = next(i for i, d in enumerate(after) if d[0] == 0x91 and d[2])
         assert all(m in after[:first_note] for m in SETUP), " ".join(

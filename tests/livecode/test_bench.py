@@ -22,6 +22,7 @@ KEYS = {
     "audio",
     "first_sound_s",
     "clock",
+    "jack_xruns",
 }
 
 
@@ -71,7 +72,7 @@ def check_shape(report: dict) -> None:
 def test_bench_json_without_midi():
     report = run_bench("--midi-api", "none")
     check_shape(report)
-    assert report["jack"] is None
+    assert report["jack"] is None and report["jack_xruns"] is None
     assert report["audio"] is None and report["first_sound_s"] is None  # --audio none
     assert report["osc_ms"] is not None  # the OSC load ran and its fires were timed
     assert report["clock"]["domain"] == "monotonic" and report["clock"]["ratio_last"] == 1.0
@@ -82,6 +83,7 @@ def test_bench_json_on_jack_fills_the_jack_key(jack_server):
     check_shape(report)
     assert report["jack"]["period_frames"] == jack_server.period
     assert set(report["jack"]["error_ms"]) == {"p50", "p99", "max"}
+    assert report["jack_xruns"] >= 0  # the engine's count of cycles the graph ran late
     # OSC is timed on JACK too, on the monotonic clock, and the clock mapping is reported
     assert report["osc_ms"] is not None
     assert report["clock"]["domain"] == "jack" and report["clock"]["ratio_last"] > 0
