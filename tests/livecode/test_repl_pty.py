@@ -91,9 +91,18 @@ class Pty:
             time.sleep(0.05)
         raise AssertionError(f"gave up waiting for {what}")
 
-    def quit(self) -> None:
-        self.child.sendcontrol("d")
-        self.child.expect(pexpect.EOF)
+    def quit(self, timeout: float = 20.0) -> None:
+        # A Ctrl-D that arrives between two prompts (the last block's output is printed
+        # before its prompt is back) meets the terminal in cooked mode, whose line
+        # discipline takes it as end-of-file and drops it: a performer presses it again
+        # at the prompt, and so does this.
+        deadline = time.monotonic() + timeout
+        while True:
+            self.child.sendcontrol("d")
+            if self.child.expect([pexpect.EOF, pexpect.TIMEOUT], timeout=2.0) == 0:
+                break
+            if time.monotonic() > deadline:
+                raise AssertionError(f"Ctrl-D did not end the REPL: {self.seen[self.pos :]}")
         self.child.close()
         assert self.child.exitstatus == 0
 
