@@ -97,12 +97,18 @@ def process(frames):
 client.set_process_callback(process)
 client.activate()
 deadline = time.monotonic() + 15
-while not (found := client.get_ports("livecode-in", is_midi=True, is_input=True)):
+while True:
+    found = client.get_ports("livecode-in", is_midi=True, is_input=True)
+    if found:
+        try:
+            client.connect(port, found[0])
+            break
+        except jack.JackError:
+            pass  # registered, not active yet: JACK connects only an active client's ports
     if time.monotonic() > deadline:
-        print("no JACK input port livecode-in", flush=True)
+        print("no JACK input port livecode-in to connect to", flush=True)
         os._exit(1)
     time.sleep(0.02)
-client.connect(port, found[0])
 print("ready", flush=True)
 for line in sys.stdin:
     queue.append(bytes.fromhex(line))
