@@ -157,16 +157,6 @@ class ClockSender(_Device):
 # --- the device process --------------------------------------------------------------------
 
 
-def _realtime(priority: int) -> None:
-    """SCHED_FIFO for the calling thread where allowed (a realtime server's callback
-    thread is realtime already, above this: it is left as it is)."""
-    try:
-        if os.sched_getscheduler(0) == os.SCHED_OTHER:  # type: ignore[attr-defined]
-            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))  # type: ignore[attr-defined]
-    except (AttributeError, OSError):
-        pass  # not allowed here: normal priority
-
-
 class _Player:
     """In the device process: one JACK client, its records, its commands."""
 
@@ -196,7 +186,9 @@ class _Player:
     def _first(self) -> None:
         if not self.prioritised:
             self.prioritised = True
-            _realtime(40)  # a late device loses the cycle's messages
+            from engine.io.jack_out import raise_priority
+
+            raise_priority(40)  # a late device loses the cycle's messages
 
     def receive(self, frames: int) -> None:
         self._first()
@@ -253,8 +245,10 @@ class _Player:
 
 
 def main(argv: list[str]) -> None:
+    from engine.io.jack_out import raise_priority
+
     kind, server, name, path, *args = argv
-    _realtime(10)  # this thread holds the GIL only to obey a command: never preempted then
+    raise_priority(10)  # this thread holds the GIL only to obey a command: never preempted then
     player = _Player(kind, server, name, path, args)
     print(
         json.dumps(

@@ -23,7 +23,7 @@ from engine.io.audio_base import (
     FrameMap,
     SynthFactory,
 )
-from engine.io.jack_out import JackClock, JackOut, _raise_priority, cycle_map, note_cycle
+from engine.io.jack_out import JackClock, JackOut, cycle_map, note_cycle, raise_priority
 from engine.io.midi_base import quiet_stderr
 from engine.runtime.clock import Clock
 
@@ -88,7 +88,7 @@ class JackAudioOut(AudioOut):
         # JACK's real-time thread: pop, render, copy. Nothing here waits on the engine.
         if not self._prioritised:
             self._prioritised = True
-            _raise_priority()
+            raise_priority()
         start = self.client.last_frame_time
         note_cycle(cast(JackOut, self), start, frames)
         fmap, clock = self.map, self._clock

@@ -34,7 +34,7 @@ from engine.io.midi_base import (
 from engine.runtime.clock import MappedClock
 from engine.runtime.clocks import ClockMap
 
-__all__ = ["JackOut", "JackClock", "open_jack_out"]
+__all__ = ["JackOut", "JackClock", "open_jack_out", "raise_priority"]
 
 
 class JackOut(MidiOut):
@@ -130,7 +130,7 @@ class JackOut(MidiOut):
         # JACK's real-time thread: only pop, compute an offset and write.
         if not self._prioritised:
             self._prioritised = True
-            _raise_priority()
+            raise_priority()
         self.port.clear_buffer()
         start = self.client.last_frame_time
         note_cycle(self, start, frames)
@@ -179,13 +179,14 @@ class JackOut(MidiOut):
         self.client.close()
 
 
-def _raise_priority() -> None:
+def raise_priority(priority: int = 30) -> None:
     """Put the calling thread (JACK's, which a non-realtime server leaves at normal
-    priority) above the engine loop, where the OS allows; carry on quietly where not. A
-    realtime server's thread is realtime already, above this: it is left as it is."""
+    priority) at SCHED_FIFO ``priority``, by default above the engine loop, where the OS
+    allows; carry on quietly where not. A thread that is realtime already (a realtime
+    server's, above this) is left as it is."""
     try:
         if os.sched_getscheduler(0) == os.SCHED_OTHER:  # type: ignore[attr-defined]
-            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(30))  # type: ignore[attr-defined]
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))  # type: ignore[attr-defined]
     except (AttributeError, OSError):
         pass  # not allowed: a late cycle then repeats the port's previous buffer
 
